@@ -1,0 +1,298 @@
+// Package config reads the service's configuration from the environment
+// (12-factor) and validates all of it at start-up, so a bad value stops the
+// process with one clear line instead of failing later under traffic.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Config is the validated configuration. Every field maps to one environment
+// variable, documented in the README.
+type Config struct {
+	DatabaseURL        string
+	DBMaxConns         int32
+	DBStatementTimeout time.Duration
+
+	ListenAddr      string
+	MetricsAddr     string // empty: no metrics listener
+	BaseURL         *url.URL
+	TrustedProxies  []netip.Prefix
+	LogLevel        string // debug | info | warn | error
+	ShutdownTimeout time.Duration
+
+	SessionSecure      bool
+	SessionIdleTimeout time.Duration
+	SessionLifetime    time.Duration
+	Registration       string // open | closed
+
+	Storage Storage
+}
+
+// Storage configures the blob store and the upload limits.
+type Storage struct {
+	Backend    string // disk | s3
+	Dir        string // disk backend
+	SigningKey string // disk backend: HMAC key for /blob/ URLs; random per process when empty
+
+	S3Bucket         string
+	S3Region         string
+	S3Endpoint       string
+	S3PathStyle      bool
+	S3PublicEndpoint string
+
+	MaxFileSize        int64
+	DefaultQuota       int64
+	MultipartThreshold int64
+	PartSize           int64
+	UploadURLTTL       time.Duration
+	DownloadURLTTL     time.Duration
+}
+
+// S3MinPartSize is S3's minimum size for every part but the last.
+const S3MinPartSize = 5 << 20
+
+// RegistrationOpen reports whether anyone may create an account.
+func (c Config) RegistrationOpen() bool { return c.Registration == "open" }
+
+// Load reads the configuration through getenv and reports every bad value at once.
+func Load(getenv func(string) string) (Config, error) {
+	p := parser{getenv: getenv}
+	var c Config
+
+	c.DatabaseURL = p.str("DATABASE_URL", "")
+	if c.DatabaseURL == "" {
+		p.fail("DATABASE_URL", "is required (e.g. postgres://user:pass@localhost:5432/weupload)")
+	} else if _, err := pgxpool.ParseConfig(c.DatabaseURL); err != nil {
+		// pgx's message can echo the URL; keep the password out of the log line.
+		p.fail("DATABASE_URL", "is not a valid PostgreSQL connection string")
+	}
+	c.DBMaxConns = int32(p.integer("DB_MAX_CONNS", 20, 1, 1000))
+	c.DBStatementTimeout = p.duration("DB_STATEMENT_TIMEOUT", 10*time.Second)
+
+	c.ListenAddr = p.addr("LISTEN_ADDR", "127.0.0.1:8080")
+	c.MetricsAddr = p.addr("METRICS_ADDR", "")
+	c.BaseURL = p.baseURL("BASE_URL", "http://localhost:8080")
+	c.TrustedProxies = p.prefixes("TRUSTED_PROXIES")
+	c.LogLevel = p.oneOf("LOG_LEVEL", "info", "debug", "info", "warn", "error")
+	c.ShutdownTimeout = p.duration("SHUTDOWN_TIMEOUT", 25*time.Second)
+
+	secureDefault := c.BaseURL == nil || c.BaseURL.Scheme != "http"
+	c.SessionSecure = p.boolean("SESSION_SECURE", secureDefault)
+	c.SessionIdleTimeout = p.duration("SESSION_IDLE_TIMEOUT", 24*time.Hour)
+	c.SessionLifetime = p.duration("SESSION_LIFETIME", 30*24*time.Hour)
+	if c.SessionIdleTimeout > c.SessionLifetime {
+		p.fail("SESSION_IDLE_TIMEOUT", "must not exceed SESSION_LIFETIME")
+	}
+	c.Registration = p.oneOf("REGISTRATION", "closed", "open", "closed")
+
+	s := &c.Storage
+	s.Backend = p.oneOf("STORAGE_BACKEND", "disk", "disk", "s3")
+	s.Dir = p.str("STORAGE_DIR", ".data/blobs")
+	s.SigningKey = p.str("BLOB_SIGNING_KEY", "")
+	if s.SigningKey != "" && len(s.SigningKey) < 32 {
+		p.fail("BLOB_SIGNING_KEY", "must be at least 32 characters")
+	}
+	s.S3Bucket = p.str("S3_BUCKET", "")
+	s.S3Region = p.str("S3_REGION", "us-east-1")
+	s.S3Endpoint = p.endpoint("S3_ENDPOINT")
+	s.S3PathStyle = p.boolean("S3_PATH_STYLE", false)
+	s.S3PublicEndpoint = p.endpoint("S3_PUBLIC_ENDPOINT")
+	if s.Backend == "s3" && s.S3Bucket == "" {
+		p.fail("S3_BUCKET", "is required when STORAGE_BACKEND=s3")
+	}
+	s.MaxFileSize = p.size("MAX_FILE_SIZE", 5<<30)
+	s.DefaultQuota = p.size("DEFAULT_QUOTA", 10<<30)
+	s.MultipartThreshold = p.size("UPLOAD_MULTIPART_THRESHOLD", 64<<20)
+	s.PartSize = p.size("UPLOAD_PART_SIZE", 16<<20)
+	if s.PartSize != 0 && s.PartSize < S3MinPartSize {
+		p.fail("UPLOAD_PART_SIZE", "must be at least 5MiB (S3's minimum part size)")
+	}
+	if s.MultipartThreshold != 0 && s.MultipartThreshold < s.PartSize {
+		p.fail("UPLOAD_MULTIPART_THRESHOLD", "must be at least UPLOAD_PART_SIZE")
+	}
+	s.UploadURLTTL = p.duration("UPLOAD_URL_TTL", 15*time.Minute)
+	s.DownloadURLTTL = p.duration("DOWNLOAD_URL_TTL", 5*time.Minute)
+
+	if len(p.errs) > 0 {
+		return Config{}, fmt.Errorf("config: %w", errors.Join(p.errs...))
+	}
+	return c, nil
+}
+
+// parser reads variables and collects one error per bad value.
+type parser struct {
+	getenv func(string) string
+	errs   []error
+}
+
+func (p *parser) fail(name, msg string) {
+	p.errs = append(p.errs, fmt.Errorf("%s %s", name, msg))
+}
+
+func (p *parser) str(name, def string) string {
+	if v := strings.TrimSpace(p.getenv(name)); v != "" {
+		return v
+	}
+	return def
+}
+
+func (p *parser) oneOf(name, def string, allowed ...string) string {
+	v := strings.ToLower(p.str(name, def))
+	for _, a := range allowed {
+		if v == a {
+			return v
+		}
+	}
+	p.fail(name, fmt.Sprintf("is %q; want one of %s", v, strings.Join(allowed, ", ")))
+	return def
+}
+
+func (p *parser) boolean(name string, def bool) bool {
+	v := p.str(name, "")
+	if v == "" {
+		return def
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		p.fail(name, fmt.Sprintf("is %q; want true or false", v))
+		return def
+	}
+	return b
+}
+
+func (p *parser) integer(name string, def, min, max int) int {
+	v := p.str(name, "")
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < min || n > max {
+		p.fail(name, fmt.Sprintf("is %q; want a whole number from %d to %d", v, min, max))
+		return def
+	}
+	return n
+}
+
+func (p *parser) duration(name string, def time.Duration) time.Duration {
+	v := p.str(name, "")
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		p.fail(name, fmt.Sprintf("is %q; want a positive duration such as 30s, 15m or 24h", v))
+		return def
+	}
+	return d
+}
+
+func (p *parser) size(name string, def int64) int64 {
+	v := p.str(name, "")
+	if v == "" {
+		return def
+	}
+	n, err := ParseSize(v)
+	if err != nil {
+		p.fail(name, fmt.Sprintf("is %q; %v", v, err))
+		return def
+	}
+	return n
+}
+
+func (p *parser) addr(name, def string) string {
+	v := p.str(name, def)
+	if v == "" {
+		return ""
+	}
+	if _, port, err := net.SplitHostPort(v); err != nil || port == "" {
+		p.fail(name, fmt.Sprintf("is %q; want host:port such as 127.0.0.1:8080", v))
+		return def
+	}
+	return v
+}
+
+func (p *parser) baseURL(name, def string) *url.URL {
+	v := strings.TrimRight(p.str(name, def), "/")
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		p.fail(name, fmt.Sprintf("is %q; want an absolute http(s) URL such as https://files.example.com", v))
+		return nil
+	}
+	return u
+}
+
+func (p *parser) endpoint(name string) string {
+	v := strings.TrimRight(p.str(name, ""), "/")
+	if v == "" {
+		return ""
+	}
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		p.fail(name, fmt.Sprintf("is %q; want an http(s) URL such as http://localhost:7070", v))
+		return ""
+	}
+	return v
+}
+
+func (p *parser) prefixes(name string) []netip.Prefix {
+	var out []netip.Prefix
+	for _, f := range strings.Split(p.str(name, ""), ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		if !strings.Contains(f, "/") {
+			if a, err := netip.ParseAddr(f); err == nil {
+				out = append(out, netip.PrefixFrom(a, a.BitLen()))
+				continue
+			}
+		}
+		pre, err := netip.ParsePrefix(f)
+		if err != nil {
+			p.fail(name, fmt.Sprintf("has %q; want comma-separated CIDRs such as 10.0.0.0/16", f))
+			continue
+		}
+		out = append(out, pre.Masked())
+	}
+	return out
+}
+
+// ParseSize parses a byte size with an optional unit: 1024, 64KiB, 5MiB,
+// 5GiB, 1TiB, or decimal 10MB, 5GB. Units are case-insensitive.
+func ParseSize(s string) (int64, error) {
+	s = strings.TrimSpace(s)
+	i := 0
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		i++
+	}
+	if i == 0 {
+		return 0, errors.New("want a size such as 1048576, 64MiB or 5GiB")
+	}
+	n, err := strconv.ParseInt(s[:i], 10, 64)
+	if err != nil {
+		return 0, errors.New("size is too large")
+	}
+	units := map[string]int64{
+		"": 1, "b": 1,
+		"kb": 1e3, "mb": 1e6, "gb": 1e9, "tb": 1e12,
+		"kib": 1 << 10, "mib": 1 << 20, "gib": 1 << 30, "tib": 1 << 40,
+	}
+	mult, ok := units[strings.ToLower(strings.TrimSpace(s[i:]))]
+	if !ok {
+		return 0, fmt.Errorf("unknown unit %q; use B, KiB, MiB, GiB, TiB (or KB, MB, GB, TB)", s[i:])
+	}
+	if n > (1<<62)/mult {
+		return 0, errors.New("size is too large")
+	}
+	return n * mult, nil
+}

@@ -1,0 +1,154 @@
+// Package database opens the PostgreSQL pool, applies the embedded migrations
+// and classifies driver errors, so the rest of the code never imports goose or
+// inspects pgconn errors itself.
+package database
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/pressly/goose/v3"
+
+	"github.com/weupload/weupload/migrations"
+)
+
+// Options tune the pool.
+type Options struct {
+	MaxConns         int32
+	StatementTimeout time.Duration
+	// Wait is how long Open keeps retrying an unreachable database before it
+	// gives up; zero tries once.
+	Wait   time.Duration
+	Logger *slog.Logger
+}
+
+// Open connects to PostgreSQL, retrying with backoff for up to o.Wait, and
+// returns a pool whose connections carry the statement timeout.
+func Open(ctx context.Context, url string, o Options) (*pgxpool.Pool, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, errors.New("database: DATABASE_URL is not a valid PostgreSQL connection string")
+	}
+	if o.MaxConns > 0 {
+		cfg.MaxConns = o.MaxConns
+	}
+	if o.StatementTimeout > 0 {
+		cfg.ConnConfig.RuntimeParams["statement_timeout"] = strconv.FormatInt(o.StatementTimeout.Milliseconds(), 10)
+	}
+	cfg.ConnConfig.ConnectTimeout = 5 * time.Second
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("database: %w", err)
+	}
+	deadline := time.Now().Add(o.Wait)
+	delay := 250 * time.Millisecond
+	for {
+		err = pool.Ping(ctx)
+		if err == nil {
+			return pool, nil
+		}
+		if time.Now().Add(delay).After(deadline) || ctx.Err() != nil {
+			pool.Close()
+			return nil, fmt.Errorf("database: cannot reach %s:%d: %s", cfg.ConnConfig.Host, cfg.ConnConfig.Port, briefCause(err))
+		}
+		if o.Logger != nil {
+			o.Logger.Info("waiting for database", "host", cfg.ConnConfig.Host, "retry_in", delay.String(), "err", briefCause(err))
+		}
+		select {
+		case <-time.After(delay):
+		case <-ctx.Done():
+		}
+		delay = min(delay*2, 5*time.Second)
+	}
+}
+
+// briefCause keeps the innermost message: pgx's connect errors repeat the
+// whole DSN-derived context, which is noise in a one-line start-up error.
+func briefCause(err error) string {
+	for {
+		next := errors.Unwrap(err)
+		if next == nil {
+			return err.Error()
+		}
+		err = next
+	}
+}
+
+// Migrate applies (up), rolls back one step (down), or reports (status) the
+// embedded migrations. Output lines go to log.
+func Migrate(ctx context.Context, pool *pgxpool.Pool, command string, log func(string)) error {
+	db := stdlib.OpenDBFromPool(pool)
+	defer db.Close()
+	p, err := goose.NewProvider(goose.DialectPostgres, db, migrations.FS)
+	if err != nil {
+		return fmt.Errorf("database: migrations: %w", err)
+	}
+	switch command {
+	case "up":
+		res, err := p.Up(ctx)
+		for _, r := range res {
+			log(r.String())
+		}
+		if err != nil {
+			return fmt.Errorf("database: migrate up: %w", err)
+		}
+	case "down":
+		r, err := p.Down(ctx)
+		if r != nil {
+			log(r.String())
+		}
+		if err != nil {
+			return fmt.Errorf("database: migrate down: %w", err)
+		}
+	case "status":
+		st, err := p.Status(ctx)
+		if err != nil {
+			return fmt.Errorf("database: migrate status: %w", err)
+		}
+		for _, s := range st {
+			applied := "pending"
+			if s.State == goose.StateApplied {
+				applied = "applied " + s.AppliedAt.Format(time.RFC3339)
+			}
+			log(fmt.Sprintf("%-40s %s", s.Source.Path, applied))
+		}
+	default:
+		return fmt.Errorf("database: unknown migrate command %q (want up, down or status)", command)
+	}
+	return nil
+}
+
+// IsUniqueViolation reports whether err is a unique-constraint violation on
+// the named constraint (any constraint when name is empty).
+func IsUniqueViolation(err error, name string) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "23505" && (name == "" || pe.ConstraintName == name)
+}
+
+// IsUnavailable reports whether err means the database could not be reached
+// or stopped answering (as opposed to a query error), so callers answer 503.
+func IsUnavailable(err error) bool {
+	if err == nil {
+		return false
+	}
+	var ce *pgconn.ConnectError
+	var ne net.Error
+	var pe *pgconn.PgError
+	switch {
+	case errors.As(err, &ce), errors.As(err, &ne):
+		return true
+	case errors.As(err, &pe):
+		// 57P01-03: admin shutdown, crash shutdown, cannot connect now;
+		// 57014: statement timeout / cancel; class 08: connection exceptions.
+		return pe.Code == "57P01" || pe.Code == "57P02" || pe.Code == "57P03" || pe.Code == "57014" || pe.Code[:2] == "08"
+	}
+	return pgconn.Timeout(err)
+}
