@@ -152,3 +152,24 @@ func IsUnavailable(err error) bool {
 	}
 	return pgconn.Timeout(err)
 }
+
+// ValidID reports whether s is a canonical UUID, the form of every id we
+// make. Stores check it before querying, so a malformed id from a URL is
+// simply not found instead of a query error.
+func ValidID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case i == 8 || i == 13 || i == 18 || i == 23:
+			if c != '-' {
+				return false
+			}
+		case (c < '0' || c > '9') && (c < 'a' || c > 'f') && (c < 'A' || c > 'F'):
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,58 @@
+package auth
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestHashPassword(t *testing.T) {
+	long := strings.Repeat("é", 1024)
+	tests := []struct {
+		name     string
+		password string
+		try      string
+		want     bool
+	}{
+		{"match", "correct horse", "correct horse", true},
+		{"mismatch", "correct horse", "correct horsE", false},
+		{"empty try", "correct horse", "", false},
+		// A 1024-character password must be compared whole: changing only its
+		// last character must fail (bcrypt would truncate at 72 bytes).
+		{"no truncation", long, long[:len(long)-2] + "e", false},
+		{"long match", long, long, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h, err := HashPassword(tt.password, DefaultArgon2)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.HasPrefix(h, "$argon2id$v=19$m=19456,t=2,p=1$") {
+				t.Fatalf("unexpected hash format %q", h)
+			}
+			got, err := VerifyPassword(tt.try, h)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != tt.want {
+				t.Fatalf("VerifyPassword = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestHashesAreSalted(t *testing.T) {
+	a, _ := HashPassword("same password", DefaultArgon2)
+	b, _ := HashPassword("same password", DefaultArgon2)
+	if a == b {
+		t.Fatal("two hashes of one password are equal: salt missing")
+	}
+}
+
+func TestVerifyPasswordBadHash(t *testing.T) {
+	for _, h := range []string{"", "plain", "$argon2i$v=19$m=1,t=1,p=1$AA$AA", "$argon2id$v=19$m=x$AA$AA", "$argon2id$v=18$m=1,t=1,p=1$AA$AA"} {
+		if ok, err := VerifyPassword("x", h); ok || err == nil {
+			t.Errorf("VerifyPassword(%q) = %v, %v; want false and an error", h, ok, err)
+		}
+	}
+}

@@ -1,0 +1,68 @@
+package database_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/weupload/weupload/internal/database"
+	"github.com/weupload/weupload/internal/database/dbtest"
+)
+
+// TestMigrateUpDownUp checks every migration reverses cleanly and reapplies.
+func TestMigrateUpDownUp(t *testing.T) {
+	pool := dbtest.New(t) // already migrated up
+	ctx := context.Background()
+	logf := func(s string) { t.Log(s) }
+	for {
+		var n int
+		if err := pool.QueryRow(ctx, "SELECT count(*) FROM goose_db_version WHERE version_id > 0 AND is_applied").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			break
+		}
+		if err := database.Migrate(ctx, pool, "down", logf); err != nil {
+			t.Fatalf("down: %v", err)
+		}
+	}
+	var tables int
+	if err := pool.QueryRow(ctx, "SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'goose_db_version'").Scan(&tables); err != nil {
+		t.Fatal(err)
+	}
+	if tables != 0 {
+		t.Fatalf("after all downs %d tables remain", tables)
+	}
+	if err := database.Migrate(ctx, pool, "up", logf); err != nil {
+		t.Fatalf("up again: %v", err)
+	}
+	if _, err := pool.Exec(ctx, "SELECT id, email, auth_epoch FROM users LIMIT 1"); err != nil {
+		t.Fatalf("users after re-up: %v", err)
+	}
+}
+
+func TestIsUniqueViolation(t *testing.T) {
+	pool := dbtest.New(t)
+	ctx := context.Background()
+	ins := "INSERT INTO users (email, display_name, password_hash) VALUES ('a@example.com', 'A', 'x')"
+	if _, err := pool.Exec(ctx, ins); err != nil {
+		t.Fatal(err)
+	}
+	_, err := pool.Exec(ctx, ins)
+	if !database.IsUniqueViolation(err, "users_email_key") {
+		t.Fatalf("want unique violation on users_email_key, got %v", err)
+	}
+	if database.IsUnavailable(err) {
+		t.Fatal("a constraint error is not unavailability")
+	}
+}
+
+func TestOpenUnreachable(t *testing.T) {
+	_, err := database.Open(context.Background(), "postgres://u:secret@127.0.0.1:1/db", database.Options{})
+	if err == nil {
+		t.Fatal("want error for unreachable database")
+	}
+	if got := err.Error(); strings.Contains(got, "secret") {
+		t.Fatalf("error leaks the password: %s", got)
+	}
+}
