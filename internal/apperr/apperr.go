@@ -15,7 +15,8 @@ type Code string
 
 // The codes, one per distinct answer a caller can get.
 const (
-	Invalid      Code = "invalid"           // bad input; Fields says which
+	BadRequest   Code = "bad_request"       // malformed request (unparseable body, too large)
+	Invalid      Code = "invalid"           // well-formed but invalid input; Fields says which
 	NotFound     Code = "not_found"         // missing or not the caller's
 	Conflict     Code = "conflict"          // state does not allow it (taken name, wrong state)
 	Unauthorized Code = "unauthorized"      // not logged in or bad credentials

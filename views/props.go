@@ -1,0 +1,80 @@
+// Package views holds the templ components. Every page takes a typed props
+// struct that embeds Shell, the data the layout needs.
+package views
+
+// Shell is what every full page needs: title, the signed-in user (nil when
+// anonymous), flash messages, and asset URLs.
+type Shell struct {
+	Title     string
+	User      *User
+	Flashes   []Flash
+	Nav       string // which nav item is current: "files", "account"
+	RequestID string
+	// Static maps an asset name (css/app.css) to its content-hashed URL.
+	Static func(name string) string
+	// CanRegister shows the "Create account" links.
+	CanRegister bool
+}
+
+// User is the signed-in user as the layout shows it.
+type User struct {
+	DisplayName string
+	Email       string
+	IsAdmin     bool
+}
+
+// Flash is a one-time message shown at the top of the next page.
+type Flash struct {
+	Kind    string // success | error | info
+	Message string
+}
+
+// Form carries submitted values and per-field errors back into a form.
+type Form struct {
+	Values map[string]string
+	Errors map[string]string
+	// Message is a form-level error (e.g. bad credentials, throttled).
+	Message string
+}
+
+// Value returns the submitted value of a field.
+func (f Form) Value(name string) string { return f.Values[name] }
+
+// Error returns the error message of a field.
+func (f Form) Error(name string) string { return f.Errors[name] }
+
+// LoginPage is the login page.
+type LoginPage struct {
+	Shell
+	Form Form
+	Next string // where to go after login (a local path)
+}
+
+// RegisterPage is the sign-up page.
+type RegisterPage struct {
+	Shell
+	Form Form
+}
+
+// AccountPage shows the profile and password forms.
+type AccountPage struct {
+	Shell
+	Email        string
+	MemberSince  string
+	Profile      Form
+	Password     Form
+	ProfileSaved bool
+}
+
+// FilesPage is "My files".
+type FilesPage struct {
+	Shell
+}
+
+// ErrorPage is shown for 4xx and 5xx answers to page requests.
+type ErrorPage struct {
+	Shell
+	Status  int
+	Heading string
+	Message string
+}

@@ -1,0 +1,148 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/alexedwards/scs/pgxstore"
+	"github.com/alexedwards/scs/v2"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/weupload/weupload/internal/auth"
+	"github.com/weupload/weupload/internal/config"
+	"github.com/weupload/weupload/internal/database"
+	"github.com/weupload/weupload/internal/ratelimit"
+	"github.com/weupload/weupload/static"
+)
+
+// app holds the dependencies of the HTTP handlers. It is built once in
+// newApp; handlers never reach for globals.
+type app struct {
+	cfg      config.Config
+	log      *slog.Logger
+	pool     *pgxpool.Pool
+	sessions *scs.SessionManager
+	assets   *static.Assets
+	auth     *auth.Service
+	ready    *readiness
+}
+
+// openDB connects with the configured pool settings, waiting a little for a
+// database that is still starting.
+func openDB(ctx context.Context, cfg config.Config, logger *slog.Logger) (*pgxpool.Pool, error) {
+	return database.Open(ctx, cfg.DatabaseURL, database.Options{
+		MaxConns:         cfg.DBMaxConns,
+		StatementTimeout: cfg.DBStatementTimeout,
+		Wait:             10 * time.Second,
+		Logger:           logger,
+	})
+}
+
+// newApp wires the services on an open pool. The caller owns the pool.
+func newApp(cfg config.Config, logger *slog.Logger, pool *pgxpool.Pool) (*app, error) {
+	assets, err := static.New()
+	if err != nil {
+		return nil, fmt.Errorf("static assets: %w", err)
+	}
+	authSvc, err := auth.NewService(pool, ratelimit.New(pool))
+	if err != nil {
+		return nil, err
+	}
+	a := &app{
+		cfg:      cfg,
+		log:      logger,
+		pool:     pool,
+		sessions: newSessionManager(cfg, pool),
+		assets:   assets,
+		auth:     authSvc,
+	}
+	a.ready = newReadiness(a.checkDependencies)
+	return a, nil
+}
+
+func newSessionManager(cfg config.Config, pool *pgxpool.Pool) *scs.SessionManager {
+	sm := scs.New()
+	// Each instance sweeps expired rows; the DELETE is idempotent, so several
+	// instances doing it costs a little and breaks nothing.
+	sm.Store = pgxstore.NewWithCleanupInterval(pool, 10*time.Minute)
+	sm.IdleTimeout = cfg.SessionIdleTimeout
+	sm.Lifetime = cfg.SessionLifetime
+	sm.Cookie.HttpOnly = true
+	sm.Cookie.SameSite = http.SameSiteLaxMode
+	sm.Cookie.Path = "/"
+	sm.Cookie.Secure = cfg.SessionSecure
+	sm.Cookie.Name = "weupload_session"
+	if cfg.SessionSecure {
+		// __Host-: the browser only accepts it Secure, host-only, Path=/.
+		sm.Cookie.Name = "__Host-weupload_session"
+	}
+	return sm
+}
+
+// close stops the background work the app started.
+func (a *app) close() {
+	if s, ok := a.sessions.Store.(*pgxstore.PostgresStore); ok {
+		s.StopCleanup()
+	}
+}
+
+// serve runs the HTTP server until ctx ends, then drains in-flight requests
+// for up to the shutdown timeout.
+func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, migrate bool) error {
+	pool, err := openDB(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	if migrate {
+		if err := database.Migrate(ctx, pool, "up", func(s string) { logger.Info("migration", "result", s) }); err != nil {
+			return err
+		}
+	}
+	a, err := newApp(cfg, logger, pool)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+
+	ln, err := net.Listen("tcp", cfg.ListenAddr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.ListenAddr, err)
+	}
+	srv := &http.Server{
+		Handler: a.routes(),
+		// Bodies here are small forms and JSON: uploads go straight to the
+		// store. The disk store's /blob/ handler extends its own deadlines.
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	logger.Info("serving", "addr", ln.Addr().String(), "base_url", cfg.BaseURL.String(), "version", version, "commit", commit)
+
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down", "grace", cfg.ShutdownTimeout.String())
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	logger.Info("stopped")
+	return nil
+}

@@ -1,0 +1,174 @@
+package main
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/a-h/templ"
+
+	"github.com/weupload/weupload/internal/apperr"
+	"github.com/weupload/weupload/internal/auth"
+	"github.com/weupload/weupload/views"
+)
+
+// parseForm reads a urlencoded form; a malformed or oversized body is a 400.
+func parseForm(r *http.Request) error {
+	if err := r.ParseForm(); err != nil {
+		return &apperr.Error{Code: apperr.BadRequest, Message: "The form could not be read. Please reload the page and try again.", Err: err}
+	}
+	return nil
+}
+
+// formOf copies submitted values (never passwords) back into a form with the
+// error's field messages, for re-rendering with status 422.
+func formOf(r *http.Request, err error, fields ...string) views.Form {
+	f := views.Form{Values: map[string]string{}, Errors: map[string]string{}}
+	for _, k := range fields {
+		f.Values[k] = r.PostForm.Get(k)
+	}
+	if e := apperr.As(err); e != nil {
+		for k, v := range e.Fields {
+			f.Errors[k] = v
+		}
+		if len(e.Fields) == 0 {
+			f.Message = e.Message
+		}
+	}
+	return f
+}
+
+// isFormError reports whether err belongs in the form (re-render with 422)
+// rather than on an error page.
+func isFormError(err error) bool {
+	switch apperr.CodeOf(err) {
+	case apperr.Invalid, apperr.Unauthorized, apperr.TooMany:
+		return true
+	}
+	return false
+}
+
+// renderForm answers a form post that failed validation or credentials:
+// 422 (429 when throttled) with the form and its messages; htmx gets just
+// the form fragment to swap in place.
+func (a *app) renderForm(w http.ResponseWriter, r *http.Request, err error, full, fragment templ.Component) {
+	status := http.StatusUnprocessableEntity
+	if e := apperr.As(err); e != nil && e.Code == apperr.TooMany {
+		status = http.StatusTooManyRequests
+		w.Header().Set("Retry-After", strconv.Itoa(int(e.RetryAfter.Seconds())))
+	}
+	if isHTMX(r) {
+		a.render(w, r, status, fragment)
+		return
+	}
+	a.render(w, r, status, full)
+}
+
+// safeNext keeps a post-login redirect on our own site.
+func safeNext(next string) string {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+		return "/files"
+	}
+	return next
+}
+
+// redirect sends the browser on after a successful form post, whether the
+// form was posted by htmx or natively.
+func redirect(w http.ResponseWriter, r *http.Request, to string) {
+	if isHTMX(r) {
+		w.Header().Set("HX-Redirect", to)
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	http.Redirect(w, r, to, http.StatusSeeOther)
+}
+
+func (a *app) handleLoginPage(w http.ResponseWriter, r *http.Request) {
+	p := views.LoginPage{Shell: a.shell(r, "Log in"), Next: r.URL.Query().Get("next")}
+	if r.URL.Query().Get("logged_out") == "1" {
+		p.Flashes = append(p.Flashes, views.Flash{Kind: "success", Message: "You have been logged out."})
+	}
+	a.render(w, r, http.StatusOK, views.Login(p))
+}
+
+func (a *app) handleLogin(w http.ResponseWriter, r *http.Request) {
+	if err := parseForm(r); err != nil {
+		a.error(w, r, err)
+		return
+	}
+	in := auth.LoginInput{Email: r.PostForm.Get("email"), Password: r.PostForm.Get("password"), ClientIP: info(r).clientIP}
+	u, err := a.auth.Authenticate(r.Context(), in)
+	if err != nil {
+		if !isFormError(err) {
+			a.error(w, r, err)
+			return
+		}
+		p := views.LoginPage{Shell: a.shell(r, "Log in"), Form: formOf(r, err, "email"), Next: r.PostForm.Get("next")}
+		a.renderForm(w, r, err, views.Login(p), views.LoginForm(p))
+		return
+	}
+	if err := a.startSession(r, &u); err != nil {
+		a.error(w, r, err)
+		return
+	}
+	redirect(w, r, safeNext(r.PostForm.Get("next")))
+}
+
+// startSession renews the session token (no fixation) and binds it to the
+// user and their current auth epoch.
+func (a *app) startSession(r *http.Request, u *auth.User) error {
+	if err := a.sessions.RenewToken(r.Context()); err != nil {
+		return err
+	}
+	a.sessions.Put(r.Context(), sessUserID, u.ID)
+	a.sessions.Put(r.Context(), sessEpoch, u.AuthEpoch)
+	return nil
+}
+
+func (a *app) handleLogout(w http.ResponseWriter, r *http.Request) {
+	if err := a.sessions.Destroy(r.Context()); err != nil {
+		a.error(w, r, err)
+		return
+	}
+	redirect(w, r, "/login?logged_out=1")
+}
+
+func (a *app) handleRegisterPage(w http.ResponseWriter, r *http.Request) {
+	if !a.cfg.RegistrationOpen() {
+		a.registrationClosed(w, r)
+		return
+	}
+	a.render(w, r, http.StatusOK, views.Register(views.RegisterPage{Shell: a.shell(r, "Create account")}))
+}
+
+func (a *app) registrationClosed(w http.ResponseWriter, r *http.Request) {
+	a.error(w, r, apperr.Errorf(apperr.NotFound, "Sign-up is closed on this server. Ask its administrator for an account."))
+}
+
+func (a *app) handleRegister(w http.ResponseWriter, r *http.Request) {
+	if !a.cfg.RegistrationOpen() {
+		a.registrationClosed(w, r)
+		return
+	}
+	if err := parseForm(r); err != nil {
+		a.error(w, r, err)
+		return
+	}
+	in := auth.RegisterInput{Email: r.PostForm.Get("email"), DisplayName: r.PostForm.Get("display_name"), Password: r.PostForm.Get("password")}
+	u, err := a.auth.Register(r.Context(), in)
+	if err != nil {
+		if !isFormError(err) {
+			a.error(w, r, err)
+			return
+		}
+		p := views.RegisterPage{Shell: a.shell(r, "Create account"), Form: formOf(r, err, "email", "display_name")}
+		a.renderForm(w, r, err, views.Register(p), views.RegisterForm(p))
+		return
+	}
+	if err := a.startSession(r, &u); err != nil {
+		a.error(w, r, err)
+		return
+	}
+	a.flash(r, "success", "Welcome to We-Upload, "+u.DisplayName+"!")
+	redirect(w, r, "/files")
+}

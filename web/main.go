@@ -1,0 +1,151 @@
+// Command weupload is the We-Upload server and its admin commands, in one
+// binary that carries its templates, assets and migrations.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/weupload/weupload/internal/auth"
+	"github.com/weupload/weupload/internal/config"
+	"github.com/weupload/weupload/internal/database"
+	"github.com/weupload/weupload/internal/ratelimit"
+)
+
+// Set at build time with -ldflags "-X main.version=... -X main.commit=...".
+var (
+	version = "dev"
+	commit  = "unknown"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "weupload:", err)
+		os.Exit(1)
+	}
+}
+
+const usage = `usage: weupload <command> [flags]
+
+commands:
+  serve [--no-migrate]                       run the server (applies pending migrations first)
+  migrate up|down|status                     manage the database schema
+  user create --email E [--name N] [--admin] --password-stdin
+                                             create an account (reads the password from stdin)
+  version                                    print the version
+
+Configuration comes from the environment; see the README.`
+
+// run is the whole program: it parses args, wires dependencies explicitly
+// and returns the first error. main only reports it.
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprintln(stderr, usage)
+		return errors.New("missing command")
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "version":
+		fmt.Fprintf(stdout, "weupload %s (%s)\n", version, commit)
+		return nil
+	case "help", "-h", "--help":
+		fmt.Fprintln(stdout, usage)
+		return nil
+	case "serve", "migrate", "user":
+	default:
+		fmt.Fprintln(stderr, usage)
+		return fmt.Errorf("unknown command %q", cmd)
+	}
+
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		return err
+	}
+	logger := newLogger(stdout, cfg.LogLevel)
+
+	switch cmd {
+	case "serve":
+		fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+		fs.SetOutput(stderr)
+		noMigrate := fs.Bool("no-migrate", false, "do not apply pending migrations at start")
+		if err := fs.Parse(rest); err != nil {
+			return err
+		}
+		return serve(ctx, cfg, logger, !*noMigrate)
+	case "migrate":
+		if len(rest) != 1 {
+			return errors.New("usage: weupload migrate up|down|status")
+		}
+		pool, err := openDB(ctx, cfg, logger)
+		if err != nil {
+			return err
+		}
+		defer pool.Close()
+		return database.Migrate(ctx, pool, rest[0], func(s string) { fmt.Fprintln(stdout, s) })
+	default: // user
+		return userCommand(ctx, cfg, logger, rest, stdin, stdout, stderr)
+	}
+}
+
+func newLogger(w io.Writer, level string) *slog.Logger {
+	var l slog.Level
+	_ = l.UnmarshalText([]byte(level)) // validated by config
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))
+}
+
+func userCommand(ctx context.Context, cfg config.Config, logger *slog.Logger, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "create" {
+		return errors.New("usage: weupload user create --email E [--name N] [--admin] --password-stdin")
+	}
+	fs := flag.NewFlagSet("user create", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	email := fs.String("email", "", "login email (required)")
+	name := fs.String("name", "", "display name (default: the part of the email before @)")
+	admin := fs.Bool("admin", false, "make the user an administrator")
+	pwStdin := fs.Bool("password-stdin", false, "read the password from standard input (required)")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	if *email == "" || !*pwStdin {
+		return errors.New("user create needs --email and --password-stdin")
+	}
+	b, err := io.ReadAll(io.LimitReader(stdin, 64<<10))
+	if err != nil {
+		return fmt.Errorf("read password: %w", err)
+	}
+	password := strings.TrimRight(string(b), "\r\n")
+
+	pool, err := openDB(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	svc, err := auth.NewService(pool, ratelimit.New(pool))
+	if err != nil {
+		return err
+	}
+	u, err := svc.CreateUser(ctx, auth.RegisterInput{Email: *email, DisplayName: *name, Password: password}, *admin)
+	if e := asFieldErrors(err); e != "" {
+		return errors.New(e)
+	}
+	if err != nil {
+		return err
+	}
+	role := "user"
+	if u.IsAdmin {
+		role = "admin"
+	}
+	fmt.Fprintf(stdout, "created %s %s (%s)\n", role, u.Email, u.ID)
+	return nil
+}
