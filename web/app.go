@@ -38,7 +38,7 @@ func openDB(ctx context.Context, cfg config.Config, logger *slog.Logger) (*pgxpo
 	return database.Open(ctx, cfg.DatabaseURL, database.Options{
 		MaxConns:         cfg.DBMaxConns,
 		StatementTimeout: cfg.DBStatementTimeout,
-		Wait:             10 * time.Second,
+		Wait:             cfg.DBConnectWait,
 		Logger:           logger,
 	})
 }
@@ -61,6 +61,9 @@ func newApp(cfg config.Config, logger *slog.Logger, pool *pgxpool.Pool) (*app, e
 		assets:   assets,
 		auth:     authSvc,
 	}
+	// A session store failure (database down) gets our error page, not scs's
+	// plain-text 500.
+	a.sessions.ErrorFunc = a.error
 	a.ready = newReadiness(a.checkDependencies)
 	return a, nil
 }

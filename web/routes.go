@@ -8,7 +8,7 @@ import (
 )
 
 // routes is the whole HTTP surface, grouped by middleware stack.
-func (a *app) routes() http.Handler {
+func (a *app) routes() chi.Router {
 	r := chi.NewRouter()
 	r.Use(a.observe, a.securityHeaders, a.crossOrigin)
 	r.NotFound(a.notFound)

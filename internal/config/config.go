@@ -22,6 +22,7 @@ type Config struct {
 	DatabaseURL        string
 	DBMaxConns         int32
 	DBStatementTimeout time.Duration
+	DBConnectWait      time.Duration
 
 	ListenAddr      string
 	MetricsAddr     string // empty: no metrics listener
@@ -78,6 +79,7 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	c.DBMaxConns = int32(p.integer("DB_MAX_CONNS", 20, 1, 1000))
 	c.DBStatementTimeout = p.duration("DB_STATEMENT_TIMEOUT", 10*time.Second)
+	c.DBConnectWait = p.duration("DB_CONNECT_WAIT", 10*time.Second)
 
 	c.ListenAddr = p.addr("LISTEN_ADDR", "127.0.0.1:8080")
 	c.MetricsAddr = p.addr("METRICS_ADDR", "")

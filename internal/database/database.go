@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -75,8 +76,12 @@ func Open(ctx context.Context, url string, o Options) (*pgxpool.Pool, error) {
 func briefCause(err error) string {
 	for {
 		next := errors.Unwrap(err)
+		if multi, ok := err.(interface{ Unwrap() []error }); ok && len(multi.Unwrap()) > 0 {
+			next = multi.Unwrap()[0] // pgx joins one error per address tried
+		}
 		if next == nil {
-			return err.Error()
+			msg, _, _ := strings.Cut(err.Error(), "\n")
+			return msg
 		}
 		err = next
 	}

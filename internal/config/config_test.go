@@ -1,0 +1,104 @@
+package config
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+func TestLoadDefaults(t *testing.T) {
+	c, err := Load(env(map[string]string{"DATABASE_URL": "postgres://u@localhost/db"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.ListenAddr != "127.0.0.1:8080" || c.Registration != "closed" || c.Storage.Backend != "disk" {
+		t.Fatalf("defaults: %+v", c)
+	}
+	if c.SessionSecure {
+		t.Fatal("an http base URL must default to non-Secure cookies")
+	}
+	if c.Storage.MaxFileSize != 5<<30 || c.Storage.DownloadURLTTL != 5*time.Minute {
+		t.Fatalf("storage defaults: %+v", c.Storage)
+	}
+}
+
+func TestLoadValues(t *testing.T) {
+	c, err := Load(env(map[string]string{
+		"DATABASE_URL":    "postgres://u@localhost/db",
+		"BASE_URL":        "https://files.example.com/",
+		"TRUSTED_PROXIES": "10.0.0.0/16, 192.0.2.1",
+		"MAX_FILE_SIZE":   "50GiB",
+		"REGISTRATION":    "OPEN",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.SessionSecure || c.BaseURL.String() != "https://files.example.com" || !c.RegistrationOpen() {
+		t.Fatalf("got %+v", c)
+	}
+	if len(c.TrustedProxies) != 2 || c.TrustedProxies[1].String() != "192.0.2.1/32" {
+		t.Fatalf("trusted proxies %v", c.TrustedProxies)
+	}
+	if c.Storage.MaxFileSize != 50<<30 {
+		t.Fatalf("max file size %d", c.Storage.MaxFileSize)
+	}
+}
+
+func TestLoadErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		env  map[string]string
+		want []string
+	}{
+		{"missing database", map[string]string{}, []string{"DATABASE_URL is required"}},
+		{"every bad value reported", map[string]string{
+			"DATABASE_URL":     "postgres://u@localhost/db",
+			"LISTEN_ADDR":      "nope",
+			"BASE_URL":         "ftp://x",
+			"SESSION_SECURE":   "maybe",
+			"REGISTRATION":     "sometimes",
+			"TRUSTED_PROXIES":  "10.0.0.0/33",
+			"MAX_FILE_SIZE":    "5 parsecs",
+			"UPLOAD_PART_SIZE": "1MiB",
+			"UPLOAD_URL_TTL":   "-5m",
+			"STORAGE_BACKEND":  "s3",
+		}, []string{"LISTEN_ADDR", "BASE_URL", "SESSION_SECURE", "REGISTRATION", "TRUSTED_PROXIES", "MAX_FILE_SIZE", "UPLOAD_PART_SIZE", "UPLOAD_URL_TTL", "S3_BUCKET is required"}},
+		{"short signing key", map[string]string{"DATABASE_URL": "postgres://u@localhost/db", "BLOB_SIGNING_KEY": "short"}, []string{"BLOB_SIGNING_KEY"}},
+		{"idle over lifetime", map[string]string{"DATABASE_URL": "postgres://u@localhost/db", "SESSION_IDLE_TIMEOUT": "48h", "SESSION_LIFETIME": "24h"}, []string{"SESSION_IDLE_TIMEOUT must not exceed"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Load(env(tt.env))
+			if err == nil {
+				t.Fatal("want an error")
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q lacks %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+func TestParseSize(t *testing.T) {
+	tests := []struct {
+		in   string
+		want int64
+		ok   bool
+	}{
+		{"0", 0, true}, {"1024", 1024, true}, {"64KiB", 64 << 10, true}, {"5MiB", 5 << 20, true},
+		{"5gib", 5 << 30, true}, {"1TiB", 1 << 40, true}, {"10MB", 10e6, true}, {"5 GiB", 5 << 30, true},
+		{"", 0, false}, {"-1", 0, false}, {"1.5GiB", 0, false}, {"5PiB", 0, false}, {"99999999999999999999", 0, false},
+	}
+	for _, tt := range tests {
+		got, err := ParseSize(tt.in)
+		if (err == nil) != tt.ok || got != tt.want {
+			t.Errorf("ParseSize(%q) = %d, %v; want %d, ok=%v", tt.in, got, err, tt.want, tt.ok)
+		}
+	}
+}

@@ -1,0 +1,64 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/weupload/weupload/internal/database/dbtest"
+)
+
+func runCmd(t *testing.T, env map[string]string, stdin string, args ...string) (string, error) {
+	t.Helper()
+	var out bytes.Buffer
+	err := run(context.Background(), args, func(k string) string { return env[k] }, strings.NewReader(stdin), &out, &out)
+	return out.String(), err
+}
+
+func TestRunConfigErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		env  map[string]string
+		want string
+	}{
+		{"missing DATABASE_URL", map[string]string{}, "DATABASE_URL is required"},
+		{"malformed DATABASE_URL", map[string]string{"DATABASE_URL": "postgres://a b@:x/"}, "DATABASE_URL is not a valid PostgreSQL connection string"},
+		{"unreachable database", map[string]string{"DATABASE_URL": "postgres://u:hunter22@127.0.0.1:1/db", "DB_CONNECT_WAIT": "1ms"}, "cannot reach 127.0.0.1:1"},
+		{"bad listen addr", map[string]string{"DATABASE_URL": "postgres://u@localhost/db", "LISTEN_ADDR": "8080"}, "LISTEN_ADDR"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := runCmd(t, tt.env, "", "serve")
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err = %v, want it to mention %q", err, tt.want)
+			}
+			if strings.Contains(err.Error(), "\n") || strings.Contains(err.Error(), "hunter22") {
+				t.Fatalf("want one line without secrets, got %q", err)
+			}
+		})
+	}
+	if _, err := runCmd(t, nil, "", "frobnicate"); err == nil {
+		t.Fatal("unknown command accepted")
+	}
+}
+
+func TestUserCreateAndMigrateCommands(t *testing.T) {
+	env := map[string]string{"DATABASE_URL": dbtest.NewURL(t)}
+	out, err := runCmd(t, env, "s3cret password\n", "user", "create", "--email", "Admin@Example.com", "--admin", "--password-stdin")
+	if err != nil || !strings.Contains(out, "created admin admin@example.com") {
+		t.Fatalf("user create: %v\n%s", err, out)
+	}
+	_, err = runCmd(t, env, "short\n", "user", "create", "--email", "b@example.com", "--password-stdin")
+	if err == nil || !strings.Contains(err.Error(), "password: Use at least 8 characters.") {
+		t.Fatalf("short password: %v", err)
+	}
+	_, err = runCmd(t, env, "s3cret password\n", "user", "create", "--email", "admin@example.com", "--password-stdin")
+	if err == nil || !strings.Contains(err.Error(), "already registered") {
+		t.Fatalf("duplicate: %v", err)
+	}
+	out, err = runCmd(t, env, "", "migrate", "status")
+	if err != nil || !strings.Contains(out, "00001_accounts.sql") || !strings.Contains(out, "applied") {
+		t.Fatalf("migrate status: %v\n%s", err, out)
+	}
+}
