@@ -1,0 +1,125 @@
+// Package browsertest drives Debian's Chromium headless through chromedp for
+// end-to-end tests of the real pages, and keeps screenshots of what it saw.
+package browsertest
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/weupload/weupload/internal/testenv"
+)
+
+// New starts a fresh headless Chromium (its own profile, so no state leaks
+// between tests) and returns a browser context, closed on cleanup.
+func New(tb testing.TB) context.Context {
+	tb.Helper()
+	path := os.Getenv("CHROMIUM")
+	if path == "" {
+		for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+			if p, err := testenv.LookPath(name); err == nil {
+				path = p
+				break
+			}
+		}
+	}
+	if path == "" {
+		testenv.Missing(tb, "Chromium", "install it with: apt-get install -y chromium (make test does)")
+	}
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(path),
+		chromedp.UserDataDir(tb.TempDir()),
+		chromedp.Headless,
+		chromedp.NoSandbox, // these machines run as root
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.WindowSize(1280, 860),
+	}
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := chromedp.NewContext(actx)
+	// Start the browser now so a start failure is reported here.
+	if err := chromedp.Do(ctx); err != nil {
+		cancel()
+		cancelAlloc()
+		testenv.Missing(tb, "Chromium", err.Error())
+	}
+	tb.Cleanup(func() {
+		cancel()
+		cancelAlloc()
+	})
+	return ctx
+}
+
+// Do runs steps with a timeout and fails the test on error, with a
+// screenshot of the moment it failed.
+func Do(tb testing.TB, ctx context.Context, steps ...chromedp.Action[chromedp.Void]) {
+	tb.Helper()
+	tctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := chromedp.Do(tctx, steps...); err != nil {
+		Screenshot(tb, ctx, "failure")
+		tb.Fatalf("browser: %v", err)
+	}
+}
+
+// Value runs one action that yields a value, failing the test on error.
+func Value[T any](tb testing.TB, ctx context.Context, a chromedp.Action[T]) T {
+	tb.Helper()
+	tctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(tctx, a)
+	if err != nil {
+		Screenshot(tb, ctx, "failure")
+		tb.Fatalf("browser: %v", err)
+	}
+	return v
+}
+
+// Screenshot saves a PNG of the viewport (what a person sees) under $SCREENSHOT_DIR (default
+// tmp/screenshots in the module root), named after the test and the step.
+func Screenshot(tb testing.TB, ctx context.Context, step string) string {
+	tb.Helper()
+	dir := os.Getenv("SCREENSHOT_DIR")
+	if dir == "" {
+		dir = filepath.Join(moduleRoot(), "tmp", "screenshots")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		tb.Logf("screenshot: %v", err)
+		return ""
+	}
+	name := strings.NewReplacer("/", "_", " ", "_").Replace(tb.Name() + "-" + step)
+	sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	buf, err := chromedp.Run(sctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		tb.Logf("screenshot %s: %v", name, err)
+		return ""
+	}
+	path := filepath.Join(dir, name+".png")
+	if err := os.WriteFile(path, buf, 0o644); err != nil {
+		tb.Logf("screenshot: %v", err)
+		return ""
+	}
+	return path
+}
+
+func moduleRoot() string {
+	dir, _ := os.Getwd()
+	for d := dir; d != filepath.Dir(d); d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			return d
+		}
+	}
+	return dir
+}
