@@ -11,10 +11,13 @@
 package blob
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -235,3 +238,23 @@ func TTL(ttl, def time.Duration) time.Duration {
 	}
 	return ttl
 }
+
+// SortParts returns a copy of parts ordered by number, requiring numbers
+// 1..n without gaps or duplicates; errors wrap ErrInvalid.
+func SortParts(parts []Part) ([]Part, error) {
+	if len(parts) == 0 {
+		return nil, fmt.Errorf("%w: no parts", ErrInvalid)
+	}
+	parts = slices.Clone(parts)
+	slices.SortFunc(parts, func(a, b Part) int { return cmp.Compare(a.Number, b.Number) })
+	for i, p := range parts {
+		if p.Number != int32(i+1) {
+			return nil, fmt.Errorf("%w: parts must be numbered 1..%d without gaps, got %d at %d", ErrInvalid, len(parts), p.Number, i+1)
+		}
+	}
+	return parts, nil
+}
+
+// TrimETag drops the quotes around an entity tag, so tags from response
+// headers, ListParts and the client compare equal.
+func TrimETag(s string) string { return strings.Trim(s, `"`) }

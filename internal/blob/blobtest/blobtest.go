@@ -7,6 +7,7 @@
 package blobtest
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/rand"
@@ -16,7 +17,9 @@ import (
 	"fmt"
 	"io"
 	"mime"
+	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -183,8 +186,8 @@ func testPutWrongLength(t *testing.T, s blob.Store) {
 				t.Fatal(err)
 			}
 			if tt.lie {
-				if res, err := do(req, tt.body, int64(len(data)), nil); err == nil && res.Status < 300 {
-					t.Errorf("truncated PUT: %d, want an error", res.Status)
+				if status, err := SendTruncated(req, tt.body, int64(len(data))); err == nil && status < 400 {
+					t.Errorf("truncated PUT: %d, want an error", status)
 				}
 			} else {
 				res := Do(t, req, tt.body)
@@ -279,7 +282,7 @@ func testPutSignedHeadersRequired(t *testing.T, s blob.Store) {
 				} else {
 					h[name] = alter(h[name])
 				}
-				res, err := do(req, data, -1, h)
+				res, err := do(req, data, h)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -477,8 +480,8 @@ func testMultipartWrongPartLength(t *testing.T, s blob.Store) {
 			t.Errorf("part of %d bytes for 10: %d %s, want 400 or 403", n, res.Status, res.Body)
 		}
 	}
-	if res, err := do(req, randomBytes(5), 10, nil); err == nil && res.Status < 300 {
-		t.Errorf("truncated part: %d, want an error", res.Status)
+	if status, err := SendTruncated(req, randomBytes(5), 10); err == nil && status < 400 {
+		t.Errorf("truncated part: %d, want an error", status)
 	}
 	listed, err := s.ListParts(ctx, key, uploadID)
 	if err != nil || len(listed) != 0 {
@@ -607,7 +610,7 @@ func testPresignGet(t *testing.T, s blob.Store) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		res, err := do(blob.Request{Method: http.MethodGet, URL: u}, nil, -1, map[string]string{"Range": "bytes=2-5"})
+		res, err := do(blob.Request{Method: http.MethodGet, URL: u}, nil, map[string]string{"Range": "bytes=2-5"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -748,7 +751,7 @@ func uploadPart(t *testing.T, s blob.Store, key, uploadID string, o blob.Multipa
 		t.Errorf("Method = %q, want PUT", req.Method)
 	}
 	off := int64(n-1) * o.PartSize
-	res, err := do(req, data[off:off+size], -1, nil)
+	res, err := do(req, data[off:off+size], nil)
 	if err != nil {
 		t.Errorf("PUT part #%d: %v", n, err)
 		return blob.Part{}
@@ -834,7 +837,7 @@ type Response struct {
 // would. It fails t when the request cannot be made at all.
 func Do(tb testing.TB, req blob.Request, body []byte) Response {
 	tb.Helper()
-	res, err := do(req, body, -1, nil)
+	res, err := do(req, body, nil)
 	if err != nil {
 		tb.Fatalf("%s %s: %v", req.Method, req.URL, err)
 	}
@@ -849,19 +852,56 @@ func client() *http.Client {
 	}
 }
 
-// do performs req with body. A length >= 0 overrides the Content-Length
-// sent (to simulate a truncated upload); header, when not nil, replaces
-// req.Header.
-func do(req blob.Request, body []byte, length int64, header map[string]string) (Response, error) {
+// SendTruncated sends req over a raw connection claiming Content-Length:
+// claimed but sending only body, then half-closes the connection, like a
+// client that dies mid-upload (net/http refuses to send such a request). It
+// returns the status the server answered, or an error when it answered
+// nothing.
+func SendTruncated(req blob.Request, body []byte, claimed int64) (int, error) {
+	u, err := url.Parse(req.URL)
+	if err != nil {
+		return 0, err
+	}
+	if u.Scheme != "http" {
+		return 0, fmt.Errorf("SendTruncated: only http URLs, got %s", u.Scheme)
+	}
+	conn, err := net.DialTimeout("tcp", u.Host, 10*time.Second)
+	if err != nil {
+		return 0, err
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(time.Minute))
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s HTTP/1.1\r\nHost: %s\r\nContent-Length: %d\r\nConnection: close\r\n", req.Method, u.RequestURI(), u.Host, claimed)
+	for k, v := range req.Header {
+		fmt.Fprintf(&b, "%s: %s\r\n", k, v)
+	}
+	b.WriteString("\r\n")
+	if _, err := io.WriteString(conn, b.String()); err != nil {
+		return 0, err
+	}
+	if _, err := conn.Write(body); err != nil {
+		return 0, err
+	}
+	if tc, ok := conn.(*net.TCPConn); ok {
+		tc.CloseWrite()
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		return 0, err
+	}
+	resp.Body.Close()
+	return resp.StatusCode, nil
+}
+
+// do performs req with body; header, when not nil, replaces req.Header.
+func do(req blob.Request, body []byte, header map[string]string) (Response, error) {
 	hr, err := http.NewRequest(req.Method, req.URL, bytes.NewReader(body))
 	if err != nil {
 		return Response{}, err
 	}
 	if body == nil {
 		hr.Body = http.NoBody
-	}
-	if length >= 0 {
-		hr.ContentLength = length
 	}
 	if header == nil {
 		header = req.Header

@@ -252,7 +252,7 @@ func (s *Store) CompleteMultipart(ctx context.Context, key, uploadID string, par
 	if err := blob.ValidateKey(key); err != nil {
 		return fmt.Errorf("blob/s3: complete multipart: %w", err)
 	}
-	parts, err := sortParts(parts)
+	parts, err := blob.SortParts(parts)
 	if err != nil {
 		return fmt.Errorf("blob/s3: complete multipart %s: %w", key, err)
 	}
@@ -270,7 +270,7 @@ func (s *Store) CompleteMultipart(ctx context.Context, key, uploadID string, par
 		switch {
 		case !ok:
 			return fmt.Errorf("blob/s3: complete multipart %s: %w: part %d not uploaded", key, blob.ErrInvalid, p.Number)
-		case trimETag(sp.ETag) != trimETag(p.ETag):
+		case blob.TrimETag(sp.ETag) != blob.TrimETag(p.ETag):
 			return fmt.Errorf("blob/s3: complete multipart %s: %w: part %d etag %s, stored %s", key, blob.ErrInvalid, p.Number, p.ETag, sp.ETag)
 		case p.Size != 0 && p.Size != sp.Size:
 			return fmt.Errorf("blob/s3: complete multipart %s: %w: part %d size %d, stored %d", key, blob.ErrInvalid, p.Number, p.Size, sp.Size)
@@ -288,25 +288,6 @@ func (s *Store) CompleteMultipart(ctx context.Context, key, uploadID string, par
 	}
 	return nil
 }
-
-// sortParts returns parts ordered by number, requiring 1..n without gaps or
-// duplicates; errors wrap blob.ErrInvalid.
-func sortParts(parts []blob.Part) ([]blob.Part, error) {
-	if len(parts) == 0 {
-		return nil, fmt.Errorf("%w: no parts", blob.ErrInvalid)
-	}
-	parts = slices.Clone(parts)
-	slices.SortFunc(parts, func(a, b blob.Part) int { return cmp.Compare(a.Number, b.Number) })
-	for i, p := range parts {
-		if p.Number != int32(i+1) {
-			return nil, fmt.Errorf("%w: parts must be numbered 1..%d without gaps, got %d at %d", blob.ErrInvalid, len(parts), p.Number, i+1)
-		}
-	}
-	return parts, nil
-}
-
-// trimETag drops the quotes around an entity tag.
-func trimETag(s string) string { return strings.Trim(s, `"`) }
 
 // AbortMultipart discards an upload; a missing upload is not an error.
 func (s *Store) AbortMultipart(ctx context.Context, key, uploadID string) error {
