@@ -85,3 +85,35 @@ func TestBrowserAuthFlow(t *testing.T) {
 		t.Fatalf("email error %q", emailErr)
 	}
 }
+
+// TestBrowserPhoneDark checks the layout on a phone in dark mode: the menu
+// collapses into a toggle that opens, and the error page renders.
+func TestBrowserPhoneDark(t *testing.T) {
+	ta := newTestApp(t, nil)
+	ta.createUser(t, "ann@example.com", "correct horse battery")
+	ctx := browsertest.New(t)
+	browsertest.PhoneDark(t, ctx)
+	base := ta.srv.URL
+	browsertest.Do(t, ctx,
+		chromedp.Navigate(base+"/login"),
+		chromedp.WaitVisible(chromedp.ID("f-email")),
+	)
+	browsertest.Screenshot(t, ctx, "1-login")
+	browsertest.Do(t, ctx,
+		chromedp.SendKeys(chromedp.ID("f-email"), "ann@example.com"),
+		chromedp.SendKeys(chromedp.ID("f-password"), "correct horse battery"),
+		chromedp.Click(chromedp.CSS("#login-form button[type=submit]")),
+		chromedp.WaitVisible(chromedp.CSS("header details summary")),
+		chromedp.Click(chromedp.CSS("header details summary")),
+		chromedp.WaitVisible(chromedp.CSS(`header details a[href="/account"]`)),
+	)
+	browsertest.Screenshot(t, ctx, "2-files-menu-open")
+	browsertest.Do(t, ctx,
+		chromedp.Navigate(base+"/no/such/page"),
+		chromedp.WaitVisible(chromedp.CSS("main h1")),
+	)
+	browsertest.Screenshot(t, ctx, "3-not-found")
+	if h := browsertest.Value(t, ctx, chromedp.Text(chromedp.CSS("main h1"))); !strings.Contains(h, "find that page") {
+		t.Fatalf("404 heading %q", h)
+	}
+}

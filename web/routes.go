@@ -11,7 +11,8 @@ import (
 func (a *app) routes() chi.Router {
 	r := chi.NewRouter()
 	r.Use(a.observe, a.securityHeaders, a.crossOrigin)
-	r.NotFound(a.notFound)
+	// The 404 page knows the signed-in user, so it keeps the navigation.
+	r.NotFound(a.sessions.LoadAndSave(a.loadUser(http.HandlerFunc(a.notFound))).ServeHTTP)
 	r.MethodNotAllowed(a.methodNotAllowed)
 
 	// No session, no database: probes and assets.

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
 	"github.com/weupload/weupload/internal/testenv"
@@ -70,6 +71,18 @@ func Do(tb testing.TB, ctx context.Context, steps ...chromedp.Action[chromedp.Vo
 	if err := chromedp.Do(tctx, steps...); err != nil {
 		Screenshot(tb, ctx, "failure")
 		tb.Fatalf("browser: %v", err)
+	}
+}
+
+// PhoneDark makes the page a 390×844 touch phone that prefers dark mode, to
+// check the responsive layout and the dark theme.
+func PhoneDark(tb testing.TB, ctx context.Context) {
+	tb.Helper()
+	Do(tb, ctx, chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile, chromedp.EmulateTouch))
+	if _, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+		Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: "dark"}},
+	}); err != nil {
+		tb.Fatalf("browser: emulate dark mode: %v", err)
 	}
 }
 
