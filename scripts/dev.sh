@@ -44,5 +44,5 @@ if [ -x node_modules/.bin/tailwindcss ]; then
   node_modules/.bin/tailwindcss -c tailwind.config.js -i static/css/input.css -o static/css/app.css --minify --watch=always >/dev/null 2>&1 &
   trap 'kill $! 2>/dev/null' EXIT
 fi
-"$TEMPL" generate --watch --path views --proxy="$BASE_URL" --proxyport=7331 --open-browser=false \
+"$TEMPL" generate --watch --path . --proxy="$BASE_URL" --proxyport=7331 --open-browser=false \
   --watch-pattern='(.+\.go$)|(.+\.templ$)|(.+\.css$)|(.+\.js$)' --cmd="go run ./web serve"
