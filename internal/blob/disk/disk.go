@@ -457,7 +457,9 @@ func (s *Store) CompleteMultipart(ctx context.Context, key, uploadID string, par
 		ContentType: info.ContentType,
 		ETag:        quote(hex.EncodeToString(etags.Sum(nil)) + "-" + strconv.Itoa(len(parts))),
 	}
-	if err := s.publish(dataPath(uploadID), key, m); err != nil {
+	if err := s.publish(dataPath(uploadID), key, m); errors.Is(err, errExists) {
+		return invalidf(op, key, "object already exists")
+	} else if err != nil {
 		return wrapf(op, key, err)
 	}
 	if err := s.root.RemoveAll(uploadPath(uploadID)); err != nil {

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -518,5 +519,40 @@ func TestPingUnavailable(t *testing.T) {
 	}
 	if err := s.Ping(context.Background()); !errors.Is(err, blob.ErrUnavailable) {
 		t.Errorf("Ping = %v, want ErrUnavailable", err)
+	}
+}
+
+// TestPutMemoryBounded checks that an upload streams: a 32 MiB PUT and its
+// GET allocate a small fraction of their size (client and server included).
+func TestPutMemoryBounded(t *testing.T) {
+	s := newStore(t)
+	const size = 32 << 20
+	data := make([]byte, size)
+	rand.Read(data)
+	req, err := s.PresignPut(context.Background(), "u/1/big", blob.PutOptions{Size: size})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	if res := blobtest.Do(t, req, data); res.Status != http.StatusOK {
+		t.Fatalf("PUT: %d %s", res.Status, res.Body)
+	}
+	u, err := s.PresignGet(context.Background(), "u/1/big", blob.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, _ := io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	runtime.ReadMemStats(&after)
+	if n != size {
+		t.Fatalf("GET returned %d bytes", n)
+	}
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > size/4 {
+		t.Errorf("PUT+GET of %d bytes allocated %d bytes", size, alloc)
 	}
 }

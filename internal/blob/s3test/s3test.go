@@ -4,8 +4,8 @@
 //
 // With TEST_S3_ENDPOINT set (plus TEST_S3_ACCESS_KEY, TEST_S3_SECRET_KEY and
 // optionally TEST_S3_REGION) that server is used. Otherwise the versitygw
-// binary is looked up on PATH, then in $WEUPLOAD_TOOLS_DIR, then in
-// $HOME/.cache/weupload/bin, and started on a free 127.0.0.1 port with a
+// binary is looked up on PATH, then in $WEUPLOAD_TOOLS_DIR and its bin/, then
+// in $HOME/.cache/weupload/bin (where scripts/tools.sh puts it), and started on a free 127.0.0.1 port with a
 // temporary posix root. When it is missing the test is skipped, or fails
 // when CI=true.
 package s3test
@@ -25,7 +25,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -37,8 +36,9 @@ import (
 	"github.com/weupload/weupload/internal/blob/s3"
 )
 
-// InstallCommand builds the versitygw version the tests are written against.
-const InstallCommand = "GOBIN=$HOME/.cache/weupload/bin go install github.com/versity/versitygw/cmd/versitygw@v1.8.0"
+// InstallCommand builds the versitygw version the tests are written against
+// (about 4.5 minutes on 2 cores).
+const InstallCommand = "scripts/tools.sh versitygw (or: GOBIN=$HOME/.cache/weupload/bin go install github.com/versity/versitygw/cmd/versitygw@v1.8.0)"
 
 // Credentials of the versitygw root account started by this package.
 const (
@@ -168,15 +168,16 @@ func startServer() *server {
 	return &server{endpoint: endpoint, accessKey: accessKey, secretKey: secretKey, region: region}
 }
 
-// findVersitygw looks for the binary on PATH, in $WEUPLOAD_TOOLS_DIR and in
-// $HOME/.cache/weupload/bin.
+// findVersitygw looks for the binary on PATH, in $WEUPLOAD_TOOLS_DIR (and its
+// bin/) and in $HOME/.cache/weupload/bin.
 func findVersitygw() (string, error) {
 	if p, err := exec.LookPath("versitygw"); err == nil {
 		return p, nil
 	}
 	var dirs []string
 	if d := os.Getenv("WEUPLOAD_TOOLS_DIR"); d != "" {
-		dirs = append(dirs, d)
+		// scripts/tools.sh links binaries into $WEUPLOAD_TOOLS_DIR/bin.
+		dirs = append(dirs, d, filepath.Join(d, "bin"))
 	}
 	if home, err := os.UserHomeDir(); err == nil {
 		dirs = append(dirs, filepath.Join(home, ".cache", "weupload", "bin"))
@@ -224,6 +225,9 @@ const rootPrefix = "weupload-s3test-"
 // sweepStaleRoots removes root directories left by test binaries that have
 // exited (the server dies with its binary, its directory does not).
 func sweepStaleRoots() {
+	if _, err := os.Stat("/proc/self"); err != nil {
+		return // no /proc to tell live pids from dead ones
+	}
 	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), rootPrefix+"*"))
 	for _, d := range dirs {
 		pid, _, _ := strings.Cut(strings.TrimPrefix(filepath.Base(d), rootPrefix), "-")
@@ -237,9 +241,9 @@ func sweepStaleRoots() {
 }
 
 // spawn starts versitygw from a goroutine locked to its OS thread, which
-// stays alive for the life of the binary: Pdeathsig fires when the thread
-// that started the child exits, and this one never does, so the server is
-// killed exactly when the test binary exits.
+// stays alive for the life of the binary: on Linux, Pdeathsig fires when the
+// thread that started the child exits, and this one never does, so the
+// server is killed exactly when the test binary exits.
 func spawn(bin, addr, root string) (exited <-chan error, err error) {
 	started := make(chan error, 1)
 	done := make(chan error, 1)
@@ -247,7 +251,7 @@ func spawn(bin, addr, root string) (exited <-chan error, err error) {
 		runtime.LockOSThread() // never unlocked: see above
 		cmd := exec.Command(bin, "--port", addr, "--quiet", "posix", root)
 		cmd.Env = append(os.Environ(), "ROOT_ACCESS_KEY="+accessKey, "ROOT_SECRET_KEY="+secretKey)
-		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+		dieWithParent(cmd)
 		out := &tailBuffer{max: 4096}
 		cmd.Stdout, cmd.Stderr = out, out
 		if err := cmd.Start(); err != nil {
