@@ -30,6 +30,7 @@ type app struct {
 	assets   *static.Assets
 	auth     *auth.Service
 	ready    *readiness
+	metrics  *metrics
 }
 
 // openDB connects with the configured pool settings, waiting a little for a
@@ -60,6 +61,7 @@ func newApp(cfg config.Config, logger *slog.Logger, pool *pgxpool.Pool) (*app, e
 		sessions: newSessionManager(cfg, pool),
 		assets:   assets,
 		auth:     authSvc,
+		metrics:  newMetrics(pool),
 	}
 	// A session store failure (database down) gets our error page, not scs's
 	// plain-text 500.
@@ -128,6 +130,13 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, migrate 
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
+	if cfg.MetricsAddr != "" {
+		stop, err := serveMetrics(cfg.MetricsAddr, a.metrics.handler(), logger)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	logger.Info("serving", "addr", ln.Addr().String(), "base_url", cfg.BaseURL.String(), "version", version, "commit", commit)
@@ -148,4 +157,23 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, migrate 
 	}
 	logger.Info("stopped")
 	return nil
+}
+
+// serveMetrics serves /metrics on its own listener, so it is reachable by
+// the local CloudWatch agent but never routed through the load balancer.
+func serveMetrics(addr string, h http.Handler, logger *slog.Logger) (stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("metrics: listen on %s: %w", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", h)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			logger.Error("metrics server", "err", err)
+		}
+	}()
+	logger.Info("serving metrics", "addr", ln.Addr().String())
+	return func() { _ = srv.Close() }, nil
 }

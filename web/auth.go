@@ -98,6 +98,12 @@ func (a *app) handleLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	in := auth.LoginInput{Email: r.PostForm.Get("email"), Password: r.PostForm.Get("password"), ClientIP: info(r).clientIP}
 	u, err := a.auth.Authenticate(r.Context(), in)
+	switch {
+	case auth.IsBadCredentials(err):
+		a.metrics.logins.WithLabelValues("failure").Inc()
+	case apperr.Is(err, apperr.TooMany):
+		a.metrics.logins.WithLabelValues("throttled").Inc()
+	}
 	if err != nil {
 		if !isFormError(err) {
 			a.error(w, r, err)

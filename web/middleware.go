@@ -85,12 +85,14 @@ func (a *app) observe(next http.Handler) http.Handler {
 			if status == 0 {
 				status = http.StatusOK
 			}
+			elapsed := time.Since(start)
+			a.metrics.observeRequest(route, r.Method, status, elapsed.Seconds())
 			a.log.LogAttrs(r.Context(), levelFor(status), "request",
 				slog.String("request_id", ri.id),
 				slog.String("method", r.Method),
 				slog.String("route", route),
 				slog.Int("status", status),
-				slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
+				slog.Float64("duration_ms", float64(elapsed.Microseconds())/1000),
 				slog.Int("bytes", ww.BytesWritten()),
 				slog.String("user_id", ri.userID),
 				slog.String("client_ip", ri.clientIP),
