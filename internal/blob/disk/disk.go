@@ -143,15 +143,27 @@ func New(cfg Config) (*Store, error) {
 // Close releases the data directory.
 func (s *Store) Close() error { return s.root.Close() }
 
-// sweepTemp removes temporary files older than staleTemp (left by a crash).
+// sweepTemp removes what a crash can leave behind and nothing refers to:
+// temporary files, and upload directories whose info.json was never
+// written, once older than staleTemp. (Uploads that were created are
+// aborted by the app's sweeper, which knows their ids.)
 func (s *Store) sweepTemp() {
-	entries, err := fs.ReadDir(s.root.FS(), tmpDir)
-	if err != nil {
-		return
+	if entries, err := fs.ReadDir(s.root.FS(), tmpDir); err == nil {
+		for _, e := range entries {
+			if fi, err := e.Info(); err == nil && time.Since(fi.ModTime()) > staleTemp {
+				s.root.Remove(path.Join(tmpDir, e.Name()))
+			}
+		}
 	}
-	for _, e := range entries {
-		if fi, err := e.Info(); err == nil && time.Since(fi.ModTime()) > staleTemp {
-			s.root.Remove(path.Join(tmpDir, e.Name()))
+	if entries, err := fs.ReadDir(s.root.FS(), uploadsDir); err == nil {
+		for _, e := range entries {
+			fi, err := e.Info()
+			if err != nil || !e.IsDir() || time.Since(fi.ModTime()) <= staleTemp {
+				continue
+			}
+			if _, err := s.root.Stat(infoPath(e.Name())); notFound(err) {
+				s.root.RemoveAll(uploadPath(e.Name()))
+			}
 		}
 	}
 }

@@ -499,6 +499,17 @@ func TestSidecarAndStaleTemp(t *testing.T) {
 	os.WriteFile(fresh, nil, 0o600)
 	long := time.Now().Add(-2 * time.Hour)
 	os.Chtimes(old, long, long)
+	// An upload directory a crash left without info.json.
+	orphan := filepath.Join(s.dir, "uploads", strings.Repeat("ab", 16))
+	os.Mkdir(orphan, 0o750)
+	os.WriteFile(filepath.Join(orphan, "data.partial"), nil, 0o600)
+	os.Chtimes(orphan, long, long)
+	// A live upload, also old, stays.
+	live, err := s.CreateMultipart(ctx, "u/1/m", blob.MultipartOptions{Size: 1, PartSize: blob.MinPartSize})
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.Chtimes(filepath.Join(s.dir, "uploads", live), long, long)
 	s2, err := disk.New(disk.Config{Dir: s.dir, BaseURL: "http://x", Secret: make([]byte, 32)})
 	if err != nil {
 		t.Fatal(err)
@@ -509,6 +520,12 @@ func TestSidecarAndStaleTemp(t *testing.T) {
 	}
 	if _, err := os.Stat(fresh); err != nil {
 		t.Errorf("fresh temp file removed: %v", err)
+	}
+	if _, err := os.Stat(orphan); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("orphan upload directory kept: %v", err)
+	}
+	if _, err := s.ListParts(ctx, "u/1/m", live); err != nil {
+		t.Errorf("live upload swept: %v", err)
 	}
 }
 
