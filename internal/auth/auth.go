@@ -40,6 +40,8 @@ type Service struct {
 	// AccountRule and IPRule limit failed logins per email and per client IP.
 	AccountRule ratelimit.Rule
 	IPRule      ratelimit.Rule
+	// Now is the clock, injectable for expiry tests.
+	Now func() time.Time
 	// dummyHash is verified when the email is unknown, so both answers take
 	// the same time and do not reveal which emails exist.
 	dummyHash string

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -89,4 +90,66 @@ func updateDisplayName(ctx context.Context, db *pgxpool.Pool, id, name string) (
 		return User{}, fmt.Errorf("auth: update name of %s: %w", id, err)
 	}
 	return u, err
+}
+
+const tokenColumns = `id, name, prefix, scopes, expires_at, last_used_at, created_at`
+
+func scanToken(row pgx.Row, extra ...any) (Token, error) {
+	var t Token
+	err := row.Scan(append([]any{&t.ID, &t.Name, &t.Prefix, &t.Scopes, &t.ExpiresAt, &t.LastUsedAt, &t.CreatedAt}, extra...)...)
+	return t, err
+}
+
+func insertToken(ctx context.Context, db *pgxpool.Pool, userID, name, prefix string, hash []byte, scopes []string, expires *time.Time) (Token, error) {
+	t, err := scanToken(db.QueryRow(ctx, `
+		INSERT INTO api_tokens (user_id, name, prefix, token_hash, scopes, expires_at) VALUES ($1, $2, $3, $4, $5, $6)
+		RETURNING `+tokenColumns, userID, name, prefix, hash, scopes, expires))
+	if err != nil {
+		return Token{}, fmt.Errorf("auth: insert token: %w", err)
+	}
+	return t, nil
+}
+
+func listTokens(ctx context.Context, db *pgxpool.Pool, userID string) ([]Token, error) {
+	rows, err := db.Query(ctx, `SELECT `+tokenColumns+` FROM api_tokens WHERE user_id = $1 ORDER BY created_at DESC, id`, userID)
+	if err != nil {
+		return nil, fmt.Errorf("auth: list tokens: %w", err)
+	}
+	tokens, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Token, error) { return scanToken(r) })
+	if err != nil {
+		return nil, fmt.Errorf("auth: list tokens: %w", err)
+	}
+	return tokens, nil
+}
+
+func deleteToken(ctx context.Context, db *pgxpool.Pool, userID, id string) (bool, error) {
+	if !database.ValidID(id) {
+		return false, nil
+	}
+	tag, err := db.Exec(ctx, `DELETE FROM api_tokens WHERE id = $1 AND user_id = $2`, id, userID)
+	if err != nil {
+		return false, fmt.Errorf("auth: delete token %s: %w", id, err)
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
+// findToken returns pgx.ErrNoRows unwrapped for an unknown hash.
+func findToken(ctx context.Context, db *pgxpool.Pool, hash []byte) (User, Token, error) {
+	var u User
+	t, err := scanToken(db.QueryRow(ctx, `
+		SELECT t.id, t.name, t.prefix, t.scopes, t.expires_at, t.last_used_at, t.created_at,
+		       u.id, u.email, u.display_name, u.is_admin, u.auth_epoch, u.created_at
+		FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1`, hash),
+		&u.ID, &u.Email, &u.DisplayName, &u.IsAdmin, &u.AuthEpoch, &u.CreatedAt)
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return User{}, Token{}, fmt.Errorf("auth: find token: %w", err)
+	}
+	return u, t, err
+}
+
+func touchToken(ctx context.Context, db *pgxpool.Pool, id string, now time.Time) error {
+	if _, err := db.Exec(ctx, `UPDATE api_tokens SET last_used_at = $2 WHERE id = $1`, id, now); err != nil {
+		return fmt.Errorf("auth: touch token %s: %w", id, err)
+	}
+	return nil
 }
