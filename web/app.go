@@ -31,6 +31,7 @@ type app struct {
 	auth     *auth.Service
 	ready    *readiness
 	metrics  *metrics
+	limiter  *ratelimit.Limiter
 }
 
 // openDB connects with the configured pool settings, waiting a little for a
@@ -50,7 +51,8 @@ func newApp(cfg config.Config, logger *slog.Logger, pool *pgxpool.Pool) (*app, e
 	if err != nil {
 		return nil, fmt.Errorf("static assets: %w", err)
 	}
-	authSvc, err := auth.NewService(pool, ratelimit.New(pool))
+	limiter := ratelimit.New(pool)
+	authSvc, err := auth.NewService(pool, limiter)
 	if err != nil {
 		return nil, err
 	}
@@ -62,6 +64,7 @@ func newApp(cfg config.Config, logger *slog.Logger, pool *pgxpool.Pool) (*app, e
 		assets:   assets,
 		auth:     authSvc,
 		metrics:  newMetrics(pool),
+		limiter:  limiter,
 	}
 	// A session store failure (database down) gets our error page, not scs's
 	// plain-text 500.

@@ -44,5 +44,13 @@ func (a *app) routes() chi.Router {
 			r.Post("/account/password", a.handlePasswordChange)
 		})
 	})
+	// JSON API: token or session, strict bodies, problem+json errors.
+	r.Route("/api/v1", func(r chi.Router) {
+		r.Use(a.sessions.LoadAndSave, a.loadUser, limitBody(1<<20), a.apiAuth)
+
+		r.Get("/tokens", a.apiTokenList)
+		r.Post("/tokens", a.apiTokenCreate)
+		r.Delete("/tokens/{id}", a.apiTokenRevoke)
+	})
 	return r
 }

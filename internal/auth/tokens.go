@@ -55,9 +55,22 @@ type CreateTokenInput struct {
 var tokenEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)
 
 // CreateToken makes a token for the user and returns it with its secret,
-// which is shown once and stored only as a hash. Errors: Invalid.
-func (s *Service) CreateToken(ctx context.Context, userID string, in CreateTokenInput) (Token, string, error) {
+// which is shown once and stored only as a hash. When caller is a token (an
+// API request authenticated by one), the new token can have no scope the
+// caller lacks and cannot outlive it, so a token cannot mint a stronger one.
+// Errors: Invalid.
+func (s *Service) CreateToken(ctx context.Context, userID string, caller *Token, in CreateTokenInput) (Token, string, error) {
 	fields := map[string]string{}
+	if caller != nil {
+		for _, sc := range in.Scopes {
+			if !caller.Has(sc) {
+				fields["scopes"] = "A token can only create tokens with its own scopes; this one lacks " + quote(sc) + "."
+			}
+		}
+		if caller.ExpiresAt != nil && (in.ExpiresAt == nil || in.ExpiresAt.After(*caller.ExpiresAt)) {
+			in.ExpiresAt = caller.ExpiresAt
+		}
+	}
 	name := strings.TrimSpace(in.Name)
 	if n := utf8.RuneCountInString(name); n == 0 || n > 100 {
 		fields["name"] = "Give the token a name of 1 to 100 characters, e.g. the script that uses it."
@@ -69,7 +82,7 @@ func (s *Service) CreateToken(ctx context.Context, userID string, in CreateToken
 		}
 	}
 	for _, sc := range in.Scopes {
-		if !slices.Contains(Scopes, sc) {
+		if !slices.Contains(Scopes, sc) && fields["scopes"] == "" {
 			fields["scopes"] = "Unknown scope " + quote(sc) + "; use " + strings.Join(Scopes, ", ") + "."
 		}
 	}

@@ -18,7 +18,7 @@ func TestTokens(t *testing.T) {
 	now := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
 	s.Now = func() time.Time { return now }
 
-	tok, secret, err := s.CreateToken(ctx, ann.ID, auth.CreateTokenInput{Name: " ci ", Scopes: []string{"files:write", "files:read", "files:read"}})
+	tok, secret, err := s.CreateToken(ctx, ann.ID, nil, auth.CreateTokenInput{Name: " ci ", Scopes: []string{"files:write", "files:read", "files:read"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,14 +52,14 @@ func TestTokens(t *testing.T) {
 			"unknown scope": {Name: "x", Scopes: []string{"admin"}},
 			"past expiry":   {Name: "x", Scopes: []string{"files:read"}, ExpiresAt: &past},
 		} {
-			if _, _, err := s.CreateToken(ctx, ann.ID, in); !apperr.Is(err, apperr.Invalid) {
+			if _, _, err := s.CreateToken(ctx, ann.ID, nil, in); !apperr.Is(err, apperr.Invalid) {
 				t.Errorf("%s: want Invalid, got %v", name, err)
 			}
 		}
 	})
 	t.Run("expiry", func(t *testing.T) {
 		exp := now.Add(time.Hour)
-		_, sec, err := s.CreateToken(ctx, ann.ID, auth.CreateTokenInput{Name: "short", Scopes: []string{"files:read"}, ExpiresAt: &exp})
+		_, sec, err := s.CreateToken(ctx, ann.ID, nil, auth.CreateTokenInput{Name: "short", Scopes: []string{"files:read"}, ExpiresAt: &exp})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -72,6 +72,20 @@ func TestTokens(t *testing.T) {
 			t.Fatalf("at expiry: want Unauthorized, got %v", err)
 		}
 		now = exp.Add(-2 * time.Hour)
+	})
+	t.Run("a token cannot mint a stronger one", func(t *testing.T) {
+		exp := now.Add(time.Hour)
+		caller := auth.Token{Scopes: []string{"files:read"}, ExpiresAt: &exp}
+		if _, _, err := s.CreateToken(ctx, ann.ID, &caller, auth.CreateTokenInput{Name: "x", Scopes: []string{"files:write"}}); !apperr.Is(err, apperr.Invalid) {
+			t.Fatalf("wider scope: want Invalid, got %v", err)
+		}
+		child, _, err := s.CreateToken(ctx, ann.ID, &caller, auth.CreateTokenInput{Name: "x", Scopes: []string{"files:read"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if child.ExpiresAt == nil || !child.ExpiresAt.Equal(exp) {
+			t.Fatalf("child expiry %v, want capped at the caller's %v", child.ExpiresAt, exp)
+		}
 	})
 	t.Run("revoke", func(t *testing.T) {
 		if err := s.RevokeToken(ctx, bob.ID, tok.ID); !apperr.Is(err, apperr.NotFound) {

@@ -1,0 +1,143 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/weupload/weupload/internal/apperr"
+	"github.com/weupload/weupload/internal/auth"
+	"github.com/weupload/weupload/internal/ratelimit"
+)
+
+const tokenKey ctxKey = 100
+
+// currentToken returns the API token that authenticated the request, or nil
+// for the web app's session.
+func currentToken(r *http.Request) *auth.Token {
+	t, _ := r.Context().Value(tokenKey).(*auth.Token)
+	return t
+}
+
+// API rate limits, per token (or session user) and per client IP.
+var (
+	apiCallerRule = ratelimit.Rule{Limit: 600, Window: time.Minute}
+	apiIPRule     = ratelimit.Rule{Limit: 1200, Window: time.Minute}
+)
+
+// apiAuth authenticates an API request by `Authorization: Bearer wu_…` or,
+// for the app's own pages, by the session cookie (already loaded by
+// loadUser, under the same cross-origin protection as the rest of the site).
+// A token in the query string is refused: URLs end up in logs and referrers.
+// Every caller is rate limited per credential and per IP.
+func (a *app) apiAuth(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		if q.Has("access_token") || q.Has("token") || q.Has("api_key") {
+			a.error(w, r, apperr.Errorf(apperr.Unauthorized, "Send API tokens in the Authorization header, never in the URL."))
+			return
+		}
+		ctx := r.Context()
+		caller := ""
+		if h := r.Header.Get("Authorization"); h != "" {
+			secret, ok := strings.CutPrefix(h, "Bearer ")
+			if !ok {
+				a.error(w, r, apperr.Errorf(apperr.Unauthorized, "Use Authorization: Bearer <token>."))
+				return
+			}
+			u, t, err := a.auth.AuthenticateToken(ctx, strings.TrimSpace(secret))
+			if err != nil {
+				a.error(w, r, err)
+				return
+			}
+			info(r).userID = u.ID
+			ctx = context.WithValue(context.WithValue(ctx, userKey, &u), tokenKey, &t)
+			caller = "token:" + t.ID
+		} else if u := currentUser(r); u != nil {
+			caller = "user:" + u.ID
+		} else {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="we-upload"`)
+			a.error(w, r, apperr.Errorf(apperr.Unauthorized, "Log in or send an API token (Authorization: Bearer <token>)."))
+			return
+		}
+		if err := a.limiter.Take(ctx, "api:"+caller, apiCallerRule); err != nil {
+			a.error(w, r, err)
+			return
+		}
+		if err := a.limiter.Take(ctx, "api:ip:"+info(r).clientIP, apiIPRule); err != nil {
+			a.error(w, r, err)
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// requireScope refuses token requests whose token lacks scope; the web app's
+// session has every scope.
+func requireScope(a *app, scope string) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if t := currentToken(r); t != nil && !t.Has(scope) {
+				a.error(w, r, apperr.Errorf(apperr.Forbidden, "This token lacks the %s scope.", scope))
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// decodeJSON reads a JSON body strictly into v: application/json only, one
+// object, no unknown fields, wrong types named. Errors are 400 problems.
+func decodeJSON(r *http.Request, v any) error {
+	bad := func(format string, args ...any) error {
+		return &apperr.Error{Code: apperr.BadRequest, Message: fmt.Sprintf(format, args...)}
+	}
+	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+		return bad("Send a JSON body with Content-Type: application/json.")
+	}
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	err := dec.Decode(v)
+	var syntax *json.SyntaxError
+	var typeErr *json.UnmarshalTypeError
+	var tooBig *http.MaxBytesError
+	switch {
+	case err == nil:
+	case errors.As(err, &tooBig):
+		return err
+	case errors.Is(err, io.EOF):
+		return bad("The request body is empty; send a JSON object.")
+	case errors.As(err, &syntax), errors.Is(err, io.ErrUnexpectedEOF):
+		return bad("The request body is not valid JSON.")
+	case errors.As(err, &typeErr):
+		return bad("The field %q must be a %s.", typeErr.Field, jsonKind(typeErr.Type.Kind().String()))
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		return bad("Unknown field %s.", strings.TrimPrefix(err.Error(), "json: unknown field "))
+	default:
+		return bad("The request body could not be read: %s.", err)
+	}
+	if dec.More() {
+		return bad("Send exactly one JSON object.")
+	}
+	return nil
+}
+
+func jsonKind(goKind string) string {
+	switch goKind {
+	case "string":
+		return "string"
+	case "bool":
+		return "boolean"
+	case "slice", "array":
+		return "list"
+	case "struct", "map", "ptr":
+		return "object"
+	default:
+		return "number"
+	}
+}
