@@ -1,0 +1,466 @@
+# App instances: launch template + Auto Scaling group running the We-Upload container.
+#
+# Health model (decided with the app team):
+#   * The ALB target group checks GET /readyz (PostgreSQL and S3 reachable): an instance that
+#     cannot reach its dependencies gets no traffic; if every target fails, the ALB fails open.
+#   * The ASG uses health_check_type = "EC2", so a shared-dependency outage (RDS failover) does
+#     not make the ASG replace every instance; the container restarts itself (systemd).
+#   * A launch lifecycle hook keeps a new instance out of service until the app answers
+#     /healthz (the image runs, its configuration is valid); otherwise the instance is
+#     abandoned. An instance refresh therefore never replaces working instances with ones whose
+#     process does not start. The deploy workflow additionally waits for healthy ALB targets.
+
+data "aws_partition" "current" {}
+data "aws_region" "current" {}
+
+data "aws_ssm_parameter" "al2023" {
+  count = var.ami_id == null ? 1 : 0
+  name  = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-${var.architecture}"
+}
+
+locals {
+  partition      = data.aws_partition.current.partition
+  region         = data.aws_region.current.region
+  ami_id         = var.ami_id != null ? var.ami_id : nonsensitive(data.aws_ssm_parameter.al2023[0].value)
+  lifecycle_hook = "app-healthy"
+  deploy_dir     = "${path.module}/../../../deploy/aws"
+
+  app_log_group     = "/${var.name}/app"
+  boot_log_group    = "/${var.name}/boot"
+  metrics_log_group = "/${var.name}/metrics"
+
+  image_tag_param = "/${var.name}/app/image-tag"
+  app_env_param   = "/${var.name}/app/env"
+
+  instance_env = join("\n", [
+    "WEUPLOAD_NAME=${var.name}",
+    "AWS_DEFAULT_REGION=${local.region}",
+    "ECR_REPOSITORY_URL=${var.ecr_repository_url}",
+    "IMAGE_TAG_PARAM=${local.image_tag_param}",
+    "APP_ENV_PARAM=${local.app_env_param}",
+    "APP_LOG_GROUP=${local.app_log_group}",
+    "DB_HOST=${var.database.host}",
+    "DB_PORT=${var.database.port}",
+    "DB_NAME=${var.database.name}",
+    "DB_APP_USER=${var.database.app_user}",
+    "DB_APP_SECRET_ARN=${var.database.app_secret_arn}",
+    "DB_MASTER_SECRET_ARN=${var.database.master_secret_arn}",
+    "ASG_NAME=${var.name}",
+    "LIFECYCLE_HOOK=${local.lifecycle_hook}",
+  ])
+
+  user_data = templatefile("${local.deploy_dir}/user-data.sh.tftpl", {
+    instance_env = local.instance_env
+    admin_script = file("${local.deploy_dir}/weupload-admin.sh")
+    systemd_unit = file("${local.deploy_dir}/weupload.service")
+    cloudwatch_agent_config = templatefile("${local.deploy_dir}/cloudwatch-agent.json.tftpl", {
+      metrics_namespace = var.metrics_namespace
+      boot_log_group    = local.boot_log_group
+      metrics_log_group = local.metrics_log_group
+    })
+    prometheus_config = file("${local.deploy_dir}/prometheus.yaml")
+  })
+
+  app_env_file = join("\n", [for k in sort(keys(var.app_environment)) : "${k}=${var.app_environment[k]}"])
+}
+
+# ---------------------------------------------------------------------------------------------
+# Configuration in SSM Parameter Store (non-secret). The secret part (DATABASE_URL) is assembled
+# at boot from Secrets Manager by weupload-admin render-env.
+# ---------------------------------------------------------------------------------------------
+
+resource "aws_ssm_parameter" "app_env" {
+  name        = local.app_env_param
+  description = "${var.name}: container environment (KEY=value lines, no secrets)"
+  type        = "String"
+  value       = local.app_env_file
+  tags        = var.tags
+}
+
+resource "aws_ssm_parameter" "image_tag" {
+  name        = local.image_tag_param
+  description = "${var.name}: image tag to run; written by the deploy workflow"
+  type        = "String"
+  value       = var.initial_image_tag
+  tags        = var.tags
+  lifecycle {
+    ignore_changes = [value]
+  }
+}
+
+# ---------------------------------------------------------------------------------------------
+# Logs
+# ---------------------------------------------------------------------------------------------
+
+resource "aws_cloudwatch_log_group" "app" {
+  name              = local.app_log_group
+  retention_in_days = var.log_retention_days
+  kms_key_id        = var.kms_key_arn
+  tags              = var.tags
+}
+
+resource "aws_cloudwatch_log_group" "boot" {
+  name              = local.boot_log_group
+  retention_in_days = var.log_retention_days
+  kms_key_id        = var.kms_key_arn
+  tags              = var.tags
+}
+
+resource "aws_cloudwatch_log_group" "metrics" {
+  name              = local.metrics_log_group
+  retention_in_days = min(var.log_retention_days, 14)
+  kms_key_id        = var.kms_key_arn
+  tags              = var.tags
+}
+
+# ---------------------------------------------------------------------------------------------
+# Security group: in from the ALB on 8080 only; out to HTTPS (AWS APIs, ECR, package mirrors,
+# the RDS CA bundle) and to the database. No SSH anywhere: Session Manager instead.
+# ---------------------------------------------------------------------------------------------
+
+resource "aws_security_group" "app" {
+  name        = "${var.name}-app"
+  description = "We-Upload app instances"
+  vpc_id      = var.vpc_id
+  tags        = merge(var.tags, { Name = "${var.name}-app" })
+}
+
+resource "aws_vpc_security_group_ingress_rule" "app_from_alb" {
+  count                        = var.alb_security_group_id == null ? 0 : 1
+  security_group_id            = aws_security_group.app.id
+  description                  = "HTTP from the load balancer"
+  ip_protocol                  = "tcp"
+  from_port                    = 8080
+  to_port                      = 8080
+  referenced_security_group_id = var.alb_security_group_id
+}
+
+resource "aws_vpc_security_group_egress_rule" "app_https" {
+  security_group_id = aws_security_group.app.id
+  description       = "HTTPS to AWS APIs (SSM, ECR, S3, Secrets Manager, CloudWatch) and package mirrors"
+  ip_protocol       = "tcp"
+  from_port         = 443
+  to_port           = 443
+  cidr_ipv4         = "0.0.0.0/0"
+}
+
+resource "aws_vpc_security_group_egress_rule" "app_db" {
+  security_group_id            = aws_security_group.app.id
+  description                  = "PostgreSQL"
+  ip_protocol                  = "tcp"
+  from_port                    = 5432
+  to_port                      = 5432
+  referenced_security_group_id = var.database_security_group_id
+}
+
+# ---------------------------------------------------------------------------------------------
+# Instance role: least privilege.
+# ---------------------------------------------------------------------------------------------
+
+data "aws_iam_policy_document" "assume_ec2" {
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["ec2.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role" "app" {
+  name                 = "${var.name}-app"
+  path                 = "/weupload/"
+  description          = "We-Upload app instances (${var.name})"
+  assume_role_policy   = data.aws_iam_policy_document.assume_ec2.json
+  permissions_boundary = var.permissions_boundary_arn
+  tags                 = var.tags
+}
+
+# Session Manager (shell, port forwarding, Run Command) instead of SSH.
+resource "aws_iam_role_policy_attachment" "ssm_core" {
+  role       = aws_iam_role.app.name
+  policy_arn = "arn:${local.partition}:iam::aws:policy/AmazonSSMManagedInstanceCore"
+}
+
+data "aws_iam_policy_document" "app" {
+  statement {
+    sid = "FilesObjectsUnderAppPrefix"
+    actions = [
+      "s3:GetObject",
+      "s3:PutObject",
+      "s3:DeleteObject",
+      "s3:AbortMultipartUpload",
+      "s3:ListMultipartUploadParts",
+    ]
+    resources = ["${var.bucket_arn}/${var.object_prefix}*"]
+  }
+
+  statement {
+    sid       = "FilesListAppPrefix"
+    actions   = ["s3:ListBucket"]
+    resources = [var.bucket_arn]
+    condition {
+      test     = "StringLike"
+      variable = "s3:prefix"
+      values   = [var.object_prefix, "${var.object_prefix}*"]
+    }
+  }
+
+  statement {
+    sid       = "FilesListMultipartUploads"
+    actions   = ["s3:ListBucketMultipartUploads"]
+    resources = [var.bucket_arn]
+  }
+
+  statement {
+    sid       = "KeyForObjectsAndSecrets"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    resources = [var.kms_key_arn]
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values = [
+        "s3.${local.region}.amazonaws.com",
+        "secretsmanager.${local.region}.amazonaws.com",
+      ]
+    }
+  }
+
+  statement {
+    sid     = "OwnParameters"
+    actions = ["ssm:GetParameter", "ssm:GetParameters"]
+    resources = [
+      aws_ssm_parameter.app_env.arn,
+      aws_ssm_parameter.image_tag.arn,
+    ]
+  }
+
+  statement {
+    sid       = "AppDatabaseSecret"
+    actions   = ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret", "secretsmanager:PutSecretValue", "secretsmanager:UpdateSecretVersionStage"]
+    resources = [var.database.app_secret_arn]
+  }
+
+  # Read by `weupload-admin db-bootstrap` only (creating the app role needs the master user).
+  # Accepted risk: a root shell on an instance can read it; RDS rotates it every 7 days.
+  statement {
+    sid       = "MasterDatabaseSecretForBootstrap"
+    actions   = ["secretsmanager:GetSecretValue"]
+    resources = [var.database.master_secret_arn]
+  }
+
+  statement {
+    sid       = "PullImages"
+    actions   = ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"]
+    resources = [var.ecr_repository_arn]
+  }
+
+  statement {
+    sid       = "EcrLogin"
+    actions   = ["ecr:GetAuthorizationToken"]
+    resources = ["*"] # this action has no resource-level permissions
+  }
+
+  statement {
+    sid       = "MetricsOwnNamespace"
+    actions   = ["cloudwatch:PutMetricData"]
+    resources = ["*"] # no resource-level permissions; limited by namespace instead
+    condition {
+      test     = "StringEquals"
+      variable = "cloudwatch:namespace"
+      values   = [var.metrics_namespace]
+    }
+  }
+
+  statement {
+    sid       = "AgentDimensions"
+    actions   = ["ec2:DescribeTags"]
+    resources = ["*"] # no resource-level permissions
+  }
+
+  # Log streams are named after instance IDs, unknown in advance: the resource must end in a
+  # wildcard, but only inside this environment's three log groups.
+  #tfsec:ignore:aws-iam-no-policy-wildcards Stream-level wildcard inside this environment's own log groups; PutLogEvents is authorised per stream and stream names (instance IDs) are not known in advance.
+  statement {
+    sid     = "WriteOwnLogGroups"
+    actions = ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"]
+    resources = [
+      "${aws_cloudwatch_log_group.app.arn}:*",
+      "${aws_cloudwatch_log_group.boot.arn}:*",
+      "${aws_cloudwatch_log_group.metrics.arn}:*",
+    ]
+  }
+}
+
+resource "aws_iam_role_policy" "app" {
+  name   = "weupload-app"
+  role   = aws_iam_role.app.id
+  policy = data.aws_iam_policy_document.app.json
+}
+
+# Separate from the policy above because it names the group, which needs the instance profile:
+# one policy would make a dependency cycle. Instances call it minutes after launch.
+data "aws_iam_policy_document" "lifecycle" {
+  statement {
+    sid       = "CompleteOwnLifecycleHook"
+    actions   = ["autoscaling:CompleteLifecycleAction"]
+    resources = [aws_autoscaling_group.app.arn]
+  }
+}
+
+resource "aws_iam_role_policy" "lifecycle" {
+  name   = "weupload-lifecycle-hook"
+  role   = aws_iam_role.app.id
+  policy = data.aws_iam_policy_document.lifecycle.json
+}
+
+resource "aws_iam_instance_profile" "app" {
+  name = "${var.name}-app"
+  path = "/weupload/"
+  role = aws_iam_role.app.name
+  tags = var.tags
+}
+
+# ---------------------------------------------------------------------------------------------
+# Launch template and Auto Scaling group
+# ---------------------------------------------------------------------------------------------
+
+resource "aws_launch_template" "app" {
+  name_prefix            = "${var.name}-"
+  description            = "We-Upload app (${var.name})"
+  image_id               = local.ami_id
+  instance_type          = var.instance_type
+  update_default_version = true
+  user_data              = base64gzip(local.user_data)
+  ebs_optimized          = true
+
+  iam_instance_profile {
+    arn = aws_iam_instance_profile.app.arn
+  }
+
+  metadata_options {
+    http_endpoint               = "enabled"
+    http_tokens                 = "required" # IMDSv2 only
+    http_put_response_hop_limit = 1          # the container uses the host network
+    instance_metadata_tags      = "enabled"
+  }
+
+  network_interfaces {
+    associate_public_ip_address = var.assign_public_ip
+    security_groups             = [aws_security_group.app.id]
+    delete_on_termination       = true
+  }
+
+  block_device_mappings {
+    device_name = "/dev/xvda"
+    ebs {
+      volume_type           = "gp3"
+      volume_size           = var.root_volume_gb
+      encrypted             = true
+      delete_on_termination = true
+    }
+  }
+
+  dynamic "credit_specification" {
+    for_each = can(regex("^t[0-9]", var.instance_type)) ? [1] : []
+    content {
+      cpu_credits = var.cpu_credits
+    }
+  }
+
+  monitoring {
+    enabled = false # 5-minute basic monitoring is free; the agent adds memory and disk
+  }
+
+  tag_specifications {
+    resource_type = "instance"
+    tags          = merge(var.tags, { Name = var.name })
+  }
+
+  tag_specifications {
+    resource_type = "volume"
+    tags          = merge(var.tags, { Name = var.name })
+  }
+
+  tags = var.tags
+}
+
+resource "aws_autoscaling_group" "app" {
+  name                      = var.name
+  vpc_zone_identifier       = var.subnet_ids
+  min_size                  = var.min_size
+  max_size                  = var.max_size
+  desired_capacity          = var.min_size
+  health_check_type         = "EC2"
+  health_check_grace_period = 300
+  default_instance_warmup   = 120
+  target_group_arns         = var.target_group_arns
+  termination_policies      = ["OldestLaunchTemplate", "OldestInstance"]
+  # Do not block the apply on instances: on the very first apply no image exists yet, and the
+  # lifecycle hook's permission is attached after the group exists.
+  wait_for_capacity_timeout = "0"
+  protect_from_scale_in     = false
+  capacity_rebalance        = false
+
+  launch_template {
+    id      = aws_launch_template.app.id
+    version = aws_launch_template.app.latest_version
+  }
+
+  initial_lifecycle_hook {
+    name                 = local.lifecycle_hook
+    lifecycle_transition = "autoscaling:EC2_INSTANCE_LAUNCHING"
+    default_result       = "ABANDON"
+    heartbeat_timeout    = 900
+  }
+
+  # A new launch template version (AMI update, user data change) rolls the group: launch a new
+  # instance first, keep 100 % healthy capacity, then retire the old one.
+  instance_refresh {
+    strategy = "Rolling"
+    preferences {
+      min_healthy_percentage = 100
+      max_healthy_percentage = 200
+      instance_warmup        = 120
+      skip_matching          = false
+      auto_rollback          = true
+    }
+  }
+
+  enabled_metrics = [
+    "GroupDesiredCapacity",
+    "GroupInServiceInstances",
+    "GroupPendingInstances",
+    "GroupTerminatingInstances",
+    "GroupTotalInstances",
+  ]
+
+  dynamic "tag" {
+    for_each = merge(var.tags, { Name = var.name })
+    content {
+      key                 = tag.key
+      value               = tag.value
+      propagate_at_launch = true
+    }
+  }
+
+  lifecycle {
+    # Scaling policies and the deploy workflow change the desired count; Terraform sets bounds.
+    ignore_changes = [desired_capacity]
+  }
+
+  depends_on = [aws_iam_role_policy.app, aws_iam_role_policy_attachment.ssm_core]
+}
+
+resource "aws_autoscaling_policy" "cpu" {
+  count                  = var.cpu_target_percent > 0 ? 1 : 0
+  name                   = "${var.name}-cpu-target"
+  autoscaling_group_name = aws_autoscaling_group.app.name
+  policy_type            = "TargetTrackingScaling"
+  target_tracking_configuration {
+    predefined_metric_specification {
+      predefined_metric_type = "ASGAverageCPUUtilization"
+    }
+    target_value = var.cpu_target_percent
+  }
+}

@@ -1,0 +1,210 @@
+// Command tfpolicy holds the project's own offline checks of the Terraform code, for what the
+// pinned scanners cannot see.
+//
+//	tfpolicy sg DIR       security-group policy (see checkSecurityGroups)
+//	tfpolicy ignores DIR  every "#tfsec:ignore:" comment carries a reason
+//	tfpolicy fmt DIR      hclwrite formatting check: the fallback for `terraform fmt -check`
+//	                      when the Terraform CLI is not installed (hclwrite is the formatter
+//	                      terraform fmt is built on; terraform fmt additionally normalises a few
+//	                      legacy forms, so CI also runs the real `terraform fmt -check`)
+//
+// Why "sg": tfsec v1.26.0 (the last tfsec release line; upstream moved to trivy) predates the
+// aws_vpc_security_group_ingress_rule / _egress_rule resources that the AWS provider recommends
+// since v5, so it does not evaluate them at all. This check restores the guarantee:
+//   - no legacy aws_security_group_rule and no inline ingress/egress blocks (so every rule is a
+//     resource this check can read);
+//   - ingress from the internet (0.0.0.0/0, ::/0) only in modules/alb, and only on 80 and 443;
+//   - egress to the internet only on TCP 443;
+//   - no "all protocols" (-1) rule to or from the internet.
+//
+// Exit status 1 on any finding; one line per finding.
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/hashicorp/hcl/v2/hclwrite"
+	"github.com/zclconf/go-cty/cty"
+)
+
+func main() {
+	if len(os.Args) != 3 {
+		fmt.Fprintln(os.Stderr, "usage: tfpolicy sg|ignores|fmt DIR")
+		os.Exit(2)
+	}
+	files, err := tfFiles(os.Args[2])
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "tfpolicy:", err)
+		os.Exit(2)
+	}
+	var findings []string
+	switch os.Args[1] {
+	case "sg":
+		findings, err = checkSecurityGroups(files)
+	case "ignores":
+		findings, err = checkIgnores(files)
+	case "fmt":
+		findings, err = checkFormat(files)
+	default:
+		err = fmt.Errorf("unknown check %q", os.Args[1])
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "tfpolicy:", err)
+		os.Exit(2)
+	}
+	for _, f := range findings {
+		fmt.Println(f)
+	}
+	if len(findings) > 0 {
+		os.Exit(1)
+	}
+	fmt.Printf("tfpolicy %s: %d files, no findings\n", os.Args[1], len(files))
+}
+
+func tfFiles(root string) ([]string, error) {
+	var out []string
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && (d.Name() == ".terraform" || strings.HasPrefix(d.Name(), ".") && p != root) {
+			return filepath.SkipDir
+		}
+		if !d.IsDir() && (strings.HasSuffix(p, ".tf") || strings.HasSuffix(p, ".tfvars") || strings.HasSuffix(p, ".tfvars.example") || strings.HasSuffix(p, ".hcl") || strings.HasSuffix(p, ".hcl.example")) {
+			out = append(out, p)
+		}
+		return nil
+	})
+	sort.Strings(out)
+	return out, err
+}
+
+var world = map[string]bool{"0.0.0.0/0": true, "::/0": true}
+
+func checkSecurityGroups(files []string) ([]string, error) {
+	var findings []string
+	for _, path := range files {
+		if !strings.HasSuffix(path, ".tf") {
+			continue
+		}
+		src, err := os.ReadFile(path)
+		if err != nil {
+			return nil, err
+		}
+		f, diags := hclsyntax.ParseConfig(src, path, hcl.InitialPos)
+		if diags.HasErrors() {
+			return nil, diags
+		}
+		body := f.Body.(*hclsyntax.Body)
+		inALB := strings.Contains(filepath.ToSlash(path), "modules/alb/")
+		for _, b := range body.Blocks {
+			if b.Type != "resource" || len(b.Labels) != 2 {
+				continue
+			}
+			kind, name := b.Labels[0], b.Labels[1]
+			at := fmt.Sprintf("%s:%d %s.%s", path, b.DefRange().Start.Line, kind, name)
+			switch kind {
+			case "aws_security_group_rule":
+				findings = append(findings, at+": use aws_vpc_security_group_ingress_rule/_egress_rule (checked here) instead of aws_security_group_rule")
+			case "aws_security_group", "aws_default_security_group":
+				for _, nb := range b.Body.Blocks {
+					if nb.Type == "ingress" || nb.Type == "egress" {
+						findings = append(findings, at+": inline "+nb.Type+" block; declare rules as separate aws_vpc_security_group_*_rule resources")
+					}
+				}
+			case "aws_vpc_security_group_ingress_rule", "aws_vpc_security_group_egress_rule":
+				attrs := b.Body.Attributes
+				cidr := literal(attrs["cidr_ipv4"]) + literal(attrs["cidr_ipv6"])
+				if !world[cidr] {
+					continue
+				}
+				proto := literal(attrs["ip_protocol"])
+				from, to := literal(attrs["from_port"]), literal(attrs["to_port"])
+				if proto == "-1" || proto == "all" {
+					findings = append(findings, at+": all protocols to/from the internet")
+					continue
+				}
+				if kind == "aws_vpc_security_group_ingress_rule" {
+					if !inALB {
+						findings = append(findings, at+": ingress from the internet outside modules/alb")
+					} else if proto != "tcp" || from != to || (from != "80" && from != "443") {
+						findings = append(findings, at+": internet ingress must be TCP 80 or 443")
+					}
+				} else if proto != "tcp" || from != "443" || to != "443" {
+					findings = append(findings, at+": egress to the internet must be TCP 443 only")
+				}
+			}
+		}
+	}
+	return findings, nil
+}
+
+// literal returns the value of a constant attribute as a string ("" when absent or computed).
+func literal(a *hclsyntax.Attribute) string {
+	if a == nil {
+		return ""
+	}
+	v, diags := a.Expr.Value(nil)
+	if diags.HasErrors() || !v.IsKnown() || v.IsNull() {
+		return ""
+	}
+	switch v.Type() {
+	case cty.String:
+		return v.AsString()
+	case cty.Number:
+		return v.AsBigFloat().Text('f', -1)
+	}
+	return ""
+}
+
+var ignoreRe = regexp.MustCompile(`(?:#|//)\s*tfsec:ignore:([a-z0-9-]+)(\S*)\s*(.*)$`)
+
+func checkIgnores(files []string) ([]string, error) {
+	var findings []string
+	for _, path := range files {
+		src, err := os.ReadFile(path)
+		if err != nil {
+			return nil, err
+		}
+		for i, line := range strings.Split(string(src), "\n") {
+			m := ignoreRe.FindStringSubmatch(line)
+			if m == nil {
+				continue
+			}
+			if len(strings.TrimSpace(m[3])) < 30 {
+				findings = append(findings, fmt.Sprintf("%s:%d: tfsec:ignore:%s needs a reason (at least a sentence) after the rule id", path, i+1, m[1]))
+			}
+		}
+	}
+	return findings, nil
+}
+
+func checkFormat(files []string) ([]string, error) {
+	var findings []string
+	for _, path := range files {
+		if strings.HasSuffix(path, ".example") {
+			continue
+		}
+		src, err := os.ReadFile(path)
+		if err != nil {
+			return nil, err
+		}
+		if _, diags := hclwrite.ParseConfig(src, path, hcl.InitialPos); diags.HasErrors() {
+			findings = append(findings, fmt.Sprintf("%s: %s", path, diags.Error()))
+			continue
+		}
+		if !bytes.Equal(hclwrite.Format(src), src) {
+			findings = append(findings, path+": not formatted (run terraform fmt)")
+		}
+	}
+	return findings, nil
+}
