@@ -1,0 +1,262 @@
+package files
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/weupload/weupload/internal/apperr"
+	"github.com/weupload/weupload/internal/blob"
+)
+
+// kind says which table an entry (file or folder) lives in.
+type kind struct {
+	table     string // folders | files
+	parentCol string // parent_id | folder_id
+	notFound  error
+}
+
+func folderKind() kind {
+	return kind{table: "folders", parentCol: "parent_id", notFound: errFolderNotFound}
+}
+func fileKind() kind { return kind{table: "files", parentCol: "folder_id", notFound: errFileNotFound} }
+
+// entry is what rename, move and restore need to know of a file or folder.
+type entry struct {
+	id, parentID, name string
+}
+
+// lockLiveEntry locks a live entry of the owner. Errors: k.notFound.
+func lockLiveEntry(ctx context.Context, q querier, k kind, ownerID, id string) (entry, error) {
+	if !validIDs(id) {
+		return entry{}, k.notFound
+	}
+	var e entry
+	var parent *string
+	err := q.QueryRow(ctx, `SELECT id, `+k.parentCol+`, name FROM `+k.table+`
+		WHERE id = $1 AND owner_id = $2 AND trashed_at IS NULL FOR UPDATE`, id, ownerID).Scan(&e.id, &parent, &e.name)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return entry{}, k.notFound
+	}
+	if parent != nil {
+		e.parentID = *parent
+	}
+	return e, err
+}
+
+// place gives entry e the parent and name, claiming the name in the parent
+// (the caller holds lockNames for parent).
+func place(ctx context.Context, q querier, k kind, ownerID string, e entry, parentID, name string, onConflict OnConflict, now time.Time) error {
+	name, err := claimName(ctx, q, ownerID, parentID, name, e.id, onConflict)
+	if err != nil {
+		return err
+	}
+	_, err = q.Exec(ctx, `UPDATE `+k.table+` SET `+k.parentCol+` = $2, name = $3, updated_at = $4 WHERE id = $1`,
+		e.id, nullID(parentID), name, now)
+	return err
+}
+
+// RenameInput is a new name for a file or folder.
+type RenameInput struct {
+	Name       string     `json:"name"`
+	OnConflict OnConflict `json:"on_conflict"`
+}
+
+// RenameFolder renames a folder. Errors: Invalid, NotFound, Conflict,
+// Unavailable.
+func (s *Service) RenameFolder(ctx context.Context, ownerID, id string, in RenameInput) (Folder, error) {
+	if err := s.rename(ctx, folderKind(), ownerID, id, in); err != nil {
+		return Folder{}, fail(err, "files: rename folder %s", id)
+	}
+	return s.FindFolder(ctx, ownerID, id)
+}
+
+// RenameFile renames a file. Errors: Invalid, NotFound, Conflict,
+// Unavailable.
+func (s *Service) RenameFile(ctx context.Context, ownerID, id string, in RenameInput) (File, error) {
+	if err := s.rename(ctx, fileKind(), ownerID, id, in); err != nil {
+		return File{}, fail(err, "files: rename file %s", id)
+	}
+	return s.FindFile(ctx, ownerID, id)
+}
+
+func (s *Service) rename(ctx context.Context, k kind, ownerID, id string, in RenameInput) error {
+	name, err := CleanName("name", in.Name)
+	if err != nil {
+		return err
+	}
+	if err := checkOnConflict(in.OnConflict); err != nil {
+		return err
+	}
+	return s.inTx(ctx, func(tx pgx.Tx) error {
+		e, err := lockLiveEntry(ctx, tx, k, ownerID, id)
+		if err != nil {
+			return err
+		}
+		if e.name == name {
+			return nil
+		}
+		if err := lockNames(ctx, tx, ownerID, e.parentID); err != nil {
+			return err
+		}
+		return place(ctx, tx, k, ownerID, e, e.parentID, name, in.OnConflict, s.now())
+	})
+}
+
+// MoveInput is the destination of a move.
+type MoveInput struct {
+	// FolderID is the destination folder; empty for the root.
+	FolderID   string     `json:"folder_id"`
+	OnConflict OnConflict `json:"on_conflict"`
+}
+
+// Selection names files and folders for the bulk operations.
+type Selection struct {
+	Files   []string `json:"files"`
+	Folders []string `json:"folders"`
+}
+
+// MaxSelection is the most entries one bulk operation takes.
+const MaxSelection = 1000
+
+// clean drops duplicates and checks the size: at least one, at most
+// MaxSelection. Errors: Invalid.
+func (sel Selection) clean() (Selection, error) {
+	sel.Files = dedup(sel.Files)
+	sel.Folders = dedup(sel.Folders)
+	switch n := len(sel.Files) + len(sel.Folders); {
+	case n == 0:
+		return sel, apperr.Errorf(apperr.Invalid, "Select at least one file or folder.")
+	case n > MaxSelection:
+		return sel, apperr.Errorf(apperr.Invalid, "Select at most %d items at once.", MaxSelection)
+	}
+	return sel, nil
+}
+
+func dedup(ids []string) []string {
+	out := slices.Clone(ids)
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// MoveFolder moves a folder (with its contents) into another folder.
+// Errors: Invalid (into itself or a subfolder), NotFound, Conflict,
+// Unavailable.
+func (s *Service) MoveFolder(ctx context.Context, ownerID, id string, in MoveInput) (Folder, error) {
+	if err := s.Move(ctx, ownerID, Selection{Folders: []string{id}}, in); err != nil {
+		return Folder{}, err
+	}
+	return s.FindFolder(ctx, ownerID, id)
+}
+
+// MoveFile moves a file into another folder. Errors: Invalid, NotFound,
+// Conflict, Unavailable.
+func (s *Service) MoveFile(ctx context.Context, ownerID, id string, in MoveInput) (File, error) {
+	if err := s.Move(ctx, ownerID, Selection{Files: []string{id}}, in); err != nil {
+		return File{}, err
+	}
+	return s.FindFile(ctx, ownerID, id)
+}
+
+// Move moves the selected files and folders into one folder, all or none:
+// one missing id (or another user's) fails the whole move. Errors: Invalid,
+// NotFound, Conflict (a name taken, unless OnConflict is rename),
+// Unavailable.
+func (s *Service) Move(ctx context.Context, ownerID string, sel Selection, in MoveInput) error {
+	sel, err := sel.clean()
+	if err != nil {
+		return err
+	}
+	if err := checkOnConflict(in.OnConflict); err != nil {
+		return err
+	}
+	err = s.inTx(ctx, func(tx pgx.Tx) error {
+		if len(sel.Folders) > 0 {
+			// Folder moves of one owner run one at a time, so two concurrent
+			// moves cannot make a cycle that neither saw.
+			if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('tree:' || $1, 0))`, ownerID); err != nil {
+				return err
+			}
+		}
+		if err := lockNames(ctx, tx, ownerID, in.FolderID); err != nil {
+			return err
+		}
+		if err := checkTarget(ctx, tx, ownerID, in.FolderID); err != nil {
+			return err
+		}
+		now := s.now()
+		for _, id := range sel.Folders {
+			if err := s.moveEntry(ctx, tx, folderKind(), ownerID, id, in, now); err != nil {
+				return err
+			}
+		}
+		for _, id := range sel.Files {
+			if err := s.moveEntry(ctx, tx, fileKind(), ownerID, id, in, now); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return fail(err, "files: move")
+}
+
+func (s *Service) moveEntry(ctx context.Context, tx pgx.Tx, k kind, ownerID, id string, in MoveInput, now time.Time) error {
+	e, err := lockLiveEntry(ctx, tx, k, ownerID, id)
+	if err != nil || e.parentID == in.FolderID {
+		return err
+	}
+	if k.table == "folders" && in.FolderID != "" {
+		var cycle bool
+		err := tx.QueryRow(ctx, `
+			WITH RECURSIVE up AS (
+				SELECT id, parent_id FROM folders WHERE id = $1
+				UNION ALL
+				SELECT f.id, f.parent_id FROM folders f JOIN up ON f.id = up.parent_id
+			)
+			SELECT EXISTS (SELECT 1 FROM up WHERE id = $2)`, in.FolderID, id).Scan(&cycle)
+		if err != nil {
+			return err
+		}
+		if cycle {
+			return apperr.InvalidFields(map[string]string{"folder_id": "A folder cannot be moved into itself or one of its subfolders."})
+		}
+	}
+	return place(ctx, tx, k, ownerID, e, in.FolderID, e.name, in.OnConflict, now)
+}
+
+// FindFile returns a file that is not in the trash. Errors: NotFound,
+// Unavailable.
+func (s *Service) FindFile(ctx context.Context, ownerID, id string) (File, error) {
+	f, err := findLiveFile(ctx, s.pool, ownerID, id, false)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return File{}, errFileNotFound
+	}
+	return f, fail(err, "files: find file %s", id)
+}
+
+// Download is a short-lived URL that downloads a file as an attachment.
+type Download struct {
+	URL       string
+	ExpiresAt time.Time
+	File      File
+}
+
+// DownloadURL checks that the user may read the file (it is theirs and not
+// in the trash) and returns a presigned GET URL, valid for the configured
+// download TTL, that answers with an RFC 6266 attachment disposition and a
+// safe content type. Errors: NotFound, Unavailable.
+func (s *Service) DownloadURL(ctx context.Context, ownerID, id string) (Download, error) {
+	f, err := s.FindFile(ctx, ownerID, id)
+	if err != nil {
+		return Download{}, err
+	}
+	expires := s.Now().Add(s.cfg.DownloadURLTTL)
+	u, err := s.store.PresignGet(ctx, f.objectKey, blob.GetOptions{Filename: f.Name, ContentType: f.ContentType, TTL: s.cfg.DownloadURLTTL})
+	if err != nil {
+		return Download{}, fail(err, "files: download %s", id)
+	}
+	return Download{URL: u, ExpiresAt: expires.Truncate(time.Second), File: f}, nil
+}

@@ -1,0 +1,94 @@
+package files
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/weupload/weupload/internal/apperr"
+)
+
+// CreateFolderInput is a new folder; the HTML form and the JSON API decode
+// into it.
+type CreateFolderInput struct {
+	// ParentID is the folder to create it in; empty for the root.
+	ParentID string `json:"parent_id"`
+	Name     string `json:"name"`
+	// OnConflict says what to do when the name is taken (default: error).
+	OnConflict OnConflict `json:"on_conflict"`
+}
+
+// CreateFolder makes a folder. Errors: Invalid (name, on_conflict),
+// NotFound (parent), Conflict (name taken), Unavailable.
+func (s *Service) CreateFolder(ctx context.Context, ownerID string, in CreateFolderInput) (Folder, error) {
+	name, err := CleanName("name", in.Name)
+	if err != nil {
+		return Folder{}, err
+	}
+	if err := checkOnConflict(in.OnConflict); err != nil {
+		return Folder{}, err
+	}
+	var f Folder
+	err = s.inTx(ctx, func(tx pgx.Tx) error {
+		if err := lockNames(ctx, tx, ownerID, in.ParentID); err != nil {
+			return err
+		}
+		if err := checkTarget(ctx, tx, ownerID, in.ParentID); err != nil {
+			return err
+		}
+		name, err := claimName(ctx, tx, ownerID, in.ParentID, name, "", in.OnConflict)
+		if err != nil {
+			return err
+		}
+		now := s.now()
+		f, err = scanFolder(tx.QueryRow(ctx, `
+			INSERT INTO folders (owner_id, parent_id, name, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)
+			RETURNING `+folderColumns, ownerID, nullID(in.ParentID), name, now))
+		return err
+	})
+	return f, fail(err, "files: create folder")
+}
+
+// FindFolder returns a folder that is not in the trash. Errors: NotFound,
+// Unavailable.
+func (s *Service) FindFolder(ctx context.Context, ownerID, id string) (Folder, error) {
+	f, err := findLiveFolder(ctx, s.pool, ownerID, id, false)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Folder{}, errFolderNotFound
+	}
+	return f, fail(err, "files: find folder %s", id)
+}
+
+// FolderPath returns the folders from the root down to id (id last), for
+// breadcrumbs; empty for the root (""). Errors: NotFound, Unavailable.
+func (s *Service) FolderPath(ctx context.Context, ownerID, id string) ([]Folder, error) {
+	if id == "" {
+		return nil, nil
+	}
+	if _, err := s.FindFolder(ctx, ownerID, id); err != nil {
+		return nil, err
+	}
+	rows, err := s.pool.Query(ctx, `
+		WITH RECURSIVE up AS (
+			SELECT `+folderColumns+`, 0 AS depth FROM folders WHERE id = $1 AND owner_id = $2
+			UNION ALL
+			SELECT f.id, f.owner_id, f.parent_id, f.name, f.created_at, f.updated_at, f.trashed_at, up.depth + 1
+			FROM folders f JOIN up ON f.id = up.parent_id
+		)
+		SELECT `+folderColumns+` FROM up ORDER BY depth DESC`, id, ownerID)
+	if err != nil {
+		return nil, fail(err, "files: path of %s", id)
+	}
+	path, err := collectFolders(rows)
+	return path, fail(err, "files: path of %s", id)
+}
+
+// checkOnConflict validates an OnConflict from a request.
+func checkOnConflict(c OnConflict) error {
+	if c.valid() {
+		return nil
+	}
+	return apperr.InvalidFields(map[string]string{"on_conflict": fmt.Sprintf("Use %q or %q.", ConflictError, ConflictRename)})
+}

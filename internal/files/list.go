@@ -1,0 +1,307 @@
+package files
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/weupload/weupload/internal/apperr"
+)
+
+// Sort is the order of a listing.
+type Sort string
+
+// The sort orders. Folders always come before files; they have no size, so
+// a listing by size shows them by name.
+const (
+	SortName Sort = "name" // case-insensitive name, the default
+	SortSize Sort = "size"
+	SortDate Sort = "date" // created (uploaded) at
+)
+
+// Page sizes.
+const (
+	DefaultPageSize = 100
+	MaxPageSize     = 1000
+)
+
+// ListInput selects a page of a folder.
+type ListInput struct {
+	// FolderID is the folder to list; empty for the root.
+	FolderID string
+	Sort     Sort
+	// Desc reverses the order.
+	Desc bool
+	// Cursor is the Next of the previous page; empty for the first page.
+	Cursor string
+	// Limit is the page size (default DefaultPageSize, at most MaxPageSize).
+	Limit int
+}
+
+// Page is one page of a listing: folders first, then files. Next is the
+// cursor of the following page, empty on the last one.
+type Page struct {
+	Folders []Folder
+	Files   []File
+	Next    string
+}
+
+// List returns a page of the live entries of a folder. Pagination is by
+// keyset (the cursor holds the last sort key and id), so page 1000 costs
+// what page 1 does. Errors: Invalid (sort, cursor, limit), NotFound (the
+// folder), Unavailable.
+func (s *Service) List(ctx context.Context, ownerID string, in ListInput) (Page, error) {
+	if in.Sort == "" {
+		in.Sort = SortName
+	}
+	if in.Sort != SortName && in.Sort != SortSize && in.Sort != SortDate {
+		return Page{}, apperr.InvalidFields(map[string]string{"sort": "Sort by name, size or date."})
+	}
+	if in.FolderID != "" {
+		if _, err := s.FindFolder(ctx, ownerID, in.FolderID); err != nil {
+			return Page{}, err
+		}
+	}
+	l := lister{ownerID: ownerID, sort: in.Sort, desc: in.Desc, args: []any{ownerID}}
+	parent := "IS NULL"
+	if in.FolderID != "" {
+		l.args = append(l.args, in.FolderID)
+		parent = "= $2"
+	}
+	l.folderWhere = "owner_id = $1 AND parent_id " + parent + " AND trashed_at IS NULL"
+	l.fileWhere = "owner_id = $1 AND folder_id " + parent + " AND trashed_at IS NULL"
+	p, err := l.page(ctx, s.pool, in.Cursor, in.Limit)
+	return p, fail(err, "files: list %q", in.FolderID)
+}
+
+// SearchInput is a search by name over all of a user's live entries.
+type SearchInput struct {
+	// Query is matched case-insensitively anywhere in the name.
+	Query  string
+	Cursor string
+	Limit  int
+}
+
+// MaxQueryLen is the longest search query, in bytes.
+const MaxQueryLen = 255
+
+// Search returns a page of the user's live folders and files whose name
+// contains the query (case-insensitive), ordered by name; a trigram index
+// keeps it fast in large folders. Errors: Invalid, Unavailable.
+func (s *Service) Search(ctx context.Context, ownerID string, in SearchInput) (Page, error) {
+	q := strings.TrimSpace(in.Query)
+	switch {
+	case q == "":
+		return Page{}, apperr.InvalidFields(map[string]string{"q": "Enter part of a name to search for."})
+	case len(q) > MaxQueryLen:
+		return Page{}, apperr.InvalidFields(map[string]string{"q": fmt.Sprintf("Search for at most %d bytes.", MaxQueryLen)})
+	}
+	pattern := "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(q) + "%"
+	l := lister{ownerID: ownerID, sort: SortName, args: []any{ownerID, pattern}}
+	l.folderWhere = "owner_id = $1 AND trashed_at IS NULL AND name ILIKE $2"
+	l.fileWhere = l.folderWhere
+	p, err := l.page(ctx, s.pool, in.Cursor, in.Limit)
+	return p, fail(err, "files: search")
+}
+
+// lister pages through folders then files with one keyset cursor.
+type lister struct {
+	ownerID                string
+	sort                   Sort
+	desc                   bool
+	folderWhere, fileWhere string // conditions on $1.. args
+	args                   []any
+}
+
+// cursor is the position after the last entry of a page.
+type cursor struct {
+	Order string `json:"o"`           // sort and direction it was made for
+	Files bool   `json:"f,omitempty"` // in the files phase
+	Key   string `json:"k"`           // last sort key (text form)
+	ID    string `json:"i"`           // last id
+}
+
+func (l lister) order() string {
+	o := string(l.sort)
+	if l.desc {
+		o += "-desc"
+	}
+	return o
+}
+
+func encodeCursor(c cursor) string {
+	b, _ := json.Marshal(c)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+var errBadCursor = apperr.InvalidFields(map[string]string{"cursor": "This page link is not valid (it belongs to another listing or order); start from the first page."})
+
+func (l lister) decodeCursor(s string) (*cursor, error) {
+	if s == "" {
+		return nil, nil
+	}
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	var c cursor
+	if err != nil || json.Unmarshal(b, &c) != nil || c.Order != l.order() || !validIDs(c.ID) {
+		return nil, errBadCursor
+	}
+	if _, err := l.keyArg(c.Files, c.Key); err != nil {
+		return nil, errBadCursor
+	}
+	return &c, nil
+}
+
+// keyExpr is the sort expression for a table; it matches the listing indexes.
+func (l lister) keyExpr(files bool) string {
+	switch {
+	case l.sort == SortDate:
+		return "created_at"
+	case l.sort == SortSize && files:
+		return "size"
+	}
+	return "lower(name)"
+}
+
+// keyOf is the text form of an entry's sort key, as stored in cursors.
+func (l lister) keyOf(files bool, name string, size int64, created time.Time) string {
+	switch l.keyExpr(files) {
+	case "created_at":
+		return created.UTC().Format(time.RFC3339Nano)
+	case "size":
+		return strconv.FormatInt(size, 10)
+	}
+	return name // compared as lower($n) in SQL, so PostgreSQL's lower() is the one that counts
+}
+
+// keyArg parses a cursor key into the SQL argument for keyExpr.
+func (l lister) keyArg(files bool, key string) (any, error) {
+	switch l.keyExpr(files) {
+	case "created_at":
+		return time.Parse(time.RFC3339Nano, key)
+	case "size":
+		return strconv.ParseInt(key, 10, 64)
+	}
+	return key, nil
+}
+
+// page runs at most two queries: folders after the cursor, then, when
+// the page is not full, files from the start (or after the cursor).
+func (l lister) page(ctx context.Context, q querier, cur string, limit int) (Page, error) {
+	switch {
+	case limit == 0:
+		limit = DefaultPageSize
+	case limit < 0 || limit > MaxPageSize:
+		return Page{}, apperr.InvalidFields(map[string]string{"limit": fmt.Sprintf("Ask for 1 to %d entries per page.", MaxPageSize)})
+	}
+	c, err := l.decodeCursor(cur)
+	if err != nil {
+		return Page{}, err
+	}
+	var p Page
+	if c == nil || !c.Files {
+		rows, err := l.query(ctx, q, false, c, limit+1)
+		if err != nil {
+			return Page{}, err
+		}
+		if p.Folders, err = collectFolders(rows); err != nil {
+			return Page{}, err
+		}
+		if len(p.Folders) > limit {
+			p.Folders = p.Folders[:limit]
+			f := p.Folders[limit-1]
+			p.Next = encodeCursor(cursor{Order: l.order(), Key: l.keyOf(false, f.Name, 0, f.CreatedAt), ID: f.ID})
+			return p, nil
+		}
+		c = nil // the files phase starts from its beginning
+	}
+	rows, err := l.query(ctx, q, true, c, limit-len(p.Folders)+1)
+	if err != nil {
+		return Page{}, err
+	}
+	if p.Files, err = collectFiles(rows); err != nil {
+		return Page{}, err
+	}
+	if n := limit - len(p.Folders); len(p.Files) > n {
+		p.Files = p.Files[:n]
+		if n > 0 {
+			f := p.Files[n-1]
+			p.Next = encodeCursor(cursor{Order: l.order(), Files: true, Key: l.keyOf(true, f.Name, f.Size, f.CreatedAt), ID: f.ID})
+		} else {
+			// The folders filled the page exactly; files start the next one.
+			f := p.Folders[len(p.Folders)-1]
+			p.Next = encodeCursor(cursor{Order: l.order(), Key: l.keyOf(false, f.Name, 0, f.CreatedAt), ID: f.ID})
+		}
+	}
+	return p, nil
+}
+
+// query selects one table's entries after c, in order.
+func (l lister) query(ctx context.Context, q querier, files bool, c *cursor, limit int) (pgx.Rows, error) {
+	table, cols, where := "folders", folderColumns, l.folderWhere
+	if files {
+		table, cols, where = "files", fileColumns, l.fileWhere
+	}
+	key, dir, cmp := l.keyExpr(files), "ASC", ">"
+	if l.desc {
+		dir, cmp = "DESC", "<"
+	}
+	args := append([]any(nil), l.args...)
+	if c != nil {
+		k, err := l.keyArg(files, c.Key)
+		if err != nil {
+			return nil, errors.Join(errBadCursor, err)
+		}
+		args = append(args, k, c.ID)
+		param := fmt.Sprintf("$%d", len(args)-1)
+		if key == "lower(name)" {
+			param = "lower(" + param + "::text)"
+		}
+		where += fmt.Sprintf(" AND (%s, id) %s (%s, $%d::uuid)", key, cmp, param, len(args))
+	}
+	args = append(args, limit)
+	sql := fmt.Sprintf(`SELECT %s FROM %s WHERE %s ORDER BY %s %s, id %s LIMIT $%d`, cols, table, where, key, dir, dir, len(args))
+	return q.Query(ctx, sql, args...)
+}
+
+// Usage is a user's storage: bytes in files (trash included), bytes
+// reserved by uploads in progress, and the quota.
+type Usage struct {
+	Used     int64
+	Reserved int64
+	Quota    int64
+}
+
+// Usage returns the user's storage use and quota. Errors: Unavailable.
+func (s *Service) Usage(ctx context.Context, ownerID string) (Usage, error) {
+	u := Usage{Quota: s.cfg.DefaultQuota}
+	if !validIDs(ownerID) {
+		return u, nil
+	}
+	err := s.pool.QueryRow(ctx, `SELECT used_bytes, reserved_bytes, coalesce(quota_bytes, $2) FROM quotas WHERE user_id = $1`,
+		ownerID, s.cfg.DefaultQuota).Scan(&u.Used, &u.Reserved, &u.Quota)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return u, nil
+	}
+	return u, fail(err, "files: usage of %s", ownerID)
+}
+
+// SetQuota overrides a user's quota (bytes); a negative quota restores the
+// default. For administrators: it checks no permission itself. Errors:
+// Unavailable.
+func (s *Service) SetQuota(ctx context.Context, userID string, quota int64) error {
+	var q *int64
+	if quota >= 0 {
+		q = &quota
+	}
+	_, err := s.pool.Exec(ctx, `
+		INSERT INTO quotas (user_id, quota_bytes) VALUES ($1, $2)
+		ON CONFLICT (user_id) DO UPDATE SET quota_bytes = EXCLUDED.quota_bytes`, userID, q)
+	return fail(err, "files: set quota of %s", userID)
+}
