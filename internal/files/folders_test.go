@@ -20,7 +20,7 @@ func TestCleanName(t *testing.T) {
 		{"report.pdf", "report.pdf", true},
 		{"  spaced  ", "spaced", true},
 		{"e\u0301t\u00e9", "\u00e9t\u00e9", true}, // NFD becomes NFC
-		{"👨‍👩‍👧.png", "👨‍👩‍👧.png", true},           // zero-width joiners are fine
+		{"👨‍👩‍👧.png", "👨‍👩‍👧.png", true},          // zero-width joiners are fine
 		{strings.Repeat("a", 255), strings.Repeat("a", 255), true},
 		{strings.Repeat("a", 256), "", false},
 		{"", "", false},

@@ -1,0 +1,195 @@
+package jobs_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/weupload/weupload/internal/blob/disk"
+	"github.com/weupload/weupload/internal/database/dbtest"
+	"github.com/weupload/weupload/internal/files"
+	"github.com/weupload/weupload/internal/jobs"
+	"github.com/weupload/weupload/internal/ratelimit"
+)
+
+// twoInstances returns two runners on separate pools of one database, as
+// two app instances would have.
+func twoInstances(t *testing.T) (*pgxpool.Pool, *pgxpool.Pool) {
+	t.Helper()
+	url := dbtest.NewURL(t)
+	var pools [2]*pgxpool.Pool
+	for i := range pools {
+		p, err := pgxpool.New(context.Background(), url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(p.Close)
+		pools[i] = p
+	}
+	return pools[0], pools[1]
+}
+
+func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+func TestRunOnceIsExclusiveAcrossInstances(t *testing.T) {
+	p1, p2 := twoInstances(t)
+	started, release := make(chan struct{}), make(chan struct{})
+	job := jobs.Job{Name: "sweep", Every: time.Hour, Run: func(ctx context.Context) (int, error) {
+		close(started)
+		<-release
+		return 1, nil
+	}}
+	r1, r2 := jobs.New(p1, quiet()), jobs.New(p2, quiet())
+	ctx := context.Background()
+	done := make(chan error, 1)
+	go func() { _, err := r1.RunOnce(ctx, job); done <- err }()
+	<-started
+	// While instance 1 runs it, instance 2 (and instance 1 again) skip it.
+	if _, err := r2.RunOnce(ctx, job); !errors.Is(err, jobs.ErrBusy) {
+		t.Fatalf("second instance: %v, want ErrBusy", err)
+	}
+	if _, err := r1.RunOnce(ctx, job); !errors.Is(err, jobs.ErrBusy) {
+		t.Fatalf("same instance again: %v, want ErrBusy", err)
+	}
+	// Another job is not blocked by it.
+	other := jobs.Job{Name: "other", Every: time.Hour, Run: func(context.Context) (int, error) { return 0, nil }}
+	if _, err := r2.RunOnce(ctx, other); err != nil {
+		t.Fatalf("other job: %v", err)
+	}
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	// Released: the other instance can run it now.
+	job.Run = func(context.Context) (int, error) { return 0, nil }
+	if _, err := r2.RunOnce(ctx, job); err != nil {
+		t.Fatalf("after release: %v", err)
+	}
+}
+
+func TestPeriodicRunsNeverOverlap(t *testing.T) {
+	p1, p2 := twoInstances(t)
+	var running, maxRunning, runs atomic.Int32
+	job := jobs.Job{Name: "slow", Every: 5 * time.Millisecond, Run: func(ctx context.Context) (int, error) {
+		n := running.Add(1)
+		defer running.Add(-1)
+		for {
+			m := maxRunning.Load()
+			if n <= m || maxRunning.CompareAndSwap(m, n) {
+				break
+			}
+		}
+		runs.Add(1)
+		time.Sleep(20 * time.Millisecond)
+		return 0, nil
+	}}
+	var runners []*jobs.Runner
+	for _, p := range []*pgxpool.Pool{p1, p2, p1, p2} { // two runners per instance too
+		r := jobs.New(p, quiet(), job)
+		r.Start(context.Background())
+		runners = append(runners, r)
+	}
+	time.Sleep(600 * time.Millisecond)
+	var wg sync.WaitGroup
+	for _, r := range runners {
+		wg.Go(r.Stop)
+	}
+	wg.Wait()
+	if maxRunning.Load() != 1 {
+		t.Errorf("up to %d runs at once, want 1", maxRunning.Load())
+	}
+	if runs.Load() < 5 {
+		t.Errorf("only %d runs in 600ms", runs.Load())
+	}
+}
+
+func TestLockFreedWhenConnectionDies(t *testing.T) {
+	p1, p2 := twoInstances(t)
+	ctx := context.Background()
+	started := make(chan struct{})
+	job := jobs.Job{Name: "crash", Every: time.Hour, Run: func(ctx context.Context) (int, error) {
+		close(started)
+		<-ctx.Done()
+		return 0, ctx.Err()
+	}}
+	r1 := jobs.New(p1, quiet())
+	rctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { r1.RunOnce(rctx, job); close(done) }()
+	<-started
+	// Instance 1 dies: its connections end, and with them the lock.
+	var pids []int32
+	rows, _ := p2.Query(ctx, `SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted`)
+	for rows.Next() {
+		var pid int32
+		_ = rows.Scan(&pid)
+		pids = append(pids, pid)
+	}
+	rows.Close()
+	if len(pids) != 1 {
+		t.Fatalf("%d advisory locks held, want 1", len(pids))
+	}
+	if _, err := p2.Exec(ctx, `SELECT pg_terminate_backend($1)`, pids[0]); err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	<-done
+	job.Run = func(context.Context) (int, error) { return 0, nil }
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		_, err := jobs.New(p2, quiet()).RunOnce(ctx, job)
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("lock not freed: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func TestSweepers(t *testing.T) {
+	pool := dbtest.New(t)
+	ctx := context.Background()
+	st, err := disk.New(disk.Config{Dir: t.TempDir(), BaseURL: "http://127.0.0.1", Secret: make([]byte, 32)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	now := time.Now()
+	fs := files.New(pool, st, files.Config{})
+	fs.Now = func() time.Time { return now }
+	limiter := ratelimit.New(pool)
+	limiter.Now = fs.Now
+
+	var owner string
+	if err := pool.QueryRow(ctx, `INSERT INTO users (email, display_name, password_hash) VALUES ('a@example.com', 'A', 'x') RETURNING id`).Scan(&owner); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fs.InitiateUpload(ctx, owner, files.InitiateInput{Name: "stale", Size: 10}); err != nil {
+		t.Fatal(err)
+	}
+	if err := limiter.Hit(ctx, "k", ratelimit.Rule{Limit: 1, Window: time.Minute}); err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(files.DefaultUploadExpiry + files.DefaultExpiryGrace + time.Hour)
+
+	r := jobs.New(pool, quiet())
+	want := map[string]int{"expire-uploads": 1, "purge-trash": 0, "delete-objects": 0, "sweep-throttles": 1}
+	for _, j := range jobs.Sweepers(fs, limiter) {
+		n, err := r.RunOnce(ctx, j)
+		if err != nil || n != want[j.Name] {
+			t.Errorf("%s: %d %v, want %d", j.Name, n, err, want[j.Name])
+		}
+	}
+	if u, _ := fs.Usage(ctx, owner); u.Reserved != 0 {
+		t.Errorf("reserved %d after the sweep", u.Reserved)
+	}
+}
