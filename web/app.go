@@ -16,6 +16,8 @@ import (
 	"github.com/weupload/weupload/internal/auth"
 	"github.com/weupload/weupload/internal/config"
 	"github.com/weupload/weupload/internal/database"
+	"github.com/weupload/weupload/internal/files"
+	"github.com/weupload/weupload/internal/jobs"
 	"github.com/weupload/weupload/internal/ratelimit"
 	"github.com/weupload/weupload/static"
 )
@@ -32,6 +34,10 @@ type app struct {
 	ready    *readiness
 	metrics  *metrics
 	limiter  *ratelimit.Limiter
+	// blob is the object store; blob.handler serves the disk store's
+	// signed /blob/ URLs (nil for S3).
+	blob  blobStore
+	files *files.Service
 }
 
 // openDB connects with the configured pool settings, waiting a little for a
@@ -56,6 +62,10 @@ func newApp(cfg config.Config, logger *slog.Logger, pool *pgxpool.Pool) (*app, e
 	if err != nil {
 		return nil, err
 	}
+	store, err := newBlobStore(cfg, logger)
+	if err != nil {
+		return nil, err
+	}
 	a := &app{
 		cfg:      cfg,
 		log:      logger,
@@ -65,6 +75,8 @@ func newApp(cfg config.Config, logger *slog.Logger, pool *pgxpool.Pool) (*app, e
 		auth:     authSvc,
 		metrics:  newMetrics(pool),
 		limiter:  limiter,
+		blob:     store,
+		files:    files.New(pool, store, filesConfig(cfg.Storage)),
 	}
 	// A session store failure (database down) gets our error page, not scs's
 	// plain-text 500.
@@ -97,6 +109,7 @@ func (a *app) close() {
 	if s, ok := a.sessions.Store.(*pgxstore.PostgresStore); ok {
 		s.StopCleanup()
 	}
+	a.blob.close()
 }
 
 // serve runs the HTTP server until ctx ends, then drains in-flight requests
@@ -117,6 +130,10 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, migrate 
 		return err
 	}
 	defer a.close()
+	// Sweepers: each runs on one instance at a time; they stop with ctx.
+	runner := jobs.New(pool, logger, jobs.Sweepers(a.files, a.limiter)...)
+	runner.Start(ctx)
+	defer runner.Stop()
 
 	ln, err := net.Listen("tcp", cfg.ListenAddr)
 	if err != nil {

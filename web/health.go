@@ -43,6 +43,10 @@ func (a *app) checkDependencies(ctx context.Context) []string {
 		a.log.Warn("readiness: database", "err", err)
 		failing = append(failing, "database")
 	}
+	if err := a.blob.Ping(ctx); err != nil {
+		a.log.Warn("readiness: storage", "err", err)
+		failing = append(failing, "storage")
+	}
 	return failing
 }
 

@@ -43,6 +43,9 @@ commands:
   migrate up|down|status                     manage the database schema
   user create --email E [--name N] [--admin] --password-stdin
                                              create an account (reads the password from stdin)
+  storage init                               create the S3 bucket and its CORS rule for BASE_URL
+                                             (development and docker compose; the disk store
+                                             just creates STORAGE_DIR)
   version                                    print the version
 
 Configuration comes from the environment; see the README.`
@@ -62,7 +65,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	case "help", "-h", "--help":
 		fmt.Fprintln(stdout, usage)
 		return nil
-	case "serve", "migrate", "user":
+	case "serve", "migrate", "user", "storage":
 	default:
 		fmt.Fprintln(stderr, usage)
 		return fmt.Errorf("unknown command %q", cmd)
@@ -93,6 +96,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		}
 		defer pool.Close()
 		return database.Migrate(ctx, pool, rest[0], func(s string) { fmt.Fprintln(stdout, s) })
+	case "storage":
+		return storageCommand(ctx, cfg, logger, rest, stdout)
 	default: // user
 		return userCommand(ctx, cfg, logger, rest, stdin, stdout, stderr)
 	}

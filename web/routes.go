@@ -5,6 +5,8 @@ import (
 
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
+
+	"github.com/weupload/weupload/internal/auth"
 )
 
 // routes is the whole HTTP surface, grouped by middleware stack.
@@ -19,6 +21,11 @@ func (a *app) routes() chi.Router {
 	r.Get("/healthz", a.handleHealthz)
 	r.Get("/readyz", a.handleReadyz)
 	r.With(middleware.Compress(5, "text/css", "application/javascript", "image/svg+xml")).Handle("/static/*", a.assets)
+	// The disk store's signed URLs (file bytes): no session and no body
+	// limit; the signature is the authorization.
+	if a.blob.handler != nil {
+		r.Handle("/blob/*", a.blob.handler)
+	}
 
 	// Pages: sessions, the signed-in user, small bodies, compressed HTML.
 	r.Group(func(r chi.Router) {
@@ -51,6 +58,43 @@ func (a *app) routes() chi.Router {
 		r.Get("/tokens", a.apiTokenList)
 		r.Post("/tokens", a.apiTokenCreate)
 		r.Delete("/tokens/{id}", a.apiTokenRevoke)
+
+		// Files API: the upload protocol, files, folders, trash, usage.
+		r.Group(func(r chi.Router) {
+			r.Use(requireScope(a, auth.ScopeFilesRead))
+			r.Get("/uploads", a.apiUploadList)
+			r.Get("/uploads/{id}", a.apiUploadGet)
+			r.Get("/folders/{id}", a.apiFolderGet)
+			r.Get("/folders/{id}/items", a.apiFolderItems) // {id} may be "root"
+			r.Get("/search", a.apiSearch)
+			r.Get("/files/{id}", a.apiFileGet)
+			r.Get("/files/{id}/download", a.apiFileDownload)
+			r.Get("/trash", a.apiTrashList)
+			r.Get("/usage", a.apiUsage)
+		})
+		r.Group(func(r chi.Router) {
+			r.Use(requireScope(a, auth.ScopeFilesWrite))
+			r.Post("/uploads", a.apiUploadCreate)
+			r.Post("/uploads/{id}/parts", a.apiUploadParts)
+			r.Post("/uploads/{id}/complete", a.apiUploadComplete)
+			r.Delete("/uploads/{id}", a.apiUploadAbort)
+			r.Post("/folders", a.apiFolderCreate)
+			r.Post("/folders/{id}/rename", a.apiFolderRename)
+			r.Post("/folders/{id}/move", a.apiFolderMove)
+			r.Delete("/folders/{id}", a.apiFolderDelete)
+			r.Post("/files/{id}/rename", a.apiFileRename)
+			r.Post("/files/{id}/move", a.apiFileMove)
+			r.Delete("/files/{id}", a.apiFileDelete)
+			r.Post("/items/move", a.apiItemsMove)
+			r.Post("/items/trash", a.apiItemsTrash)
+			r.Post("/trash/restore", a.apiTrashRestore)
+			r.Delete("/trash", a.apiTrashEmpty)
+		})
+	})
+	// Files: the download link of the pages (303 to a presigned URL).
+	r.Group(func(r chi.Router) {
+		r.Use(a.sessions.LoadAndSave, a.loadUser, a.requireUser)
+		r.Get("/files/{id}/download", a.handleFileDownload)
 	})
 	return r
 }

@@ -51,6 +51,7 @@ func testConfig(t testing.TB, env map[string]string) config.Config {
 		"DATABASE_URL": "postgres://test@127.0.0.1:5432/test", // the pool is made by dbtest
 		"REGISTRATION": "open",
 		"BASE_URL":     "http://127.0.0.1",
+		"STORAGE_DIR":  t.TempDir(), // the disk store, so tests never write into the tree
 	}
 	cfg, err := config.Load(func(k string) string {
 		if v, ok := env[k]; ok {

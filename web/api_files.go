@@ -1,0 +1,326 @@
+package main
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/weupload/weupload/internal/apperr"
+	"github.com/weupload/weupload/internal/files"
+)
+
+// JSON of files and folders. Ids of the root are null.
+
+type fileJSON struct {
+	ID          string     `json:"id"`
+	Name        string     `json:"name"`
+	Size        int64      `json:"size"`
+	ContentType string     `json:"content_type"`
+	FolderID    *string    `json:"folder_id"`
+	SHA256      *string    `json:"sha256"`
+	CreatedAt   time.Time  `json:"created_at"`
+	UpdatedAt   time.Time  `json:"updated_at"`
+	TrashedAt   *time.Time `json:"trashed_at,omitempty"`
+}
+
+func toFile(f files.File) fileJSON {
+	return fileJSON{
+		ID: f.ID, Name: f.Name, Size: f.Size, ContentType: f.ContentType, FolderID: optional(f.FolderID),
+		SHA256: optional(f.SHA256), CreatedAt: f.CreatedAt.UTC(), UpdatedAt: f.UpdatedAt.UTC(), TrashedAt: f.TrashedAt,
+	}
+}
+
+type folderJSON struct {
+	ID        string       `json:"id"`
+	Name      string       `json:"name"`
+	ParentID  *string      `json:"parent_id"`
+	CreatedAt time.Time    `json:"created_at"`
+	UpdatedAt time.Time    `json:"updated_at"`
+	TrashedAt *time.Time   `json:"trashed_at,omitempty"`
+	Path      []folderJSON `json:"path,omitempty"`
+}
+
+func toFolder(f files.Folder) folderJSON {
+	return folderJSON{ID: f.ID, Name: f.Name, ParentID: optional(f.ParentID), CreatedAt: f.CreatedAt.UTC(), UpdatedAt: f.UpdatedAt.UTC(), TrashedAt: f.TrashedAt}
+}
+
+// entriesJSON is a listing: folders, then files, and the next page's cursor.
+type entriesJSON struct {
+	Folders []folderJSON `json:"folders"`
+	Files   []fileJSON   `json:"files"`
+	Next    *string      `json:"next"`
+}
+
+func toEntries(folders []files.Folder, fs []files.File, next string) entriesJSON {
+	out := entriesJSON{Folders: make([]folderJSON, len(folders)), Files: make([]fileJSON, len(fs)), Next: optional(next)}
+	for i, f := range folders {
+		out.Folders[i] = toFolder(f)
+	}
+	for i, f := range fs {
+		out.Files[i] = toFile(f)
+	}
+	return out
+}
+
+// folderParam is the {id} of a folder route; "root" is the root.
+func folderParam(r *http.Request) string {
+	if id := chi.URLParam(r, "id"); id != "root" {
+		return id
+	}
+	return ""
+}
+
+// pageParams reads cursor and limit from the query.
+func pageParams(r *http.Request) (cursor string, limit int, err error) {
+	q := r.URL.Query()
+	if s := q.Get("limit"); s != "" {
+		limit, err = strconv.Atoi(s)
+		if err != nil || limit < 1 {
+			return "", 0, apperr.InvalidFields(map[string]string{"limit": "Give the page size as a whole number from 1 on."})
+		}
+	}
+	return q.Get("cursor"), limit, nil
+}
+
+// apiFolderItems lists a folder: GET /api/v1/folders/{id|root}/items
+// ?sort=name|size|date&order=asc|desc&cursor=&limit=.
+func (a *app) apiFolderItems(w http.ResponseWriter, r *http.Request) {
+	cursor, limit, err := pageParams(r)
+	if err != nil {
+		a.error(w, r, err)
+		return
+	}
+	in := files.ListInput{FolderID: folderParam(r), Sort: files.Sort(r.URL.Query().Get("sort")), Cursor: cursor, Limit: limit}
+	switch r.URL.Query().Get("order") {
+	case "", "asc":
+	case "desc":
+		in.Desc = true
+	default:
+		a.error(w, r, apperr.InvalidFields(map[string]string{"order": "Use asc or desc."}))
+		return
+	}
+	p, err := a.files.List(r.Context(), currentUser(r).ID, in)
+	if err != nil {
+		a.error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toEntries(p.Folders, p.Files, p.Next))
+}
+
+// apiSearch finds entries by name: GET /api/v1/search?q=&cursor=&limit=.
+func (a *app) apiSearch(w http.ResponseWriter, r *http.Request) {
+	cursor, limit, err := pageParams(r)
+	if err != nil {
+		a.error(w, r, err)
+		return
+	}
+	p, err := a.files.Search(r.Context(), currentUser(r).ID, files.SearchInput{Query: r.URL.Query().Get("q"), Cursor: cursor, Limit: limit})
+	if err != nil {
+		a.error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toEntries(p.Folders, p.Files, p.Next))
+}
+
+func (a *app) apiFolderCreate(w http.ResponseWriter, r *http.Request) {
+	var in files.CreateFolderInput
+	if err := decodeJSON(r, &in); err != nil {
+		a.error(w, r, err)
+		return
+	}
+	f, err := a.files.CreateFolder(r.Context(), currentUser(r).ID, in)
+	if err != nil {
+		a.error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, toFolder(f))
+}
+
+// apiFolderGet returns a folder with its path from the root (breadcrumbs).
+func (a *app) apiFolderGet(w http.ResponseWriter, r *http.Request) {
+	path, err := a.files.FolderPath(r.Context(), currentUser(r).ID, chi.URLParam(r, "id"))
+	if err != nil {
+		a.error(w, r, err)
+		return
+	}
+	if len(path) == 0 {
+		a.error(w, r, apperr.Errorf(apperr.NotFound, "Folder not found."))
+		return
+	}
+	out := toFolder(path[len(path)-1])
+	out.Path = make([]folderJSON, len(path))
+	for i, f := range path {
+		out.Path[i] = toFolder(f)
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (a *app) apiFolderRename(w http.ResponseWriter, r *http.Request) {
+	var in files.RenameInput
+	if err := decodeJSON(r, &in); err != nil {
+		a.error(w, r, err)
+		return
+	}
+	f, err := a.files.RenameFolder(r.Context(), currentUser(r).ID, chi.URLParam(r, "id"), in)
+	if err != nil {
+		a.error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toFolder(f))
+}
+
+func (a *app) apiFolderMove(w http.ResponseWriter, r *http.Request) {
+	var in files.MoveInput
+	if err := decodeJSON(r, &in); err != nil {
+		a.error(w, r, err)
+		return
+	}
+	f, err := a.files.MoveFolder(r.Context(), currentUser(r).ID, chi.URLParam(r, "id"), in)
+	if err != nil {
+		a.error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toFolder(f))
+}
+
+// apiFolderDelete moves a folder and its contents to the trash.
+func (a *app) apiFolderDelete(w http.ResponseWriter, r *http.Request) {
+	if err := a.files.TrashFolder(r.Context(), currentUser(r).ID, chi.URLParam(r, "id")); err != nil {
+		a.error(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (a *app) apiFileGet(w http.ResponseWriter, r *http.Request) {
+	f, err := a.files.FindFile(r.Context(), currentUser(r).ID, chi.URLParam(r, "id"))
+	if err != nil {
+		a.error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toFile(f))
+}
+
+func (a *app) apiFileRename(w http.ResponseWriter, r *http.Request) {
+	var in files.RenameInput
+	if err := decodeJSON(r, &in); err != nil {
+		a.error(w, r, err)
+		return
+	}
+	f, err := a.files.RenameFile(r.Context(), currentUser(r).ID, chi.URLParam(r, "id"), in)
+	if err != nil {
+		a.error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toFile(f))
+}
+
+func (a *app) apiFileMove(w http.ResponseWriter, r *http.Request) {
+	var in files.MoveInput
+	if err := decodeJSON(r, &in); err != nil {
+		a.error(w, r, err)
+		return
+	}
+	f, err := a.files.MoveFile(r.Context(), currentUser(r).ID, chi.URLParam(r, "id"), in)
+	if err != nil {
+		a.error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toFile(f))
+}
+
+// apiFileDelete moves a file to the trash.
+func (a *app) apiFileDelete(w http.ResponseWriter, r *http.Request) {
+	if err := a.files.TrashFile(r.Context(), currentUser(r).ID, chi.URLParam(r, "id")); err != nil {
+		a.error(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// apiFileDownload returns a short-lived download URL (for scripts; the
+// browser uses GET /files/{id}/download).
+func (a *app) apiFileDownload(w http.ResponseWriter, r *http.Request) {
+	d, err := a.files.DownloadURL(r.Context(), currentUser(r).ID, chi.URLParam(r, "id"))
+	if err != nil {
+		a.error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"url": d.URL, "expires_at": d.ExpiresAt.UTC()})
+}
+
+// bulkMoveRequest moves a selection: {"files":[...],"folders":[...],
+// "folder_id":..., "on_conflict":...}.
+type bulkMoveRequest struct {
+	files.Selection
+	files.MoveInput
+}
+
+func (a *app) apiItemsMove(w http.ResponseWriter, r *http.Request) {
+	var in bulkMoveRequest
+	if err := decodeJSON(r, &in); err != nil {
+		a.error(w, r, err)
+		return
+	}
+	if err := a.files.Move(r.Context(), currentUser(r).ID, in.Selection, in.MoveInput); err != nil {
+		a.error(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (a *app) apiItemsTrash(w http.ResponseWriter, r *http.Request) {
+	var in files.Selection
+	if err := decodeJSON(r, &in); err != nil {
+		a.error(w, r, err)
+		return
+	}
+	if err := a.files.Trash(r.Context(), currentUser(r).ID, in); err != nil {
+		a.error(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (a *app) apiTrashList(w http.ResponseWriter, r *http.Request) {
+	p, err := a.files.ListTrash(r.Context(), currentUser(r).ID)
+	if err != nil {
+		a.error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toEntries(p.Folders, p.Files, ""))
+}
+
+func (a *app) apiTrashRestore(w http.ResponseWriter, r *http.Request) {
+	var in files.Selection
+	if err := decodeJSON(r, &in); err != nil {
+		a.error(w, r, err)
+		return
+	}
+	if err := a.files.Restore(r.Context(), currentUser(r).ID, in); err != nil {
+		a.error(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// apiTrashEmpty deletes everything in the trash for good.
+func (a *app) apiTrashEmpty(w http.ResponseWriter, r *http.Request) {
+	n, err := a.files.EmptyTrash(r.Context(), currentUser(r).ID)
+	if err != nil {
+		a.error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]int{"deleted": n})
+}
+
+func (a *app) apiUsage(w http.ResponseWriter, r *http.Request) {
+	u, err := a.files.Usage(r.Context(), currentUser(r).ID)
+	if err != nil {
+		a.error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]int64{"used": u.Used, "reserved": u.Reserved, "quota": u.Quota})
+}
