@@ -55,6 +55,9 @@ func New(pool *pgxpool.Pool, logger *slog.Logger, jobs ...Job) *Runner {
 func (r *Runner) Start(ctx context.Context) {
 	ctx, r.cancel = context.WithCancel(ctx)
 	for _, j := range r.jobs {
+		if j.Every <= 0 {
+			j.Every = time.Minute
+		}
 		r.wg.Go(func() {
 			delay := time.Duration(rand.Int64N(int64(j.Every)))
 			for {
