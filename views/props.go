@@ -64,11 +64,7 @@ type AccountPage struct {
 	Profile      Form
 	Password     Form
 	ProfileSaved bool
-}
-
-// FilesPage is "My files".
-type FilesPage struct {
-	Shell
+	Tokens       TokensSection
 }
 
 // ErrorPage is shown for 4xx and 5xx answers to page requests.
@@ -77,4 +73,25 @@ type ErrorPage struct {
 	Status  int
 	Heading string
 	Message string
+}
+
+// TokensSection is the API tokens part of the account page, also swapped
+// alone by htmx after a create or revoke.
+type TokensSection struct {
+	Tokens []TokenRow
+	Form   Form
+	// NewSecret is shown once, right after a token is created.
+	NewSecret string
+	Scopes    []string
+}
+
+// TokenRow is one token in the list.
+type TokenRow struct {
+	ID        string
+	Name      string
+	Prefix    string
+	Scopes    []string
+	CreatedAt string
+	LastUsed  string
+	Expires   string
 }

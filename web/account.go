@@ -2,7 +2,11 @@ package main
 
 import (
 	"net/http"
+	"time"
 
+	"github.com/go-chi/chi/v5"
+
+	"github.com/weupload/weupload/internal/apperr"
 	"github.com/weupload/weupload/internal/auth"
 	"github.com/weupload/weupload/views"
 )
@@ -18,7 +22,14 @@ func (a *app) accountPage(r *http.Request) views.AccountPage {
 }
 
 func (a *app) handleAccountPage(w http.ResponseWriter, r *http.Request) {
-	a.render(w, r, http.StatusOK, views.Account(a.accountPage(r)))
+	p := a.accountPage(r)
+	tokens, err := a.tokensSection(r)
+	if err != nil {
+		a.error(w, r, err)
+		return
+	}
+	p.Tokens = tokens
+	a.render(w, r, http.StatusOK, views.Account(p))
 }
 
 func (a *app) handleProfileUpdate(w http.ResponseWriter, r *http.Request) {
@@ -74,6 +85,92 @@ func (a *app) handlePasswordChange(w http.ResponseWriter, r *http.Request) {
 	redirect(w, r, "/account")
 }
 
-func (a *app) handleFilesPage(w http.ResponseWriter, r *http.Request) {
-	a.render(w, r, http.StatusOK, views.Files(views.FilesPage{Shell: a.shellNav(r, "My files", "files")}))
+// tokensSection loads the user's tokens for the account page.
+func (a *app) tokensSection(r *http.Request) (views.TokensSection, error) {
+	tokens, err := a.auth.ListTokens(r.Context(), currentUser(r).ID)
+	if err != nil {
+		return views.TokensSection{}, err
+	}
+	s := views.TokensSection{Scopes: auth.Scopes}
+	now := time.Now()
+	for _, t := range tokens {
+		row := views.TokenRow{ID: t.ID, Name: t.Name, Prefix: t.Prefix, Scopes: t.Scopes, CreatedAt: t.CreatedAt.Format("Jan 2, 2006"), LastUsed: "never used", Expires: "no expiry"}
+		if t.LastUsedAt != nil {
+			row.LastUsed = "last used " + t.LastUsedAt.Format("Jan 2, 2006")
+		}
+		if t.ExpiresAt != nil {
+			row.Expires = "expires " + t.ExpiresAt.Format("Jan 2, 2006")
+			if !t.ExpiresAt.After(now) {
+				row.Expires = "expired"
+			}
+		}
+		s.Tokens = append(s.Tokens, row)
+	}
+	return s, nil
+}
+
+func (a *app) handleTokenCreate(w http.ResponseWriter, r *http.Request) {
+	if err := parseForm(r); err != nil {
+		a.error(w, r, err)
+		return
+	}
+	in := auth.CreateTokenInput{Name: r.PostForm.Get("name"), Scopes: r.PostForm["scopes"]}
+	var dateErr error
+	if d := r.PostForm.Get("expires_at"); d != "" {
+		day, err := time.Parse("2006-01-02", d)
+		if err != nil {
+			dateErr = apperr.InvalidFields(map[string]string{"expires_at": "Pick a date."})
+		}
+		end := day.Add(24*time.Hour - time.Second) // valid through the whole chosen day (UTC)
+		in.ExpiresAt = &end
+	}
+	var secret string
+	err := dateErr
+	if err == nil {
+		_, secret, err = a.auth.CreateToken(r.Context(), currentUser(r).ID, nil, in)
+	}
+	s, lerr := a.tokensSection(r)
+	if lerr != nil {
+		a.error(w, r, lerr)
+		return
+	}
+	if err != nil {
+		if !isFormError(err) {
+			a.error(w, r, err)
+			return
+		}
+		s.Form = formOf(r, err, "name", "expires_at")
+		p := a.accountPage(r)
+		p.Tokens = s
+		a.renderForm(w, r, err, views.Account(p), views.Tokens(s))
+		return
+	}
+	if !isHTMX(r) {
+		// Without htmx the secret must still be shown once: render the page.
+		p := a.accountPage(r)
+		s.NewSecret = secret
+		p.Tokens = s
+		a.render(w, r, http.StatusCreated, views.Account(p))
+		return
+	}
+	s.NewSecret = secret
+	a.render(w, r, http.StatusOK, views.Tokens(s))
+}
+
+func (a *app) handleTokenRevoke(w http.ResponseWriter, r *http.Request) {
+	if err := a.auth.RevokeToken(r.Context(), currentUser(r).ID, chi.URLParam(r, "id")); err != nil {
+		a.error(w, r, err)
+		return
+	}
+	if !isHTMX(r) {
+		a.flash(r, "success", "Token revoked.")
+		redirect(w, r, "/account")
+		return
+	}
+	s, err := a.tokensSection(r)
+	if err != nil {
+		a.error(w, r, err)
+		return
+	}
+	a.render(w, r, http.StatusOK, views.Tokens(s))
 }

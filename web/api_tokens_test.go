@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 )
@@ -105,4 +106,43 @@ func TestAPITokens(t *testing.T) {
 		req.Header.Set("Sec-Fetch-Site", "cross-site")
 		wantStatus(t, ann.do(req), http.StatusForbidden)
 	})
+}
+
+func TestAccountTokensForm(t *testing.T) {
+	ta := newTestApp(t, nil)
+	ta.createUser(t, "ann@example.com", "correct horse battery")
+	c := ta.client(t)
+	c.login("ann@example.com", "correct horse battery")
+	c.header.Set("HX-Request", "true")
+
+	r := c.post("/account/tokens", url.Values{"name": {"backup"}})
+	wantStatus(t, r, http.StatusUnprocessableEntity)
+	wantBody(t, r, `<div id="tokens"`, "Choose at least one scope.")
+
+	r = c.post("/account/tokens", url.Values{"name": {"backup <script>"}, "scopes": {"files:read", "files:write"}, "expires_at": {"2999-01-31"}})
+	wantStatus(t, r, http.StatusOK)
+	wantBody(t, r, "Copy it now", `id="new-token"`, "backup &lt;script&gt;", "expires Jan 31, 2999")
+	i := strings.Index(r.body, "wu_")
+	secret := r.body[i : i+strings.IndexByte(r.body[i:], '<')]
+	wantStatus(t, ta.client(t).apiCall("GET", "/api/v1/tokens", secret, ""), http.StatusOK)
+
+	c.header.Del("HX-Request")
+	page := c.get("/account")
+	wantBody(t, page, "backup &lt;script&gt;")
+	if strings.Contains(page.body, secret) {
+		t.Fatal("the account page shows the secret again")
+	}
+	tokens, _ := ta.auth.ListTokens(t.Context(), currentUserID(t, ta, "ann@example.com"))
+	r = c.post("/account/tokens/"+tokens[0].ID+"/revoke", nil)
+	wantStatus(t, r, http.StatusSeeOther)
+	wantStatus(t, ta.client(t).apiCall("GET", "/api/v1/tokens", secret, ""), http.StatusUnauthorized)
+}
+
+func currentUserID(t *testing.T, ta *testApp, email string) string {
+	t.Helper()
+	var id string
+	if err := ta.pool.QueryRow(t.Context(), "SELECT id FROM users WHERE email = $1", email).Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	return id
 }

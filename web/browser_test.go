@@ -58,6 +58,18 @@ func TestBrowserAuthFlow(t *testing.T) {
 	browsertest.Screenshot(t, ctx, "3-account-error")
 
 	browsertest.Do(t, ctx,
+		chromedp.SendKeys(chromedp.ID("f-name"), "backup script"),
+		chromedp.Click(chromedp.CSS(`#tokens input[value="files:read"]`)),
+		chromedp.Click(chromedp.CSS("#tokens form button[type=submit]")),
+		chromedp.WaitVisible(chromedp.ID("new-token")),
+		chromedp.ScrollIntoView(chromedp.ID("new-token")),
+	)
+	browsertest.Screenshot(t, ctx, "3b-token-created")
+	if s := browsertest.Value(t, ctx, chromedp.Text(chromedp.ID("new-token"))); !strings.HasPrefix(s, "wu_") {
+		t.Fatalf("new token %q", s)
+	}
+
+	browsertest.Do(t, ctx,
 		chromedp.Click(chromedp.CSS(`header form[action="/logout"] button`)),
 		chromedp.WaitVisible(chromedp.ID("login-form")),
 	)

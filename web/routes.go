@@ -43,12 +43,33 @@ func (a *app) routes() chi.Router {
 		})
 		r.Post("/logout", a.handleLogout)
 
+		// File browser pages: a folder or a search, the Trash, and the htmx
+		// partials and dialogs they swap in (web/browse.go).
 		r.Group(func(r chi.Router) {
 			r.Use(a.requireUser)
-			r.Get("/files", a.handleFilesPage)
+			r.Get("/files", a.handleBrowse)
+			r.Get("/folders/{id}", a.handleBrowse)
+			r.Get("/files/{id}", a.handleFileDetails)
+			r.Get("/usage", a.handleUsage)
+			r.Get("/folders/new", a.handleNewFolderDialog)
+			r.Post("/folders", a.handleFolderCreate)
+			r.Get("/items/rename", a.handleRenameDialog)
+			r.Post("/items/rename", a.handleRename)
+			r.Get("/items/move", a.handleMoveDialog)
+			r.Post("/items/move", a.handleMove)
+			r.Post("/items/trash", a.handleTrash)
+			r.Get("/trash", a.handleTrashPage)
+			r.Post("/trash/restore", a.handleRestore)
+			r.Get("/trash/empty", a.handleEmptyTrashDialog)
+			r.Post("/trash/empty", a.handleEmptyTrash)
+		})
+		r.Group(func(r chi.Router) {
+			r.Use(a.requireUser)
 			r.Get("/account", a.handleAccountPage)
 			r.Post("/account/profile", a.handleProfileUpdate)
 			r.Post("/account/password", a.handlePasswordChange)
+			r.Post("/account/tokens", a.handleTokenCreate)
+			r.Post("/account/tokens/{id}/revoke", a.handleTokenRevoke)
 		})
 	})
 	// JSON API: token or session, strict bodies, problem+json errors.

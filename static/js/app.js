@@ -40,3 +40,26 @@ document.addEventListener("htmx:sendError", () => {
   flash.append(div);
   setTimeout(() => div.remove(), 8000);
 });
+
+// Copy buttons: data-copy names the element whose text to copy.
+document.addEventListener("click", async (e) => {
+  const btn = e.target.closest("[data-copy]");
+  if (!btn) return;
+  const source = document.querySelector(btn.dataset.copy);
+  if (!source) return;
+  const text = source.value ?? source.textContent;
+  try {
+    await navigator.clipboard.writeText(text.trim());
+  } catch {
+    // No clipboard API (plain http off localhost): select the text instead.
+    const range = document.createRange();
+    range.selectNodeContents(source);
+    getSelection().removeAllRanges();
+    getSelection().addRange(range);
+    return;
+  }
+  const label = btn.textContent;
+  btn.textContent = "Copied";
+  btn.setAttribute("aria-live", "polite");
+  setTimeout(() => (btn.textContent = label), 2000);
+});
