@@ -1,7 +1,7 @@
 /** @type {import('tailwindcss').Config} */
 module.exports = {
   // Class names are read from the templ sources and the upload module.
-  content: ["./views/**/*.templ", "./static/js/app.js", "./static/js/upload.js"],
+  content: ["./views/**/*.templ", "./views/**/*.go", "./static/js/app.js", "./static/js/upload.js", "./static/js/files.js"],
   darkMode: "media",
   theme: {
     extend: {
