@@ -1,0 +1,334 @@
+package shares
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// SQL of the service. Helpers take a querier (pool or transaction). Every
+// query an owner makes carries owner_id; the recipient's queries start from
+// a token hash and then carry the link's owner_id, so a link can never reach
+// another user's files.
+
+// liveFolder reports whether folderID is a folder of the owner outside the
+// trash.
+func liveFolder(ctx context.Context, q querier, ownerID, folderID string) (bool, error) {
+	var ok bool
+	err := q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM folders WHERE id = $1 AND owner_id = $2 AND trashed_at IS NULL)`,
+		folderID, ownerID).Scan(&ok)
+	return ok, err
+}
+
+// countLiveFiles counts the ids that are files of the owner outside the trash.
+func countLiveFiles(ctx context.Context, q querier, ownerID string, ids []string) (int, error) {
+	var n int
+	err := q.QueryRow(ctx, `SELECT count(*) FROM files WHERE id = ANY ($1::uuid[]) AND owner_id = $2 AND trashed_at IS NULL`,
+		ids, ownerID).Scan(&n)
+	return n, err
+}
+
+func insertLink(ctx context.Context, q querier, ownerID, token string, hash []byte, kind, folderID string, o options, now time.Time) (string, error) {
+	var folder *string
+	if kind == KindFolder {
+		folder = &folderID
+	}
+	var id string
+	err := q.QueryRow(ctx, `
+		INSERT INTO share_links (owner_id, token_hash, token, kind, folder_id, title, note, password_hash, expires_at, max_downloads, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) RETURNING id`,
+		ownerID, hash, token, kind, folder, o.title, o.note, o.passwordHash, o.expiresAt, o.maxDownloads, now).Scan(&id)
+	if err != nil {
+		return "", fmt.Errorf("insert link: %w", err)
+	}
+	return id, nil
+}
+
+func insertLinkFiles(ctx context.Context, q querier, linkID string, ids []string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	_, err := q.Exec(ctx, `INSERT INTO share_link_files (link_id, file_id, position)
+		SELECT $1, f.id, f.n FROM unnest($2::uuid[]) WITH ORDINALITY AS f (id, n)`, linkID, ids)
+	if err != nil {
+		return fmt.Errorf("insert link files: %w", err)
+	}
+	return nil
+}
+
+// linkFilter selects an owner's links: one by id, those of a folder, or
+// those of exactly a set of files.
+type linkFilter struct {
+	ownerID  string
+	id       string
+	folderID string
+	fileIDs  []string
+}
+
+// findLinks returns the owner's links matching f, newest first.
+func findLinks(ctx context.Context, q querier, f linkFilter, limit int) ([]Link, error) {
+	where, args := `l.owner_id = $1`, []any{f.ownerID, limit}
+	switch {
+	case f.id != "":
+		args = append(args, f.id)
+		where += ` AND l.id = $3`
+	case f.folderID != "":
+		args = append(args, f.folderID)
+		where += ` AND l.kind = 'folder' AND l.folder_id = $3`
+	case len(f.fileIDs) > 0:
+		args = append(args, f.fileIDs)
+		where += ` AND l.kind = 'files'
+			AND ARRAY(SELECT file_id FROM share_link_files WHERE link_id = l.id) @> $3::uuid[]
+			AND ARRAY(SELECT file_id FROM share_link_files WHERE link_id = l.id) <@ $3::uuid[]`
+	}
+	rows, err := q.Query(ctx, `
+		SELECT l.id, l.owner_id, l.token, l.kind, coalesce(l.folder_id::text, ''), l.title, l.note,
+		       l.password_hash IS NOT NULL, l.expires_at, coalesce(l.max_downloads, 0), l.downloads, l.views,
+		       l.last_access_at, l.revoked_at, l.created_at, l.updated_at,
+		       ARRAY(SELECT lf.file_id::text FROM share_link_files lf WHERE lf.link_id = l.id ORDER BY lf.position),
+		       CASE WHEN l.kind = 'folder' THEN coalesce(fo.name, '')
+		            ELSE coalesce((SELECT f.name FROM share_link_files lf JOIN files f ON f.id = lf.file_id AND f.owner_id = l.owner_id
+		                           WHERE lf.link_id = l.id ORDER BY f.trashed_at IS NULL DESC, lf.position LIMIT 1), '') END,
+		       (SELECT count(*) FROM share_link_files lf JOIN files f ON f.id = lf.file_id AND f.owner_id = l.owner_id
+		        WHERE lf.link_id = l.id AND f.trashed_at IS NULL),
+		       fo.id IS NOT NULL AND fo.trashed_at IS NULL
+		FROM share_links l LEFT JOIN folders fo ON fo.id = l.folder_id AND fo.owner_id = l.owner_id
+		WHERE `+where+`
+		ORDER BY l.created_at DESC, l.id LIMIT $2`, args...)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Link, error) {
+		var l Link
+		var folderLive bool
+		err := r.Scan(&l.ID, &l.OwnerID, &l.Token, &l.Kind, &l.FolderID, &l.Title, &l.Note,
+			&l.HasPassword, &l.ExpiresAt, &l.MaxDownloads, &l.Downloads, &l.Views,
+			&l.LastAccessAt, &l.RevokedAt, &l.CreatedAt, &l.UpdatedAt,
+			&l.FileIDs, &l.Items.Name, &l.Items.Files, &folderLive)
+		if l.Kind == KindFolder {
+			l.Items.Files = 0
+			l.Items.Available = folderLive
+		} else {
+			l.Items.Available = l.Items.Files > 0
+		}
+		return l, err
+	})
+}
+
+// lockLink locks the owner's link for an update and reports whether it is
+// revoked; pgx.ErrNoRows when there is no such link.
+func lockLink(ctx context.Context, q querier, ownerID, id string) (bool, error) {
+	var revoked bool
+	err := q.QueryRow(ctx, `SELECT revoked_at IS NOT NULL FROM share_links WHERE id = $1 AND owner_id = $2 FOR UPDATE`,
+		id, ownerID).Scan(&revoked)
+	return revoked, err
+}
+
+// linkUpdate says which options change; a nil pointer with its set flag
+// clears the option.
+type linkUpdate struct {
+	title, note  *string
+	setPassword  bool
+	passwordHash *string
+	setExpiry    bool
+	expiresAt    *time.Time
+	setMax       bool
+	maxDownloads *int
+}
+
+func updateLink(ctx context.Context, q querier, id string, u linkUpdate, now time.Time) error {
+	_, err := q.Exec(ctx, `
+		UPDATE share_links SET
+			title = coalesce($2, title),
+			note = coalesce($3, note),
+			password_hash = CASE WHEN $4 THEN $5 ELSE password_hash END,
+			password_version = password_version + CASE WHEN $4 THEN 1 ELSE 0 END,
+			expires_at = CASE WHEN $6 THEN $7 ELSE expires_at END,
+			max_downloads = CASE WHEN $8 THEN $9 ELSE max_downloads END,
+			updated_at = $10
+		WHERE id = $1`,
+		id, u.title, u.note, u.setPassword, u.passwordHash, u.setExpiry, u.expiresAt, u.setMax, u.maxDownloads, now)
+	if err != nil {
+		return fmt.Errorf("update link: %w", err)
+	}
+	return nil
+}
+
+// revokeLink marks the owner's link revoked (keeping the first revocation
+// time) and reports whether the link exists.
+func revokeLink(ctx context.Context, q querier, ownerID, id string, now time.Time) (bool, error) {
+	tag, err := q.Exec(ctx, `UPDATE share_links SET revoked_at = coalesce(revoked_at, $3), updated_at = $3
+		WHERE id = $1 AND owner_id = $2`, id, ownerID, now)
+	if err != nil {
+		return false, err
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
+// record is a link as the recipient side needs it.
+type record struct {
+	id, ownerID, ownerName string
+	kind, folderID         string
+	title, note            string
+	passwordHash           string // "" for none
+	passwordVersion        int
+	expiresAt, revokedAt   *time.Time
+	maxDownloads           int
+	downloads              int
+}
+
+// findByToken loads the link whose token has this hash, with its owner's
+// name (the join also drops links whose owner is gone); pgx.ErrNoRows when
+// there is none.
+func findByToken(ctx context.Context, q querier, hash []byte) (record, error) {
+	var r record
+	err := q.QueryRow(ctx, `
+		SELECT l.id, l.owner_id, u.display_name, l.kind, coalesce(l.folder_id::text, ''), l.title, l.note,
+		       coalesce(l.password_hash, ''), l.password_version, l.expires_at, l.revoked_at,
+		       coalesce(l.max_downloads, 0), l.downloads
+		FROM share_links l JOIN users u ON u.id = l.owner_id
+		WHERE l.token_hash = $1`, hash).Scan(
+		&r.id, &r.ownerID, &r.ownerName, &r.kind, &r.folderID, &r.title, &r.note,
+		&r.passwordHash, &r.passwordVersion, &r.expiresAt, &r.revokedAt, &r.maxDownloads, &r.downloads)
+	return r, err
+}
+
+// findByID reloads a link for the recipient side; pgx.ErrNoRows when gone.
+func findByID(ctx context.Context, q querier, id string) (record, error) {
+	var r record
+	err := q.QueryRow(ctx, `SELECT l.expires_at, l.revoked_at, coalesce(l.max_downloads, 0), l.downloads
+		FROM share_links l JOIN users u ON u.id = l.owner_id WHERE l.id = $1`, id).Scan(
+		&r.expiresAt, &r.revokedAt, &r.maxDownloads, &r.downloads)
+	r.id = id
+	return r, err
+}
+
+// countView records a landing-page view.
+func countView(ctx context.Context, q querier, id string, now time.Time) error {
+	_, err := q.Exec(ctx, `UPDATE share_links SET views = views + 1, last_access_at = $2 WHERE id = $1`, id, now)
+	return err
+}
+
+// takeDownload counts one download if the link still allows one, in one
+// conditional statement, so concurrent requests can never together pass the
+// limit (nor a revocation or expiry that committed first).
+func takeDownload(ctx context.Context, q querier, id string, now time.Time) (bool, error) {
+	tag, err := q.Exec(ctx, `
+		UPDATE share_links SET downloads = downloads + 1, last_access_at = $2
+		WHERE id = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)
+		  AND (max_downloads IS NULL OR downloads < max_downloads)
+		  AND EXISTS (SELECT 1 FROM users WHERE id = share_links.owner_id)`, id, now)
+	if err != nil {
+		return false, err
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
+// giveBackDownload undoes takeDownload when no URL could be issued after all.
+func giveBackDownload(ctx context.Context, q querier, id string) error {
+	_, err := q.Exec(ctx, `UPDATE share_links SET downloads = downloads - 1 WHERE id = $1 AND downloads > 0`, id)
+	return err
+}
+
+// entry is a shared file as the recipient side sees it.
+type entry struct {
+	id          string
+	name        string
+	dir         string // folder path inside a folder link, "" or "a/b/"
+	size        int64
+	contentType string
+	objectKey   string
+	modified    time.Time
+}
+
+// contents is a page of a link's live files with the totals of all of them.
+type contents struct {
+	files     []entry
+	total     int
+	totalSize int64
+}
+
+// linkFiles returns the link's live files (only fileID when it is not
+// empty), at most limit of them. For a folder link that is every live file
+// in the folder's subtree, found by walking folder ids down from the shared
+// folder (never by path prefix), stopping at trashed folders.
+func linkFiles(ctx context.Context, q querier, r record, fileID string, limit int) (contents, error) {
+	var only *string
+	if fileID != "" {
+		only = &fileID
+	}
+	var rows pgx.Rows
+	var err error
+	const cols = `f.id, f.name, %s, f.size, f.content_type, f.object_key, f.updated_at,
+		count(*) OVER (), (coalesce(sum(f.size) OVER (), 0))::bigint`
+	if r.kind == KindFolder {
+		if r.folderID == "" {
+			return contents{}, nil
+		}
+		rows, err = q.Query(ctx, `
+			WITH RECURSIVE tree AS (
+				SELECT id, ''::text AS dir FROM folders WHERE id = $1 AND owner_id = $2 AND trashed_at IS NULL
+				UNION ALL
+				SELECT c.id, tree.dir || c.name || '/' FROM folders c JOIN tree ON c.parent_id = tree.id
+				WHERE c.owner_id = $2 AND c.trashed_at IS NULL
+			)
+			SELECT `+fmt.Sprintf(cols, "tree.dir")+`
+			FROM files f JOIN tree ON f.folder_id = tree.id
+			WHERE f.owner_id = $2 AND f.trashed_at IS NULL AND ($3::uuid IS NULL OR f.id = $3)
+			ORDER BY tree.dir, lower(f.name), f.id LIMIT $4`, r.folderID, r.ownerID, only, limit)
+	} else {
+		rows, err = q.Query(ctx, `
+			SELECT `+fmt.Sprintf(cols, "''")+`
+			FROM share_link_files lf JOIN files f ON f.id = lf.file_id
+			WHERE lf.link_id = $1 AND f.owner_id = $2 AND f.trashed_at IS NULL AND ($3::uuid IS NULL OR f.id = $3)
+			ORDER BY lf.position LIMIT $4`, r.id, r.ownerID, only, limit)
+	}
+	if err != nil {
+		return contents{}, err
+	}
+	var c contents
+	c.files, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (entry, error) {
+		var e entry
+		err := row.Scan(&e.id, &e.name, &e.dir, &e.size, &e.contentType, &e.objectKey, &e.modified, &c.total, &c.totalSize)
+		return e, err
+	})
+	return c, err
+}
+
+// liveFolderName returns the name of a folder link's folder while it is
+// live; pgx.ErrNoRows otherwise.
+func liveFolderName(ctx context.Context, q querier, r record) (string, error) {
+	if r.folderID == "" {
+		return "", pgx.ErrNoRows
+	}
+	var name string
+	err := q.QueryRow(ctx, `SELECT name FROM folders WHERE id = $1 AND owner_id = $2 AND trashed_at IS NULL`,
+		r.folderID, r.ownerID).Scan(&name)
+	return name, err
+}
+
+// linkDirs returns the live subfolders of a folder link as paths ("a/",
+// "a/b/"), so a zip keeps empty folders too.
+func linkDirs(ctx context.Context, q querier, r record, limit int) ([]string, error) {
+	if r.kind != KindFolder || r.folderID == "" {
+		return nil, nil
+	}
+	rows, err := q.Query(ctx, `
+		WITH RECURSIVE tree AS (
+			SELECT id, ''::text AS dir FROM folders WHERE id = $1 AND owner_id = $2 AND trashed_at IS NULL
+			UNION ALL
+			SELECT c.id, tree.dir || c.name || '/' FROM folders c JOIN tree ON c.parent_id = tree.id
+			WHERE c.owner_id = $2 AND c.trashed_at IS NULL
+		)
+		SELECT dir FROM tree WHERE dir <> '' ORDER BY dir LIMIT $3`, r.folderID, r.ownerID, limit)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[string])
+}
+
+// noRows reports pgx's "no row" answer.
+func noRows(err error) bool { return errors.Is(err, pgx.ErrNoRows) }
