@@ -19,6 +19,7 @@ import (
 	"github.com/weupload/weupload/internal/files"
 	"github.com/weupload/weupload/internal/jobs"
 	"github.com/weupload/weupload/internal/ratelimit"
+	"github.com/weupload/weupload/internal/shares"
 	"github.com/weupload/weupload/static"
 )
 
@@ -36,8 +37,9 @@ type app struct {
 	limiter  *ratelimit.Limiter
 	// blob is the object store; blob.handler serves the disk store's
 	// signed /blob/ URLs (nil for S3).
-	blob  blobStore
-	files *files.Service
+	blob   blobStore
+	files  *files.Service
+	shares *shares.Service
 }
 
 // openDB connects with the configured pool settings, waiting a little for a
@@ -77,6 +79,9 @@ func newApp(cfg config.Config, logger *slog.Logger, pool *pgxpool.Pool) (*app, e
 		limiter:  limiter,
 		blob:     store,
 		files:    files.New(pool, store, filesConfig(cfg.Storage)),
+		shares: shares.New(pool, store, limiter, shares.Config{
+			BaseURL: cfg.BaseURL.String(), DownloadURLTTL: cfg.Storage.DownloadURLTTL,
+		}),
 	}
 	// A session store failure (database down) gets our error page, not scs's
 	// plain-text 500.

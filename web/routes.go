@@ -112,6 +112,16 @@ func (a *app) routes() chi.Router {
 			r.Delete("/trash", a.apiTrashEmpty)
 		})
 	})
+	// Share links for recipients: the session (it remembers a typed
+	// password, per link) but no user; no-referrer, no-store, noindex. The
+	// zip streams, so no compression and the handler sets its own deadline.
+	r.Group(func(r chi.Router) {
+		r.Use(shareHeaders, a.sessions.LoadAndSave, limitBody(64<<10))
+		r.Get("/s/{token}", a.handleShareLanding)
+		r.Post("/s/{token}", a.handleShareUnlock)
+		r.Get("/s/{token}/files/{id}", a.handleShareFile)
+		r.Get("/s/{token}/zip", a.handleShareZip)
+	})
 	// Files: the download link of the pages (303 to a presigned URL).
 	r.Group(func(r chi.Router) {
 		r.Use(a.sessions.LoadAndSave, a.loadUser, a.requireUser)
