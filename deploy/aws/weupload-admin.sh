@@ -120,7 +120,7 @@ run() {
   docker rm -f "$CONTAINER" >/dev/null 2>&1 || true
   mapfile -t flags < <(docker_app_flags)
   exec docker run --rm --name "$CONTAINER" "${flags[@]}" \
-    --log-driver awslogs --log-opt "awslogs-group=$APP_LOG_GROUP" \
+    --log-driver awslogs --log-opt "awslogs-region=$AWS_DEFAULT_REGION" --log-opt "awslogs-group=$APP_LOG_GROUP" \
     --log-opt "awslogs-stream=$(imds instance-id)" --log-opt mode=non-blocking \
     --stop-timeout 30 \
     "$image" serve --no-migrate

@@ -57,27 +57,37 @@ data "aws_iam_policy_document" "boundary" {
     ]
   }
   statement {
-    sid = "Images"
+    sid       = "RegistryLogin"
+    actions   = ["ecr:GetAuthorizationToken"]
+    resources = ["*"] # no resource-level permissions
+  }
+  statement {
+    sid = "PullImages"
     actions = [
-      "ecr:GetAuthorizationToken",
       "ecr:BatchGetImage",
       "ecr:GetDownloadUrlForLayer",
       "ecr:BatchCheckLayerAvailability",
     ]
-    resources = ["*"]
+    resources = [module.ecr.repository_arn]
   }
   statement {
-    sid = "Telemetry"
+    sid = "Logs"
     actions = [
       "logs:CreateLogStream",
       "logs:PutLogEvents",
       "logs:DescribeLogStreams",
-      "logs:DescribeLogGroups",
-      "cloudwatch:PutMetricData",
-      "ec2:DescribeTags",
-      "autoscaling:CompleteLifecycleAction",
     ]
-    resources = ["*"]
+    resources = ["arn:${local.partition}:logs:*:${data.aws_caller_identity.current.account_id}:log-group:/weupload-*"]
+  }
+  statement {
+    sid       = "MetricsAndTags"
+    actions   = ["cloudwatch:PutMetricData", "ec2:DescribeTags", "logs:DescribeLogGroups"]
+    resources = ["*"] # no resource-level permissions
+  }
+  statement {
+    sid       = "LifecycleHooks"
+    actions   = ["autoscaling:CompleteLifecycleAction"]
+    resources = ["arn:${local.partition}:autoscaling:*:${data.aws_caller_identity.current.account_id}:autoScalingGroup:*:autoScalingGroupName/weupload-*"]
   }
   # What AmazonSSMManagedInstanceCore grants (Session Manager, Run Command, inventory).
   statement {

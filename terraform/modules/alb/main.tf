@@ -83,10 +83,6 @@ resource "aws_lb_target_group" "app" {
   }
 
   tags = merge(var.tags, { Name = "${var.name}-app" })
-
-  lifecycle {
-    create_before_destroy = true
-  }
 }
 
 resource "aws_lb_listener" "https" {

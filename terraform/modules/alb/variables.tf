@@ -72,9 +72,13 @@ variable "ssl_policy" {
 }
 
 variable "idle_timeout_seconds" {
-  description = "Idle connection timeout. Uploads bypass the ALB (browser to S3), so the default is enough."
+  description = "Idle connection timeout. File bytes bypass the ALB (browser to S3), but completing a very large multipart upload (S3 CompleteMultipartUpload) can take over a minute."
   type        = number
-  default     = 60
+  default     = 120
+  validation {
+    condition     = var.idle_timeout_seconds >= 60 && var.idle_timeout_seconds <= 4000
+    error_message = "idle_timeout_seconds must be between 60 and 4000."
+  }
 }
 
 variable "deletion_protection" {

@@ -36,7 +36,8 @@ resource "aws_vpc_security_group_ingress_rule" "db_from_app" {
 # No egress rules: the database starts no connections.
 
 resource "aws_db_parameter_group" "this" {
-  name        = "${var.name}-pg${local.major_version}"
+  # name_prefix: create_before_destroy needs a fresh name when the family changes (major upgrade).
+  name_prefix = "${var.name}-pg${local.major_version}-"
   family      = "postgres${local.major_version}"
   description = "${var.name}: TLS only, slow-query logging"
 
