@@ -59,6 +59,15 @@ require_version() {
   fi
 }
 
+# prune NAME KEEP: remove other cached builds of NAME (older versions or module hashes).
+prune() {
+  local f
+  for f in "$BIN_DIR/$1"-v* "$BIN_DIR/$1"-local-*; do
+    [ -e "$f" ] && [ "$f" != "$2" ] && rm -f "$f"
+  done
+  return 0
+}
+
 # build_tool MODULE_DIR NAME VERSION PACKAGE: path of the cached binary, built if missing.
 build_tool() {
   local mod=$1 name=$2 version=$3 pkg=$4 out tmp start
@@ -72,6 +81,7 @@ build_tool() {
       return 1
     fi
     mv -f "$tmp" "$out"
+    prune "$name" "$out"
     say "built $name $version in $(elapsed "$start") -> $out" >&3
   else
     say "cached $name $version ($out)" >&3
@@ -97,6 +107,8 @@ build_pair() {
   mv -f "$tmp/${4##*/}" "$out1"
   mv -f "$tmp/${7##*/}" "$out2"
   rmdir "$tmp"
+  prune "$2" "$out1"
+  prune "$5" "$out2"
   say "built $2 $3 + $5 $6 in $(elapsed "$start")" >&3
 }
 
@@ -271,9 +283,15 @@ check_shellcheck() {
   local files=("$ROOT/scripts/infra-check.sh")
   while IFS= read -r f; do files+=("$f"); done < <(find "$ROOT/deploy" -name '*.sh' | sort)
   shellcheck -x "${files[@]}" || return 1
-  # The user-data template is bash with ${...} template slots inside quoted heredocs.
-  shellcheck -s bash "$ROOT/deploy/aws/user-data.sh.tftpl" || return 1
-  echo "shellcheck $(shellcheck --version | awk '/^version:/ {print $2}'): $((${#files[@]} + 1)) scripts, no issues"
+  # The user data as the instances get it: rendered like templatefile() does, size-checked,
+  # its CloudWatch agent config parsed, then shellchecked.
+  local tfpolicy rendered
+  tfpolicy=$(build_tool tfpolicy tfpolicy local .) || return 1
+  rendered=$(mktemp --suffix=.sh)
+  "$tfpolicy" userdata "$ROOT/deploy/aws" "$rendered" || { rm -f "$rendered"; return 1; }
+  shellcheck -s bash "$rendered" || { rm -f "$rendered"; return 1; }
+  rm -f "$rendered"
+  echo "shellcheck $(shellcheck --version | awk '/^version:/ {print $2}'): ${#files[@]} scripts and the rendered user data, no issues"
 }
 
 check_compose() {

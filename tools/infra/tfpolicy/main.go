@@ -3,6 +3,11 @@
 //
 //	tfpolicy sg DIR       security-group policy (see checkSecurityGroups)
 //	tfpolicy ignores DIR  every "#tfsec:ignore:" comment carries a reason
+//	tfpolicy userdata DIR OUT
+//	                      render deploy/aws/user-data.sh.tftpl the way modules/compute does
+//	                      (templatefile semantics) with sample values into OUT, check that the
+//	                      embedded CloudWatch agent config is valid JSON and that the gzipped
+//	                      user data fits EC2's 16 KiB limit (OUT is then shellchecked)
 //	tfpolicy fmt DIR      hclwrite formatting check: the fallback for `terraform fmt -check`
 //	                      when the Terraform CLI is not installed (hclwrite is the formatter
 //	                      terraform fmt is built on; terraform fmt additionally normalises a few
@@ -22,6 +27,8 @@ package main
 
 import (
 	"bytes"
+	"compress/gzip"
+	"encoding/json"
 	"fmt"
 	"io/fs"
 	"os"
@@ -37,8 +44,15 @@ import (
 )
 
 func main() {
+	if len(os.Args) == 4 && os.Args[1] == "userdata" {
+		if err := renderUserData(os.Args[2], os.Args[3]); err != nil {
+			fmt.Println("tfpolicy userdata:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if len(os.Args) != 3 {
-		fmt.Fprintln(os.Stderr, "usage: tfpolicy sg|ignores|fmt DIR")
+		fmt.Fprintln(os.Stderr, "usage: tfpolicy sg|ignores|fmt DIR | tfpolicy userdata DEPLOY_AWS_DIR OUT")
 		os.Exit(2)
 	}
 	files, err := tfFiles(os.Args[2])
@@ -207,4 +221,78 @@ func checkFormat(files []string) ([]string, error) {
 		}
 	}
 	return findings, nil
+}
+
+// renderTemplate evaluates a Terraform template file with string variables, as templatefile()
+// does for templates that call no functions.
+func renderTemplate(path string, vars map[string]string) (string, error) {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return "", err
+	}
+	expr, diags := hclsyntax.ParseTemplate(src, path, hcl.InitialPos)
+	if diags.HasErrors() {
+		return "", diags
+	}
+	ctx := &hcl.EvalContext{Variables: map[string]cty.Value{}}
+	for k, v := range vars {
+		ctx.Variables[k] = cty.StringVal(v)
+	}
+	v, diags := expr.Value(ctx)
+	if diags.HasErrors() {
+		return "", diags
+	}
+	return v.AsString(), nil
+}
+
+func renderUserData(dir, out string) error {
+	read := func(name string) string {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			panic(err)
+		}
+		return string(b)
+	}
+	cw, err := renderTemplate(filepath.Join(dir, "cloudwatch-agent.json.tftpl"), map[string]string{
+		"metrics_namespace": "WeUpload/dev",
+		"boot_log_group":    "/weupload-dev/boot",
+		"metrics_log_group": "/weupload-dev/metrics",
+	})
+	if err != nil {
+		return err
+	}
+	var parsed map[string]any
+	if err := json.Unmarshal([]byte(cw), &parsed); err != nil {
+		return fmt.Errorf("cloudwatch-agent.json.tftpl does not render to JSON: %w", err)
+	}
+	if !strings.Contains(cw, "${aws:AutoScalingGroupName}") {
+		return fmt.Errorf("cloudwatch-agent.json.tftpl must keep the agent's ${aws:AutoScalingGroupName} placeholder (write it as $${...})")
+	}
+	ud, err := renderTemplate(filepath.Join(dir, "user-data.sh.tftpl"), map[string]string{
+		"instance_env":            "WEUPLOAD_NAME=weupload-dev\nAWS_DEFAULT_REGION=eu-central-1",
+		"admin_script":            read("weupload-admin.sh"),
+		"systemd_unit":            read("weupload.service"),
+		"cloudwatch_agent_config": cw,
+		"prometheus_config":       read("prometheus.yaml"),
+	})
+	if err != nil {
+		return err
+	}
+	var gz bytes.Buffer
+	w := gzip.NewWriter(&gz)
+	if _, err := w.Write([]byte(ud)); err != nil {
+		return err
+	}
+	if err := w.Close(); err != nil {
+		return err
+	}
+	const limit = 16 << 10
+	if gz.Len() > limit {
+		return fmt.Errorf("gzipped user data is %d bytes; EC2 allows %d", gz.Len(), limit)
+	}
+	if err := os.WriteFile(out, []byte(ud), 0o644); err != nil {
+		return err
+	}
+	fmt.Printf("tfpolicy userdata: rendered %d bytes (%d gzipped, limit %d), agent config is valid JSON\n", len(ud), gz.Len(), limit)
+	return nil
 }
