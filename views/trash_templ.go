@@ -139,7 +139,7 @@ func TrashView(p TrashPage) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, "<div class=\"min-w-0 flex-1\"><div class=\"flex flex-wrap items-end gap-x-4 gap-y-3\"><div class=\"min-w-0 flex-1\"><nav aria-label=\"Breadcrumb\" class=\"mb-1 min-h-[1.25rem]\"></nav><h1 class=\"text-2xl font-semibold tracking-tight\">Trash</h1><p class=\"mt-1 text-sm text-slate-500 dark:text-slate-400\">Items in the Trash still count towards your storage, and are deleted for good after ")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, "<div class=\"min-w-0 flex-1\"><div class=\"flex flex-wrap items-end gap-x-4 gap-y-3\"><div class=\"min-w-0 basis-full sm:basis-0 sm:flex-1\"><nav aria-label=\"Breadcrumb\" class=\"mb-1 min-h-[1.25rem]\"></nav><h1 class=\"text-2xl font-semibold tracking-tight\">Trash</h1><p class=\"mt-1 text-sm text-slate-500 dark:text-slate-400\">Items in the Trash still count towards your storage, and are deleted for good after ")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -152,7 +152,7 @@ func TrashView(p TrashPage) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 7, ".</p></div><button type=\"button\" class=\"btn-secondary text-red-700 dark:text-red-400\" hx-get=\"/trash/empty\" hx-target=\"#modal-body\" hx-swap=\"innerHTML\"")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 7, ".</p></div><button type=\"button\" class=\"btn-secondary w-full text-red-700 sm:w-auto dark:text-red-400\" hx-get=\"/trash/empty\" hx-target=\"#modal-body\" hx-swap=\"innerHTML\"")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

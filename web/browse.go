@@ -372,7 +372,13 @@ func (a *app) handleMove(w http.ResponseWriter, r *http.Request) {
 		a.renderForm(w, r, err, views.MoveForm(d), views.MoveForm(d))
 		return
 	}
-	a.changed(w, r, views.ActionToast{Message: "Moved " + countItems(sel) + "."}, folderPath(in.FolderID))
+	to := "My files"
+	if in.FolderID != "" {
+		if f, err := a.files.FindFolder(r.Context(), currentUser(r).ID, in.FolderID); err == nil {
+			to = f.Name
+		}
+	}
+	a.changed(w, r, views.ActionToast{Message: fmt.Sprintf("Moved %s to “%s”.", countItems(sel), to)}, folderPath(in.FolderID))
 }
 
 func countItems(s files.Selection) string {

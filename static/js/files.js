@@ -8,12 +8,12 @@
 // their body; we open the dialog then. Escape closes natively; focus goes
 // back to the control that opened it.
 
-const openers = new WeakMap();
+const openers = new WeakMap(); // dialog → the control that opened it
+let opener = null; // the control whose request will open a dialog
 
 document.addEventListener("htmx:beforeRequest", (e) => {
-  const target = e.detail.target;
-  const dialog = target?.closest?.("dialog");
-  if (dialog && !dialog.open) openers.set(dialog, e.detail.elt);
+  const dialog = e.detail.target?.closest?.("dialog");
+  if (dialog && !dialog.open) opener = e.detail.elt;
 });
 
 document.addEventListener("htmx:afterSwap", (e) => {
@@ -21,6 +21,7 @@ document.addEventListener("htmx:afterSwap", (e) => {
   if (!dialog) return;
   if (!dialog.open) {
     closeMenus();
+    openers.set(dialog, opener);
     dialog.showModal();
   }
   focusFirst(dialog);
@@ -57,15 +58,23 @@ document.addEventListener("click", (e) => {
   }
 });
 
-// "close" fires for Escape, buttons and close-dialog alike: clean up there.
+// "close" fires for Escape, buttons and close-dialog alike: focus goes
+// back to the opener. The event is queued, so the dialog may already be
+// open again with new content by the time it arrives; then it is stale.
 document.addEventListener("close", (e) => {
-  if (!(e.target instanceof HTMLDialogElement)) return;
-  const body = e.target.firstElementChild;
-  if (body) body.replaceChildren();
-  const opener = openers.get(e.target);
-  openers.delete(e.target);
-  if (opener?.isConnected) opener.focus();
+  const dialog = e.target;
+  if (!(dialog instanceof HTMLDialogElement) || dialog.open) return;
+  const back = openers.get(dialog);
+  if (back?.isConnected) back.focus();
 }, true);
+
+// A new confirmation replaces the previous one instead of stacking over
+// the page (each still fades on its own; see app.js).
+document.addEventListener("htmx:afterSwap", (e) => {
+  if (e.detail.target?.id !== "flash") return;
+  const toasts = [...e.detail.target.querySelectorAll("[data-action-toast]")];
+  for (const t of toasts.slice(0, -1)) t.remove();
+});
 
 // ---- Row menus -----------------------------------------------------------
 // <details data-menu>: one open at a time, closed by an outside click, by

@@ -342,8 +342,8 @@ function setState(item, state) {
 function itemElement(item) {
   const el = document.getElementById("upload-item").content.firstElementChild.cloneNode(true);
   el.dataset.key = item.key;
-  el.querySelector("[data-name]").textContent = item.path ? `${item.path}/${item.name}` : item.name;
-  el.querySelector("[data-name]").title = el.querySelector("[data-name]").textContent;
+  el.querySelector("[data-name]").textContent = item.name;
+  el.querySelector("[data-name]").title = item.path ? `${item.path}/${item.name}` : item.name;
   return el;
 }
 
@@ -367,7 +367,7 @@ function statusText(item) {
     case "finishing":
       return `${size} · Finishing`;
     case "done":
-      return item.already ? `${size} · Already uploaded` : `${size} · Uploaded to ${item.path ? `${item.folderName}/${item.path}` : item.folderName}`;
+      return item.already ? `${size} · Already uploaded` : `${size} · Uploaded to ${item.path || item.folderName}`;
     case "interrupted":
       return `${formatBytes(sent(item))} of ${size} uploaded · Interrupted`;
     case "error":
