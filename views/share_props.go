@@ -1,5 +1,7 @@
 package views
 
+import "time"
+
 // Props of the share pages: the recipient's (share_public.templ) and the
 // owner's (shares.templ).
 
@@ -39,4 +41,55 @@ type SharePasswordPage struct {
 	// Action is where the form posts (the link's own URL).
 	Action string
 	Form   Form
+}
+
+// SharedPage is the owner's "Shared" page: every link they made.
+type SharedPage struct {
+	Shell
+	Links []ShareLinkRow
+}
+
+// ShareLinkRow is one link as its owner sees it.
+type ShareLinkRow struct {
+	ID  string
+	URL string
+	// State is active, expired, exhausted or revoked.
+	State string
+	// Items names what is shared: a file, "a.txt and 2 more", a folder.
+	Items     string
+	Folder    bool
+	Available bool // false when everything shared was deleted
+	Title     string
+	Note      string
+	// HasPassword: recipients type a password first.
+	HasPassword  bool
+	ExpiresAt    *time.Time
+	MaxDownloads int // 0: no limit
+	Downloads    int
+	Views        int
+	LastAccessAt *time.Time
+	CreatedAt    time.Time
+}
+
+// ShareDialog is the share dialog: what is shared, its links, and either
+// the form for a new link or one link with its options.
+type ShareDialog struct {
+	// FileIDs or FolderID is what the dialog shares.
+	FileIDs  []string
+	FolderID string
+	// Subject names it for the heading: “a.txt”, 3 files, folder “Photos”.
+	Subject string
+	// Links are the live (not revoked) links of exactly this subject.
+	Links []ShareLinkRow
+	// Link is the link shown with its options (just made, or being edited).
+	Link *ShareLinkRow
+	// Notice confirms the last change ("Link created.").
+	Notice string
+	Form   Form
+}
+
+// SharePageProps shows the share dialog as a page (no script).
+type SharePageProps struct {
+	Shell
+	Dialog ShareDialog
 }

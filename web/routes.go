@@ -63,6 +63,15 @@ func (a *app) routes() chi.Router {
 			r.Get("/trash/empty", a.handleEmptyTrashDialog)
 			r.Post("/trash/empty", a.handleEmptyTrash)
 		})
+		// Sharing: the Shared page and the share dialog (web/shares.go).
+		r.Group(func(r chi.Router) {
+			r.Use(a.requireUser)
+			r.Get("/shared", a.handleSharedPage)
+			r.Get("/share/dialog", a.handleShareDialog)
+			r.Post("/share/links", a.handleShareCreate)
+			r.Post("/share/links/{id}", a.handleShareUpdate)
+			r.Post("/share/links/{id}/revoke", a.handleShareRevoke)
+		})
 		r.Group(func(r chi.Router) {
 			r.Use(a.requireUser)
 			r.Get("/account", a.handleAccountPage)

@@ -1,0 +1,291 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/weupload/weupload/internal/apperr"
+	"github.com/weupload/weupload/internal/shares"
+	"github.com/weupload/weupload/views"
+)
+
+// The owner's side of share links: the "Shared" page and the share dialog
+// (views/shares.templ). The dialog opens from any element with
+// hx-get="/share/dialog?file=<id>" (or folder=<id>, or several file=)
+// hx-target="body" hx-swap="beforeend"; its forms answer with its body.
+// Every change tells the page with the HX-Trigger event "shares-changed".
+
+// shareChanged is the htmx event a page listens to for link changes.
+const shareChanged = "shares-changed"
+
+// linkRow maps a link onto the views' row.
+func linkRow(l shares.Link) views.ShareLinkRow {
+	items := l.Items.Name
+	switch {
+	case items == "":
+		items = "Deleted files"
+	case l.Kind == shares.KindFiles && len(l.FileIDs) > 1:
+		items += " and " + plural(len(l.FileIDs)-1, "more file", "more files")
+	}
+	return views.ShareLinkRow{
+		ID: l.ID, URL: l.URL, State: string(l.State), Items: items, Folder: l.Kind == shares.KindFolder,
+		Available: l.Items.Available, Title: l.Title, Note: l.Note, HasPassword: l.HasPassword,
+		ExpiresAt: l.ExpiresAt, MaxDownloads: l.MaxDownloads, Downloads: l.Downloads, Views: l.Views,
+		LastAccessAt: l.LastAccessAt, CreatedAt: l.CreatedAt,
+	}
+}
+
+func linkRows(ls []shares.Link) []views.ShareLinkRow {
+	rows := make([]views.ShareLinkRow, 0, len(ls))
+	for _, l := range ls {
+		rows = append(rows, linkRow(l))
+	}
+	return rows
+}
+
+// handleSharedPage lists the user's links.
+func (a *app) handleSharedPage(w http.ResponseWriter, r *http.Request) {
+	ls, err := a.shares.List(r.Context(), currentUser(r).ID)
+	if err != nil {
+		a.error(w, r, err)
+		return
+	}
+	a.render(w, r, http.StatusOK, views.Shared(views.SharedPage{Shell: a.shellNav(r, "Shared", "shared"), Links: linkRows(ls)}))
+}
+
+// shareDialog builds the dialog for a subject (files or a folder of the
+// user) or, with linkID, for one of the user's links. Errors: NotFound.
+func (a *app) shareDialog(ctx context.Context, userID string, fileIDs []string, folderID, linkID string) (views.ShareDialog, error) {
+	var d views.ShareDialog
+	if linkID != "" {
+		l, err := a.shares.Find(ctx, userID, linkID)
+		if err != nil {
+			return d, err
+		}
+		row := linkRow(l)
+		d.Link = &row
+		fileIDs, folderID = l.FileIDs, l.FolderID
+		d.Subject = "“" + row.Items + "”"
+		if row.Folder {
+			d.Subject = "folder " + d.Subject
+		}
+	}
+	d.FileIDs, d.FolderID = fileIDs, folderID
+	switch {
+	case linkID != "":
+	case folderID != "" && len(fileIDs) == 0:
+		f, err := a.files.FindFolder(ctx, userID, folderID)
+		if err != nil {
+			return d, err
+		}
+		d.Subject = "folder “" + f.Name + "”"
+	case folderID == "" && len(fileIDs) > 0:
+		f, err := a.files.FindFile(ctx, userID, fileIDs[0])
+		if err != nil {
+			return d, err
+		}
+		d.Subject = "“" + f.Name + "”"
+		if len(fileIDs) > 1 {
+			d.Subject = plural(len(fileIDs), "file", "files")
+		}
+	default:
+		return d, apperr.Errorf(apperr.NotFound, "Choose a file or a folder to share.")
+	}
+	ls, err := a.shares.ListFor(ctx, userID, fileIDs, folderID)
+	if err != nil {
+		return d, err
+	}
+	for _, l := range ls {
+		if l.State != shares.StateRevoked {
+			d.Links = append(d.Links, linkRow(l))
+		}
+	}
+	return d, nil
+}
+
+// renderShareDialog answers with the whole dialog (opening it), its body
+// (a swap inside an open dialog), or, without htmx, a page around it.
+func (a *app) renderShareDialog(w http.ResponseWriter, r *http.Request, status int, d views.ShareDialog) {
+	switch {
+	case !isHTMX(r):
+		a.render(w, r, status, views.SharePage(views.SharePageProps{Shell: a.shellNav(r, "Share", "shared"), Dialog: d}))
+	case r.Header.Get("HX-Target") == "share-dialog-body":
+		a.render(w, r, status, views.ShareDialogBody(d))
+	default:
+		a.render(w, r, status, views.ShareDialogFrame(d))
+	}
+}
+
+// handleShareDialog opens the share dialog: ?file=<id> (repeatable) or
+// ?folder=<id> for a subject, ?link=<id> for one link.
+func (a *app) handleShareDialog(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	d, err := a.shareDialog(r.Context(), currentUser(r).ID, q["file"], q.Get("folder"), q.Get("link"))
+	if err != nil {
+		a.error(w, r, err)
+		return
+	}
+	a.renderShareDialog(w, r, http.StatusOK, d)
+}
+
+// shareForm is what the dialog's create and edit forms send.
+type shareForm struct {
+	title, note, password string
+	removePassword        bool
+	expires               *time.Time
+	maxDownloads          *int
+}
+
+// readShareForm parses the options. The expiry comes as the
+// datetime-local value and, from share.js, the same instant in RFC 3339
+// (the reader's zone applied); without the script the value is UTC.
+// Errors: BadRequest, Invalid (a date or number that does not parse).
+func readShareForm(r *http.Request) (shareForm, error) {
+	if err := parseForm(r); err != nil {
+		return shareForm{}, err
+	}
+	f := r.PostForm
+	sf := shareForm{title: f.Get("title"), note: f.Get("note"), password: f.Get("password"), removePassword: f.Get("remove_password") != ""}
+	fields := map[string]string{}
+	if local := strings.TrimSpace(f.Get("expires_at")); local != "" {
+		t, err := time.Parse(time.RFC3339, f.Get("expires_utc"))
+		if err != nil {
+			t, err = time.Parse("2006-01-02T15:04", local)
+		}
+		if err != nil {
+			t, err = time.Parse("2006-01-02T15:04:05", local)
+		}
+		if err != nil {
+			fields["expires_at"] = "Enter a date and time, or leave it empty for never."
+		}
+		sf.expires = &t
+	}
+	if s := strings.TrimSpace(f.Get("max_downloads")); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			fields["max_downloads"] = "Enter a whole number, or leave it empty for no limit."
+		}
+		sf.maxDownloads = &n
+	}
+	if len(fields) > 0 {
+		return sf, apperr.InvalidFields(fields)
+	}
+	return sf, nil
+}
+
+// shareFormFields are the fields whose values a failed post keeps.
+var shareFormFields = []string{"title", "note", "expires_at", "max_downloads"}
+
+// handleShareCreate makes a link from the dialog's form and shows it.
+func (a *app) handleShareCreate(w http.ResponseWriter, r *http.Request) {
+	sf, err := readShareForm(r)
+	var l shares.Link
+	if err == nil {
+		l, err = a.shares.Create(r.Context(), currentUser(r).ID, shares.CreateInput{
+			FileIDs: r.PostForm["file"], FolderID: r.PostForm.Get("folder"), Password: sf.password,
+			ExpiresAt: sf.expires, MaxDownloads: sf.maxDownloads, Title: sf.title, Note: sf.note,
+		})
+	}
+	if err != nil {
+		a.shareFormError(w, r, err, r.PostForm["file"], r.PostForm.Get("folder"), "")
+		return
+	}
+	if !isHTMX(r) {
+		http.Redirect(w, r, "/share/dialog?link="+l.ID, http.StatusSeeOther)
+		return
+	}
+	d, err := a.shareDialog(r.Context(), currentUser(r).ID, nil, "", l.ID)
+	if err != nil {
+		a.error(w, r, err)
+		return
+	}
+	d.Notice = "Link created. Copy it and send it to the people you share with."
+	w.Header().Set("HX-Trigger", shareChanged)
+	a.renderShareDialog(w, r, http.StatusOK, d)
+}
+
+// handleShareUpdate saves a link's options from the dialog.
+func (a *app) handleShareUpdate(w http.ResponseWriter, r *http.Request) {
+	id := chi.URLParam(r, "id")
+	sf, err := readShareForm(r)
+	if err == nil {
+		in := shares.UpdateInput{Title: &sf.title, Note: &sf.note}
+		switch {
+		case sf.removePassword:
+			in.Password = shares.Null[string]()
+		case sf.password != "":
+			in.Password = shares.Some(sf.password)
+		}
+		in.ExpiresAt = shares.Optional[time.Time]{Set: true, Value: sf.expires}
+		in.MaxDownloads = shares.Optional[int]{Set: true, Value: sf.maxDownloads}
+		_, err = a.shares.Update(r.Context(), currentUser(r).ID, id, in)
+	}
+	if err != nil {
+		a.shareFormError(w, r, err, nil, "", id)
+		return
+	}
+	a.afterShareChange(w, r, id, "Changes saved. They apply to the next request.")
+}
+
+// handleShareRevoke revokes a link, from the dialog or the Shared page.
+func (a *app) handleShareRevoke(w http.ResponseWriter, r *http.Request) {
+	id := chi.URLParam(r, "id")
+	if _, err := a.shares.Revoke(r.Context(), currentUser(r).ID, id); err != nil {
+		a.error(w, r, err)
+		return
+	}
+	if r.Header.Get("HX-Target") == "shared-links" {
+		ls, err := a.shares.List(r.Context(), currentUser(r).ID)
+		if err != nil {
+			a.error(w, r, err)
+			return
+		}
+		a.render(w, r, http.StatusOK, views.SharedLinks(linkRows(ls)))
+		return
+	}
+	if !isHTMX(r) {
+		http.Redirect(w, r, "/shared", http.StatusSeeOther)
+		return
+	}
+	a.afterShareChange(w, r, id, "Link revoked. It stopped working at once.")
+}
+
+// afterShareChange shows the link again with a notice, and tells the page.
+func (a *app) afterShareChange(w http.ResponseWriter, r *http.Request, id, notice string) {
+	if !isHTMX(r) {
+		http.Redirect(w, r, "/share/dialog?link="+id, http.StatusSeeOther)
+		return
+	}
+	d, err := a.shareDialog(r.Context(), currentUser(r).ID, nil, "", id)
+	if err != nil {
+		a.error(w, r, err)
+		return
+	}
+	d.Notice = notice
+	w.Header().Set("HX-Trigger", shareChanged)
+	a.renderShareDialog(w, r, http.StatusOK, d)
+}
+
+// shareFormError answers a failed create or edit: the form again with its
+// messages (422) when the input was wrong, the error otherwise.
+func (a *app) shareFormError(w http.ResponseWriter, r *http.Request, err error, fileIDs []string, folderID, linkID string) {
+	if !apperr.Is(err, apperr.Invalid) {
+		a.error(w, r, err)
+		return
+	}
+	d, derr := a.shareDialog(r.Context(), currentUser(r).ID, fileIDs, folderID, linkID)
+	if derr != nil {
+		a.error(w, r, derr)
+		return
+	}
+	d.Form = formOf(r, err, shareFormFields...)
+	if e := apperr.As(err); e != nil && len(e.Fields) > 0 && e.Fields["file_ids"] != "" {
+		d.Form.Message = e.Fields["file_ids"]
+	}
+	a.renderShareDialog(w, r, http.StatusUnprocessableEntity, d)
+}
