@@ -120,6 +120,20 @@ func (a *app) routes() chi.Router {
 			r.Post("/trash/restore", a.apiTrashRestore)
 			r.Delete("/trash", a.apiTrashEmpty)
 		})
+		// Share links (web/api_shares.go). Reading needs files:read;
+		// changing a link also shares:write, on top of files:read, since a
+		// link hands out the files' bytes.
+		r.Group(func(r chi.Router) {
+			r.Use(requireScope(a, auth.ScopeFilesRead))
+			r.Get("/links", a.apiLinkList)
+			r.Get("/links/{id}", a.apiLinkGet)
+			r.Group(func(r chi.Router) {
+				r.Use(requireScope(a, auth.ScopeSharesWrite))
+				r.Post("/links", a.apiLinkCreate)
+				r.Patch("/links/{id}", a.apiLinkUpdate)
+				r.Delete("/links/{id}", a.apiLinkRevoke)
+			})
+		})
 	})
 	// Share links for recipients: the session (it remembers a typed
 	// password, per link) but no user; no-referrer, no-store, noindex. The
