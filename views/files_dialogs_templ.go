@@ -1015,7 +1015,7 @@ func FileDetailsPanel(d FileDetails) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			} else {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 80, "<span class=\"text-slate-500 dark:text-slate-400\">Not recorded. Files uploaded in parts are checked by size; their storage keeps a checksum per part.</span>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 80, "<span class=\"text-slate-500 dark:text-slate-400\">Not recorded for this file. Large uploads are checked by their size when they complete.</span>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

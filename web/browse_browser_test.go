@@ -1,12 +1,14 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
 	"github.com/weupload/weupload/internal/browsertest"
@@ -173,27 +175,52 @@ func TestBrowserFileBrowser(t *testing.T) {
 	browsertest.Do(t, ctx, chromedp.ScrollIntoView(chromedp.CSS(`[data-more]`)))
 	waitJS(t, ctx, `document.querySelectorAll('#rows [data-entry]').length === 133 && !document.querySelector('[data-more]')`)
 
+	// Dark mode on the desktop: the listing, a dialog, the drawer.
+	darkMode(t, ctx)
+	browsertest.Do(t, ctx, chromedp.Reload(), chromedp.WaitVisible(chromedp.ID("rows")))
+	js[bool](t, ctx, `window.scrollTo(0, 0), true`)
+	browsertest.Screenshot(t, ctx, "14-desktop-dark")
+	browsertest.Do(t, ctx,
+		chromedp.Click(chromedp.CSS(`button[hx-get^="/folders/new"]`)),
+		chromedp.WaitVisible(chromedp.ID("f-name")),
+		chromedp.SendKeys(chromedp.ID("f-name"), "Projects\r"),
+		chromedp.WaitVisible(chromedp.ID("f-name-error")),
+	)
+	browsertest.Screenshot(t, ctx, "15-desktop-dark-dialog")
+	browsertest.Do(t, ctx, chromedp.KeyEvent("\x1b"))
+	waitJS(t, ctx, `!document.getElementById('modal').open`)
+
 	// A phone in dark mode.
 	browsertest.PhoneDark(t, ctx)
 	browsertest.Do(t, ctx, chromedp.Navigate(ta.srv.URL+"/folders/"+js[string](t, ctx, `[...document.querySelectorAll('#rows [data-entry=folder]')].find(li => li.textContent.includes('Projects')).dataset.id`)), chromedp.WaitVisible(chromedp.ID("rows")))
-	browsertest.Screenshot(t, ctx, "14-phone-folder")
+	browsertest.Screenshot(t, ctx, "16-phone-folder")
 	ids = rowIDs(t, ctx)
 	browsertest.Do(t, ctx,
 		chromedp.Click(chromedp.CSS(row("Quarterly report.pdf")+" summary")),
 		chromedp.WaitVisible(chromedp.CSS(row("Quarterly report.pdf")+" .menu")),
 	)
-	browsertest.Screenshot(t, ctx, "15-phone-menu")
+	browsertest.Screenshot(t, ctx, "17-phone-menu")
 	browsertest.Do(t, ctx,
 		chromedp.Click(chromedp.CSS(row("Quarterly report.pdf")+` .menu button[hx-get^="/files/"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`#drawer [data-details]`)),
 	)
-	browsertest.Screenshot(t, ctx, "16-phone-details")
+	browsertest.Screenshot(t, ctx, "18-phone-details")
 	browsertest.Do(t, ctx, chromedp.Click(chromedp.CSS(`#drawer [data-close-dialog]`)))
 	waitJS(t, ctx, `!document.getElementById('drawer').open`)
 	browsertest.Do(t, ctx, chromedp.Click(chromedp.CSS(row("Quarterly report.pdf")+" [data-select]")))
-	browsertest.Screenshot(t, ctx, "17-phone-selected")
+	browsertest.Screenshot(t, ctx, "19-phone-selected")
 	browsertest.Do(t, ctx, chromedp.Click(chromedp.CSS(`a.side-link[href="/trash"]`)), chromedp.WaitVisible(chromedp.CSS(`[data-view=trash]`)))
-	browsertest.Screenshot(t, ctx, "18-phone-trash")
+	browsertest.Screenshot(t, ctx, "20-phone-trash")
+}
+
+// darkMode makes the page prefer the dark colour scheme at its current size.
+func darkMode(t *testing.T, ctx context.Context) {
+	t.Helper()
+	if _, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+		Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: "dark"}},
+	}); err != nil {
+		t.Fatalf("emulate dark mode: %v", err)
+	}
 }
 
 // TestBrowserDropFolder: a folder picked (or dropped) keeps its structure;

@@ -338,13 +338,15 @@ func TestBrowserUploadResume(t *testing.T) {
 	}
 }
 
-// TestBrowserUploadErrors shows the clear messages: a file over the size
-// limit (refused before any request), one over the quota (the server's
-// answer), and a name that is taken, with "Keep both".
+// TestBrowserUploadErrors shows the clear messages, on a phone in dark
+// mode: a file over the size limit (refused before any request), one over
+// the quota (the server's answer), and a name that is taken, with "Keep
+// both".
 func TestBrowserUploadErrors(t *testing.T) {
 	ta := diskTestApp(t, map[string]string{"DEFAULT_QUOTA": "3MiB", "MAX_FILE_SIZE": "4MiB"})
 	ta.createUser(t, "ann@example.com", "correct horse battery")
 	ctx := browsertest.New(t)
+	browsertest.PhoneDark(t, ctx) // the tray on a phone, in dark mode
 	browserLogin(t, ctx, ta.srv.URL, "ann@example.com")
 
 	notes := tempFile(t, "notes.txt", []byte("first"))
@@ -358,6 +360,9 @@ func TestBrowserUploadErrors(t *testing.T) {
 	waitJS(t, ctx, `document.querySelectorAll('#upload-list [data-state=error]').length === 3`)
 	browsertest.Screenshot(t, ctx, "1-errors")
 	msgs := js[map[string]string](t, ctx, `Object.fromEntries([...document.querySelectorAll('#upload-list [data-state=error]')].map(li => [li.querySelector('[data-name]').textContent, li.querySelector('[data-error]').textContent]))`)
+	if n := js[int](t, ctx, `document.querySelectorAll('#upload-list [data-action=retry]').length`); n != 0 {
+		t.Errorf("%d errors offer Retry; none of these would succeed on a retry", n)
+	}
 	for name, want := range map[string]string{
 		"too big.iso":    "too large",
 		"over quota.bin": "Not enough space",

@@ -27,13 +27,17 @@ const MAX_ATTEMPTS = 6;
 // Files up to this size (and below the multipart threshold) get a SHA-256,
 // which the server has the store enforce on the PUT and shows in the
 // details panel. WebCrypto digests in one shot, so the file is read into
-// memory once; measured in headless Chromium on this project's CI machine,
-// 64 MiB hash in about 0.2 s, a few percent of the time the same bytes
-// take to upload even on a LAN, so it does not slow the upload noticeably.
+// memory and hashed before the upload can start. Measured in headless
+// Chromium on the 2-core CI machine (busy, load ~11): read + digest runs
+// at 30-60 MiB/s (8 MiB: 150-215 ms; 64 MiB: 1.0-2.2 s). At 16 MiB that is
+// at most about half a second, under a tenth of the upload time on links
+// up to ~200 Mbit/s, and other files keep uploading meanwhile; at 64 MiB
+// it would add seconds, so larger files go without a client digest (the
+// server still checks their size).
 // Parts of multipart uploads are not hashed: their presigned URLs carry no
-// digest (the server would need it before signing), so a per-part hash
-// would cost a read of the part for nothing the store checks.
-const HASH_LIMIT = 64 * MiB;
+// digest (the server would need it before signing), so hashing a part
+// would cost a read of it for nothing the store checks.
+const HASH_LIMIT = 16 * MiB;
 // localStorage key of the resume records, and how long the record of a
 // finished upload is kept (so the same file dropped again is recognised).
 const RECORDS_KEY = "weupload.uploads.v1";
@@ -102,9 +106,9 @@ const fileSlots = pool(MAX_FILES);
 // UploadError carries what the tray needs: a message, whether trying again
 // may help (transient), and the server's answer when there was one.
 class UploadError extends Error {
-  constructor(message, { status = 0, code = "", field = "", transient = false, retryAfter = 0, offline = false } = {}) {
+  constructor(message, { status = 0, code = "", field = "", transient = false, retryAfter = 0, offline = false, final = false } = {}) {
     super(message);
-    Object.assign(this, { status, code, field, transient, retryAfter, offline });
+    Object.assign(this, { status, code, field, transient, retryAfter, offline, final });
   }
 }
 
@@ -433,7 +437,8 @@ function renderTray() {
   const have = counted.reduce((n, i) => n + (i.state === "done" ? i.size : sent(i)), 0);
   const speed = running.reduce((n, i) => n + i.speed, 0);
   const bar = tray.querySelector("[data-tray-progress]");
-  bar.value = total ? have / total : running.length ? 0 : 1;
+  bar.hidden = !running.length;
+  bar.value = total ? have / total : 0;
   const summary = [];
   if (running.length) {
     summary.push(`${formatBytes(have)} of ${formatBytes(total)}`);
@@ -495,7 +500,7 @@ async function run(item) {
   setState(item, "queued");
   startTicker();
   if (item.size > limits.maxFileSize) {
-    return fail(item, new UploadError(`${item.name} is too large: ${formatBytes(item.size)}, and files can be at most ${formatBytes(limits.maxFileSize)}.`));
+    return fail(item, new UploadError(`${item.name} is too large: ${formatBytes(item.size)}, and files can be at most ${formatBytes(limits.maxFileSize)}.`, { final: true }));
   }
   await fileSlots.take();
   try {
@@ -724,7 +729,7 @@ function fail(item, err) {
     e.message = "This upload expired before it finished.";
   }
   // Not worth retrying: the server refused the file itself (size, quota, name).
-  e.retryable = e.transient || e.status === 403 || (e.status === 409 && e.field !== "size" && e.field !== "name") || e.status === 0;
+  e.retryable = !e.final && (e.transient || e.status === 0 || e.status === 403 || (e.status === 409 && e.field !== "size" && e.field !== "name"));
   item.error = e;
   setState(item, "error");
   announce(`${item.name}: ${e.message}`);
