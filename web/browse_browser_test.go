@@ -225,7 +225,7 @@ func darkMode(t *testing.T, ctx context.Context) {
 
 // TestBrowserDropFolder: a folder picked (or dropped) keeps its structure;
 // files dropped on the page show the overlay and upload into the folder on
-// screen.
+// screen; pasted files upload as well.
 func TestBrowserDropFolder(t *testing.T) {
 	ta := diskTestApp(t, nil)
 	u := ta.createUser(t, "ann@example.com", "correct horse battery")
@@ -281,6 +281,15 @@ func TestBrowserDropFolder(t *testing.T) {
 	js[bool](t, ctx, `window.dispatchEvent(new DragEvent('drop', {dataTransfer: __dt, cancelable: true})), true`)
 	waitJS(t, ctx, `document.getElementById('drop-overlay').hidden && [...document.querySelectorAll('#rows .entry-name')].filter(e => /packing|tickets/.test(e.textContent)).length === 2`)
 	browsertest.Screenshot(t, ctx, "3-dropped")
+
+	// Pasting a file (a screenshot, say) uploads it too.
+	js[bool](t, ctx, `(() => {
+		const dt = new DataTransfer();
+		dt.items.add(new File(['png bytes'], 'image.png', {type: 'image/png'}));
+		document.dispatchEvent(new ClipboardEvent('paste', {clipboardData: dt, cancelable: true}));
+		return true;
+	})()`)
+	waitJS(t, ctx, `[...document.querySelectorAll('#rows .entry-name')].some(e => e.textContent.includes('image.png'))`)
 }
 
 // childFolder returns the id of the folder called name in parent.
