@@ -94,12 +94,8 @@ func (a *app) handleShareUnlock(w http.ResponseWriter, r *http.Request) {
 // presigned URL that answers as an attachment.
 func (a *app) handleShareFile(w http.ResponseWriter, r *http.Request) {
 	d, err := a.shares.DownloadURL(r.Context(), chi.URLParam(r, "token"), chi.URLParam(r, "id"), a.visitor(r))
-	if shares.IsLocked(err) {
-		http.Redirect(w, r, shareURL(r), http.StatusSeeOther)
-		return
-	}
 	if err != nil {
-		a.error(w, r, err)
+		a.shareRefused(w, r, err)
 		return
 	}
 	a.metrics.shareEvents.WithLabelValues("download").Inc()
@@ -113,12 +109,8 @@ func (a *app) handleShareFile(w http.ResponseWriter, r *http.Request) {
 // broken download rather than a zip that looks complete.
 func (a *app) handleShareZip(w http.ResponseWriter, r *http.Request) {
 	ar, err := a.shares.Archive(r.Context(), chi.URLParam(r, "token"), a.visitor(r))
-	if shares.IsLocked(err) {
-		http.Redirect(w, r, shareURL(r), http.StatusSeeOther)
-		return
-	}
 	if err != nil {
-		a.error(w, r, err)
+		a.shareRefused(w, r, err)
 		return
 	}
 	a.metrics.shareEvents.WithLabelValues("download").Inc()
@@ -134,6 +126,16 @@ func (a *app) handleShareZip(w http.ResponseWriter, r *http.Request) {
 		a.log.Warn("share zip aborted", "request_id", info(r).id, "err", err)
 		panic(http.ErrAbortHandler)
 	}
+}
+
+// shareRefused answers a download the service refused: a locked link sends
+// the visitor to its password form (303), anything else is the error page.
+func (a *app) shareRefused(w http.ResponseWriter, r *http.Request, err error) {
+	if shares.IsLocked(err) {
+		http.Redirect(w, r, shareURL(r), http.StatusSeeOther)
+		return
+	}
+	a.error(w, r, err)
 }
 
 // shareShell is the layout of a recipient page: no user, no navigation.
