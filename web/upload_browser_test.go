@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -32,14 +33,11 @@ import (
 // 12 MiB file goes in three parts.
 var smallParts = map[string]string{"UPLOAD_PART_SIZE": "5MiB", "UPLOAD_MULTIPART_THRESHOLD": "5MiB"}
 
-func withEnv(base map[string]string, more map[string]string) map[string]string {
+// withEnv is base with more's settings added (neither is changed).
+func withEnv(base, more map[string]string) map[string]string {
 	out := map[string]string{}
-	for k, v := range base {
-		out[k] = v
-	}
-	for k, v := range more {
-		out[k] = v
-	}
+	maps.Copy(out, base)
+	maps.Copy(out, more)
 	return out
 }
 
