@@ -115,8 +115,11 @@ run() {
     exec sleep infinity
   fi
   image="$ECR_REPOSITORY_URL:$tag"
-  ecr_login
-  docker pull --quiet "$image" >/dev/null
+  # A registry blip must not stop a restart when the image is already on the instance.
+  if ! { ecr_login && docker pull --quiet "$image" >/dev/null; }; then
+    docker image inspect "$image" >/dev/null 2>&1 || die "cannot pull $image"
+    log "pull of $image failed; starting the local copy"
+  fi
   docker rm -f "$CONTAINER" >/dev/null 2>&1 || true
   mapfile -t flags < <(docker_app_flags)
   exec docker run --rm --name "$CONTAINER" "${flags[@]}" \
