@@ -60,12 +60,7 @@ func TestBrowserFileBrowser(t *testing.T) {
 	browsertest.Screenshot(t, ctx, "03-folder-created")
 
 	// The same name again: the error shows in the dialog, which stays open.
-	browsertest.Do(t, ctx,
-		chromedp.Click(chromedp.CSS(`button[hx-get^="/folders/new"]`)),
-		chromedp.WaitVisible(chromedp.ID("f-name")),
-		chromedp.SendKeys(chromedp.ID("f-name"), "Projects\r"),
-		chromedp.WaitVisible(chromedp.ID("f-name-error")),
-	)
+	newFolderTaken(t, ctx, "Projects")
 	browsertest.Screenshot(t, ctx, "04-folder-name-taken")
 	browsertest.Do(t, ctx, chromedp.Click(chromedp.CSS(`#modal [data-close-dialog]`)))
 	waitJS(t, ctx, `!document.getElementById('modal').open`)
@@ -180,12 +175,7 @@ func TestBrowserFileBrowser(t *testing.T) {
 	browsertest.Do(t, ctx, chromedp.Reload(), chromedp.WaitVisible(chromedp.ID("rows")))
 	js[bool](t, ctx, `window.scrollTo(0, 0), true`)
 	browsertest.Screenshot(t, ctx, "14-desktop-dark")
-	browsertest.Do(t, ctx,
-		chromedp.Click(chromedp.CSS(`button[hx-get^="/folders/new"]`)),
-		chromedp.WaitVisible(chromedp.ID("f-name")),
-		chromedp.SendKeys(chromedp.ID("f-name"), "Projects\r"),
-		chromedp.WaitVisible(chromedp.ID("f-name-error")),
-	)
+	newFolderTaken(t, ctx, "Projects")
 	browsertest.Screenshot(t, ctx, "15-desktop-dark-dialog")
 	browsertest.Do(t, ctx, chromedp.KeyEvent("\x1b"))
 	waitJS(t, ctx, `!document.getElementById('modal').open`)
@@ -211,6 +201,18 @@ func TestBrowserFileBrowser(t *testing.T) {
 	browsertest.Screenshot(t, ctx, "19-phone-selected")
 	browsertest.Do(t, ctx, chromedp.Click(chromedp.CSS(`a.side-link[href="/trash"]`)), chromedp.WaitVisible(chromedp.CSS(`[data-view=trash]`)))
 	browsertest.Screenshot(t, ctx, "20-phone-trash")
+}
+
+// newFolderTaken asks for a new folder with a name that is taken and waits
+// for the error in the dialog.
+func newFolderTaken(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	browsertest.Do(t, ctx,
+		chromedp.Click(chromedp.CSS(`button[hx-get^="/folders/new"]`)),
+		chromedp.WaitVisible(chromedp.ID("f-name")),
+		chromedp.SendKeys(chromedp.ID("f-name"), name+"\r"),
+		chromedp.WaitVisible(chromedp.ID("f-name-error")),
+	)
 }
 
 // darkMode makes the page prefer the dark colour scheme at its current size.
