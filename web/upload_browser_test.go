@@ -378,3 +378,58 @@ func TestBrowserUploadErrors(t *testing.T) {
 		t.Errorf("no notes (1).txt in %v", ids)
 	}
 }
+
+// TestBrowserUploadCancelAndExpiry: URLs that expire while a large upload
+// waits its turn are renewed on the way (the upload completes), and
+// cancelling an upload stops it and aborts it on the server, which frees
+// the reserved quota at once.
+func TestBrowserUploadCancelAndExpiry(t *testing.T) {
+	ta := diskTestApp(t, withEnv(smallParts, map[string]string{"UPLOAD_URL_TTL": "8s"}))
+	u := ta.createUser(t, "ann@example.com", "correct horse battery")
+	ctx := browsertest.New(t)
+	browserLogin(t, ctx, ta.srv.URL, "ann@example.com")
+	c := browserClient(t, ctx, ta)
+
+	// Six parts at 5 MiB/s: the last two start about 4 s in, when their first
+	// URLs (valid 8 s) are too close to expiring to be used.
+	data := randomData(26<<20 + 5)
+	netConditions(t, ctx, false, 5<<20)
+	browsertest.Do(t, ctx, chromedp.SetUploadFiles(chromedp.ID("upload-files"), []string{tempFile(t, "slow.bin", data)}))
+	waitJS(t, ctx, `document.querySelectorAll('#rows [data-entry=file]').length === 1`)
+	if n := countLog(ta, `"route":"/api/v1/uploads/{id}/parts"`, `"status":200`); n == 0 {
+		t.Error("no fresh part URLs were asked for")
+	}
+	res, got := downloadViaPage(t, c, rowIDs(t, ctx)["slow.bin"])
+	if res.StatusCode != http.StatusOK || !bytes.Equal(got, data) {
+		t.Fatalf("download: status %d, %d bytes, want %d", res.StatusCode, len(got), len(data))
+	}
+
+	// Cancel one half way.
+	browsertest.Do(t, ctx, chromedp.SetUploadFiles(chromedp.ID("upload-files"), []string{tempFile(t, "never mind.bin", randomData(12<<20))}))
+	waitJS(t, ctx, `[...document.querySelectorAll('#upload-list [data-state=uploading] progress')].some(p => p.value > 0.1)`)
+	browsertest.Screenshot(t, ctx, "1-before-cancel")
+	browsertest.Do(t, ctx, chromedp.Click(chromedp.CSS(`#upload-list [data-state=uploading] [data-action=cancel]`)))
+	waitJS(t, ctx, `document.querySelector('#upload-list [data-state=uploading]') === null`)
+	netConditions(t, ctx, false, -1)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		pending, err := ta.files.ListUploads(t.Context(), u.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		usage, err := ta.files.Usage(t.Context(), u.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(pending) == 0 && usage.Reserved == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after cancel: %d pending uploads, %d bytes reserved", len(pending), usage.Reserved)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if n := js[int](t, ctx, `document.querySelectorAll('#rows [data-entry=file]').length`); n != 1 {
+		t.Errorf("%d files listed after the cancel, want 1", n)
+	}
+}

@@ -633,9 +633,10 @@ async function freshURLs(item, n) {
 
 async function sendSingle(item) {
   await retrying(item, async () => {
-    if (!fresh(item.single)) await freshURLs(item, 0);
+    // The slot first: waiting for it can outlast a URL.
     await putSlots.take();
     try {
+      if (!fresh(item.single)) await freshURLs(item, 0);
       await put(item, "single", item.single.url, item.single.headers, item.file);
     } catch (err) {
       if (err.status === 412) return; // an earlier PUT stored it; complete checks
@@ -675,12 +676,13 @@ async function sendPart(item, n) {
   const start = (n - 1) * item.partSize;
   const body = item.file.slice(start, Math.min(start + item.partSize, item.size));
   await retrying(item, async () => {
-    // A shared request may have been for later parts: ask again then.
-    for (let i = 0; i < 3 && !fresh(item.urls.get(n)); i++) await freshURLs(item, n);
-    if (!item.urls.has(n)) throw new UploadError(`No upload link for part ${n}.`, { transient: true });
-    const { url, headers } = item.urls.get(n);
+    // The slot first: waiting for it can outlast a URL.
     await putSlots.take();
     try {
+      // A shared request may have been for later parts: ask again then.
+      for (let i = 0; i < 3 && !fresh(item.urls.get(n)); i++) await freshURLs(item, n);
+      if (!item.urls.has(n)) throw new UploadError(`No upload link for part ${n}.`, { transient: true });
+      const { url, headers } = item.urls.get(n);
       const etag = await put(item, `part-${n}`, url, headers, body);
       if (!etag) throw new UploadError("The storage did not expose the part's ETag (check its CORS rule).");
       item.stored.set(n, { etag, size: body.size });
