@@ -438,4 +438,34 @@ func TestSearch(t *testing.T) {
 	}
 	_, err := e.svc.Search(ctx, ann, files.SearchInput{Query: "  "})
 	wantCode(t, err, apperr.Invalid)
+
+	// Pages of search results, for fragments with and without trigrams.
+	for i := range 5 {
+		e.upload(t, ann, "", fmt.Sprintf("ZZ-%d", 4-i), []byte("1"))
+	}
+	if _, err := e.svc.CreateFolder(ctx, ann, files.CreateFolderInput{Name: "zz-folder"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{"zz", "zz-"} {
+		var got []string
+		cur := ""
+		for {
+			p, err := e.svc.Search(ctx, ann, files.SearchInput{Query: q, Cursor: cur, Limit: 2})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, f := range p.Folders {
+				got = append(got, f.Name)
+			}
+			for _, f := range p.Files {
+				got = append(got, f.Name)
+			}
+			if cur = p.Next; cur == "" {
+				break
+			}
+		}
+		if want := []string{"zz-folder", "ZZ-0", "ZZ-1", "ZZ-2", "ZZ-3", "ZZ-4"}; !slices.Equal(got, want) {
+			t.Errorf("search %q paged: %v, want %v", q, got, want)
+		}
+	}
 }

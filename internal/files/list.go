@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 
@@ -104,7 +105,10 @@ func (s *Service) Search(ctx context.Context, ownerID string, in SearchInput) (P
 		return Page{}, apperr.InvalidFields(map[string]string{"q": fmt.Sprintf("Search for at most %d bytes.", MaxQueryLen)})
 	}
 	pattern := "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(q) + "%"
-	l := lister{ownerID: ownerID, sort: SortName, args: []any{ownerID, pattern}}
+	// Three characters or more: find the matches with the trigram index,
+	// then sort them (cost grows with the matches). Shorter fragments have
+	// no trigram: walk the names in order and stop after a page of matches.
+	l := lister{ownerID: ownerID, sort: SortName, args: []any{ownerID, pattern}, matchFirst: utf8.RuneCountInString(q) >= 3}
 	l.folderWhere = "owner_id = $1 AND trashed_at IS NULL AND name ILIKE $2"
 	l.fileWhere = l.folderWhere
 	p, err := l.page(ctx, s.pool, in.Cursor, in.Limit)
@@ -118,6 +122,11 @@ type lister struct {
 	desc                   bool
 	folderWhere, fileWhere string // conditions on $1.. args
 	args                   []any
+	// matchFirst keeps PostgreSQL from walking a name index in order
+	// (hoping for early matches) when an index finds the matches directly:
+	// with a rare match, or matches all late in name order, the walk reads
+	// the whole account.
+	matchFirst bool
 }
 
 // cursor is the position after the last entry of a page.
@@ -249,6 +258,9 @@ func (l lister) query(ctx context.Context, q querier, files bool, c *cursor, lim
 		table, cols, where = "files", fileColumns, l.fileWhere
 	}
 	key, dir, cmp := l.keyExpr(files), "ASC", ">"
+	if key == "lower(name)" && l.matchFirst {
+		key = "(lower(name) || '')" // the same order, but no index provides it
+	}
 	if l.desc {
 		dir, cmp = "DESC", "<"
 	}
@@ -260,8 +272,11 @@ func (l lister) query(ctx context.Context, q querier, files bool, c *cursor, lim
 		}
 		args = append(args, k, c.ID)
 		param := fmt.Sprintf("$%d", len(args)-1)
-		if key == "lower(name)" {
+		if l.keyExpr(files) == "lower(name)" {
 			param = "lower(" + param + "::text)"
+			if l.matchFirst {
+				param = "(" + param + " || '')"
+			}
 		}
 		where += fmt.Sprintf(" AND (%s, id) %s (%s, $%d::uuid)", key, cmp, param, len(args))
 	}

@@ -171,7 +171,7 @@ func (s *Service) InitiateUpload(ctx context.Context, ownerID string, in Initiat
 	if u.Mode == ModeMultipart {
 		id, err := s.store.CreateMultipart(ctx, u.objectKey, u.options())
 		if err == nil {
-			_, err = s.pool.Exec(ctx, `UPDATE uploads SET multipart_id = $2 WHERE id = $1`, u.ID, id)
+			_, err = s.pool.Exec(ctx, `UPDATE uploads SET multipart_id = $2 WHERE id = $1 AND owner_id = $3`, u.ID, id, u.OwnerID)
 			if err != nil {
 				_ = s.store.AbortMultipart(ctx, u.objectKey, id)
 			}
@@ -584,7 +584,7 @@ func (s *Service) finish(ctx context.Context, u Upload, obj blob.Object) (File, 
 		now := s.now()
 		var fileID string
 		err := tx.QueryRow(ctx, `UPDATE uploads SET state = 'done', file_id = gen_random_uuid(), finished_at = $2
-			WHERE id = $1 AND state = 'pending' RETURNING file_id`, u.ID, now).Scan(&fileID)
+			WHERE id = $1 AND owner_id = $3 AND state = 'pending' RETURNING file_id`, u.ID, now, u.OwnerID).Scan(&fileID)
 		if errors.Is(err, pgx.ErrNoRows) {
 			raced = true
 			return nil
@@ -680,7 +680,7 @@ func (s *Service) drop(ctx context.Context, u Upload, state string) error {
 	var dropped bool
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		now := s.now()
-		tag, err := tx.Exec(ctx, `UPDATE uploads SET state = $2, finished_at = $3 WHERE id = $1 AND state = 'pending'`, u.ID, state, now)
+		tag, err := tx.Exec(ctx, `UPDATE uploads SET state = $2, finished_at = $3 WHERE id = $1 AND owner_id = $4 AND state = 'pending'`, u.ID, state, now, u.OwnerID)
 		if err != nil || tag.RowsAffected() == 0 {
 			return err
 		}
