@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/weupload/weupload/internal/apperr"
 	"github.com/weupload/weupload/internal/auth"
@@ -24,11 +25,21 @@ func currentToken(r *http.Request) *auth.Token {
 	return t
 }
 
-// API rate limits, per token (or session user) and per client IP.
-var (
-	apiCallerRule = ratelimit.Rule{Limit: 600, Window: time.Minute}
-	apiIPRule     = ratelimit.Rule{Limit: 1200, Window: time.Minute}
-)
+// apiRules are the API's rate limits: per caller (a token, or the signed-in
+// user of a session) and per client IP, which also bounds many tokens used
+// from one place.
+type apiRules struct {
+	Caller ratelimit.Rule
+	IP     ratelimit.Rule
+}
+
+// defaultAPIRules allow a busy script 10 requests a second on average.
+func defaultAPIRules() apiRules {
+	return apiRules{
+		Caller: ratelimit.Rule{Limit: 600, Window: time.Minute},
+		IP:     ratelimit.Rule{Limit: 1200, Window: time.Minute},
+	}
+}
 
 // apiAuth authenticates an API request by `Authorization: Bearer wu_…` or,
 // for the app's own pages, by the session cookie (already loaded by
@@ -65,11 +76,11 @@ func (a *app) apiAuth(next http.Handler) http.Handler {
 			a.error(w, r, apperr.Errorf(apperr.Unauthorized, "Log in or send an API token (Authorization: Bearer <token>)."))
 			return
 		}
-		if err := a.limiter.Take(ctx, "api:"+caller, apiCallerRule); err != nil {
+		if err := a.limiter.Take(ctx, "api:"+caller, a.apiRules.Caller); err != nil {
 			a.error(w, r, err)
 			return
 		}
-		if err := a.limiter.Take(ctx, "api:ip:"+info(r).clientIP, apiIPRule); err != nil {
+		if err := a.limiter.Take(ctx, "api:ip:"+info(r).clientIP, a.apiRules.IP); err != nil {
 			a.error(w, r, err)
 			return
 		}
@@ -115,7 +126,7 @@ func decodeJSON(r *http.Request, v any) error {
 	case errors.As(err, &syntax), errors.Is(err, io.ErrUnexpectedEOF):
 		return bad("The request body is not valid JSON.")
 	case errors.As(err, &typeErr):
-		return bad("The field %q must be a %s.", typeErr.Field, jsonKind(typeErr.Type.Kind().String()))
+		return bad("The field %q must be a %s.", jsonField(typeErr.Field), jsonKind(typeErr.Type.Kind().String()))
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		return bad("Unknown field %s.", strings.TrimPrefix(err.Error(), "json: unknown field "))
 	default:
@@ -125,6 +136,19 @@ func decodeJSON(r *http.Request, v any) error {
 		return bad("Send exactly one JSON object.")
 	}
 	return nil
+}
+
+// jsonField is the JSON path of a field in a decoding error. encoding/json
+// names an embedded struct by its Go type ("Selection.files"); our JSON
+// names are lower case, so the capitalised elements are those type names.
+func jsonField(path string) string {
+	var out []string
+	for el := range strings.SplitSeq(path, ".") {
+		if el == "" || !unicode.IsUpper(rune(el[0])) {
+			out = append(out, el)
+		}
+	}
+	return strings.Join(out, ".")
 }
 
 func jsonKind(goKind string) string {

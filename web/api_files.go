@@ -3,6 +3,7 @@ package main
 import (
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -64,13 +65,61 @@ func toEntries(folders []files.Folder, fs []files.File, next string) entriesJSON
 	return out
 }
 
-// folderParam is the {id} of a folder route; "root" is the root.
-func folderParam(r *http.Request) string {
-	if id := chi.URLParam(r, "id"); id != "root" {
-		return id
-	}
-	return ""
+// writeFile answers a file with its version as ETag.
+func writeFile(w http.ResponseWriter, status int, f files.File) {
+	w.Header().Set("ETag", etag(f.UpdatedAt))
+	writeJSON(w, status, toFile(f))
 }
+
+// writeFolder answers a folder (or a folder with its path) with its version
+// as ETag.
+func writeFolder(w http.ResponseWriter, status int, f folderJSON) {
+	w.Header().Set("ETag", etag(f.UpdatedAt))
+	writeJSON(w, status, f)
+}
+
+// etag is the entity tag of a version of a file or folder: its updated_at,
+// which every rename, move and restore moves forward.
+func etag(updatedAt time.Time) string {
+	return `"` + strconv.FormatInt(updatedAt.UnixMicro(), 36) + `"`
+}
+
+// ifMatch reads If-Match into the versions a rename or move may apply to:
+// none (no condition) when the header is absent or "*". A tag that is not
+// one of ours, or weak (If-Match compares strongly), matches no version,
+// so the update is refused (412).
+func ifMatch(r *http.Request) []time.Time {
+	var versions []time.Time
+	for _, h := range r.Header.Values("If-Match") {
+		for tag := range strings.SplitSeq(h, ",") {
+			tag = strings.TrimSpace(tag)
+			if tag == "*" {
+				return nil
+			}
+			body, ok := strings.CutPrefix(tag, `"`)
+			body, ok2 := strings.CutSuffix(body, `"`)
+			us, err := strconv.ParseInt(body, 36, 64)
+			if !ok || !ok2 || err != nil {
+				versions = append(versions, time.Time{}) // never an entry's version
+				continue
+			}
+			versions = append(versions, time.UnixMicro(us))
+		}
+	}
+	return versions
+}
+
+// folderRef is a folder named in a path or query: "root" and "" are the
+// root.
+func folderRef(id string) string {
+	if id == "root" {
+		return ""
+	}
+	return id
+}
+
+// folderParam is the {id} of a folder route; "root" is the root.
+func folderParam(r *http.Request) string { return folderRef(chi.URLParam(r, "id")) }
 
 // pageParams reads cursor and limit from the query.
 func pageParams(r *http.Request) (cursor string, limit int, err error) {
@@ -84,29 +133,68 @@ func pageParams(r *http.Request) (cursor string, limit int, err error) {
 	return q.Get("cursor"), limit, nil
 }
 
-// apiFolderItems lists a folder: GET /api/v1/folders/{id|root}/items
-// ?sort=name|size|date&order=asc|desc&cursor=&limit=.
-func (a *app) apiFolderItems(w http.ResponseWriter, r *http.Request) {
+// listInput reads a folder listing's query: sort=name|size|date,
+// order=asc|desc, cursor and limit.
+func listInput(r *http.Request, folderID string) (files.ListInput, error) {
 	cursor, limit, err := pageParams(r)
 	if err != nil {
-		a.error(w, r, err)
-		return
+		return files.ListInput{}, err
 	}
-	in := files.ListInput{FolderID: folderParam(r), Sort: files.Sort(r.URL.Query().Get("sort")), Cursor: cursor, Limit: limit}
+	in := files.ListInput{FolderID: folderID, Sort: files.Sort(r.URL.Query().Get("sort")), Cursor: cursor, Limit: limit}
 	switch r.URL.Query().Get("order") {
 	case "", "asc":
 	case "desc":
 		in.Desc = true
 	default:
-		a.error(w, r, apperr.InvalidFields(map[string]string{"order": "Use asc or desc."}))
+		return in, apperr.InvalidFields(map[string]string{"order": "Use asc or desc."})
+	}
+	return in, nil
+}
+
+// apiFolderItems lists a folder: GET /api/v1/folders/{id|root}/items
+// ?sort=name|size|date&order=asc|desc&cursor=&limit=.
+func (a *app) apiFolderItems(w http.ResponseWriter, r *http.Request) {
+	a.listFolder(w, r, folderParam(r))
+}
+
+// apiFileList lists a folder, or searches every folder by name:
+// GET /api/v1/files?folder_id=&sort=&order=&cursor=&limit= or ?q=&cursor=&limit=.
+func (a *app) apiFileList(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	if !q.Has("q") {
+		a.listFolder(w, r, folderRef(q.Get("folder_id")))
 		return
 	}
-	p, err := a.files.List(r.Context(), currentUser(r).ID, in)
+	fields := map[string]string{}
+	for _, k := range []string{"folder_id", "sort", "order"} {
+		if q.Has(k) {
+			fields[k] = "A search covers every folder, by name; leave " + k + " out."
+		}
+	}
+	if len(fields) > 0 {
+		a.error(w, r, apperr.InvalidFields(fields))
+		return
+	}
+	a.apiSearch(w, r)
+}
+
+// listFolder answers a page of a folder's entries.
+func (a *app) listFolder(w http.ResponseWriter, r *http.Request, folderID string) {
+	p, err := a.folderPage(r, folderID)
 	if err != nil {
 		a.error(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, toEntries(p.Folders, p.Files, p.Next))
+}
+
+// folderPage loads the page of a folder that the query asks for.
+func (a *app) folderPage(r *http.Request, folderID string) (files.Page, error) {
+	in, err := listInput(r, folderID)
+	if err != nil {
+		return files.Page{}, err
+	}
+	return a.files.List(r.Context(), currentUser(r).ID, in)
 }
 
 // apiSearch finds entries by name: GET /api/v1/search?q=&cursor=&limit=.
@@ -124,6 +212,22 @@ func (a *app) apiSearch(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, toEntries(p.Folders, p.Files, p.Next))
 }
 
+// apiFolderList lists the subfolders of a folder: GET /api/v1/folders
+// ?parent_id=&sort=&order=&cursor=&limit=. A listing has the folders before
+// the files, so the page ends where the files begin.
+func (a *app) apiFolderList(w http.ResponseWriter, r *http.Request) {
+	p, err := a.folderPage(r, folderRef(r.URL.Query().Get("parent_id")))
+	if err != nil {
+		a.error(w, r, err)
+		return
+	}
+	if len(p.Files) > 0 {
+		p.Next = ""
+	}
+	out := toEntries(p.Folders, nil, p.Next)
+	writeJSON(w, http.StatusOK, map[string]any{"items": out.Folders, "next": out.Next})
+}
+
 func (a *app) apiFolderCreate(w http.ResponseWriter, r *http.Request) {
 	var in files.CreateFolderInput
 	if err := decodeJSON(r, &in); err != nil {
@@ -135,7 +239,7 @@ func (a *app) apiFolderCreate(w http.ResponseWriter, r *http.Request) {
 		a.error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, toFolder(f))
+	writeFolder(w, http.StatusCreated, toFolder(f))
 }
 
 // apiFolderGet returns a folder with its path from the root (breadcrumbs).
@@ -154,35 +258,48 @@ func (a *app) apiFolderGet(w http.ResponseWriter, r *http.Request) {
 	for i, f := range path {
 		out.Path[i] = toFolder(f)
 	}
-	writeJSON(w, http.StatusOK, out)
+	writeFolder(w, http.StatusOK, out)
 }
 
+// apiFolderRename renames a folder; If-Match makes it conditional.
 func (a *app) apiFolderRename(w http.ResponseWriter, r *http.Request) {
 	var in files.RenameInput
 	if err := decodeJSON(r, &in); err != nil {
 		a.error(w, r, err)
 		return
 	}
+	in.IfUpdatedAt = ifMatch(r)
 	f, err := a.files.RenameFolder(r.Context(), currentUser(r).ID, chi.URLParam(r, "id"), in)
 	if err != nil {
 		a.error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, toFolder(f))
+	writeFolder(w, http.StatusOK, toFolder(f))
 }
 
+// apiFolderMove moves a folder; If-Match makes it conditional.
 func (a *app) apiFolderMove(w http.ResponseWriter, r *http.Request) {
 	var in files.MoveInput
 	if err := decodeJSON(r, &in); err != nil {
 		a.error(w, r, err)
 		return
 	}
+	in.IfUpdatedAt = ifMatch(r)
 	f, err := a.files.MoveFolder(r.Context(), currentUser(r).ID, chi.URLParam(r, "id"), in)
 	if err != nil {
 		a.error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, toFolder(f))
+	writeFolder(w, http.StatusOK, toFolder(f))
+}
+
+// apiFolderRestore takes a folder out of the trash, with its contents.
+func (a *app) apiFolderRestore(w http.ResponseWriter, r *http.Request) {
+	if err := a.files.Restore(r.Context(), currentUser(r).ID, files.Selection{Folders: []string{chi.URLParam(r, "id")}}); err != nil {
+		a.error(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
 }
 
 // apiFolderDelete moves a folder and its contents to the trash.
@@ -200,35 +317,48 @@ func (a *app) apiFileGet(w http.ResponseWriter, r *http.Request) {
 		a.error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, toFile(f))
+	writeFile(w, http.StatusOK, f)
 }
 
+// apiFileRename renames a file; If-Match makes it conditional.
 func (a *app) apiFileRename(w http.ResponseWriter, r *http.Request) {
 	var in files.RenameInput
 	if err := decodeJSON(r, &in); err != nil {
 		a.error(w, r, err)
 		return
 	}
+	in.IfUpdatedAt = ifMatch(r)
 	f, err := a.files.RenameFile(r.Context(), currentUser(r).ID, chi.URLParam(r, "id"), in)
 	if err != nil {
 		a.error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, toFile(f))
+	writeFile(w, http.StatusOK, f)
 }
 
+// apiFileMove moves a file; If-Match makes it conditional.
 func (a *app) apiFileMove(w http.ResponseWriter, r *http.Request) {
 	var in files.MoveInput
 	if err := decodeJSON(r, &in); err != nil {
 		a.error(w, r, err)
 		return
 	}
+	in.IfUpdatedAt = ifMatch(r)
 	f, err := a.files.MoveFile(r.Context(), currentUser(r).ID, chi.URLParam(r, "id"), in)
 	if err != nil {
 		a.error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, toFile(f))
+	writeFile(w, http.StatusOK, f)
+}
+
+// apiFileRestore takes a file out of the trash.
+func (a *app) apiFileRestore(w http.ResponseWriter, r *http.Request) {
+	if err := a.files.Restore(r.Context(), currentUser(r).ID, files.Selection{Files: []string{chi.URLParam(r, "id")}}); err != nil {
+		a.error(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
 }
 
 // apiFileDelete moves a file to the trash.
@@ -322,5 +452,5 @@ func (a *app) apiUsage(w http.ResponseWriter, r *http.Request) {
 		a.error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]int64{"used": u.Used, "reserved": u.Reserved, "quota": u.Quota})
+	writeJSON(w, http.StatusOK, usageJSON{Used: u.Used, Reserved: u.Reserved, Quota: u.Quota})
 }

@@ -19,13 +19,15 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/weupload/weupload/internal/blob/s3"
 	"github.com/weupload/weupload/internal/blob/s3test"
 	"github.com/weupload/weupload/internal/database/dbtest"
 )
 
 // newFilesTestApp is newTestApp with BASE_URL set to the test server's own
 // address, so the disk store's signed /blob/ URLs point at the server.
-func newFilesTestApp(t testing.TB, env map[string]string) *testApp {
+// configure runs on the app before it serves (clocks, limits).
+func newFilesTestApp(t testing.TB, env map[string]string, configure ...func(*app)) *testApp {
 	t.Helper()
 	srv := httptest.NewUnstartedServer(nil)
 	e := map[string]string{"BASE_URL": "http://" + srv.Listener.Addr().String()}
@@ -35,6 +37,9 @@ func newFilesTestApp(t testing.TB, env map[string]string) *testApp {
 	a, err := newApp(testConfig(t, e), logger, dbtest.New(t))
 	if err != nil {
 		t.Fatal(err)
+	}
+	for _, f := range configure {
+		f(a)
 	}
 	srv.Config.Handler = a.routes()
 	srv.Start()
@@ -425,15 +430,24 @@ func TestAPIFoldersAndTrash(t *testing.T) {
 	wantProblem(t, c.apiCall("POST", "/api/v1/items/move", "", `{"files":[],"folders":[],"folder_id":null}`), 422, "Select")
 }
 
-func TestAPIWithS3Store(t *testing.T) {
+// newS3TestApp is newFilesTestApp on the S3 store (versitygw); env adds to
+// the store's settings.
+func newS3TestApp(t *testing.T, env map[string]string) (*testApp, s3.Config) {
+	t.Helper()
 	cfg := s3test.New(t)
 	// The app's S3 client takes credentials from the SDK's default chain.
 	t.Setenv("AWS_ACCESS_KEY_ID", cfg.AccessKey)
 	t.Setenv("AWS_SECRET_ACCESS_KEY", cfg.SecretKey)
-	ta := newFilesTestApp(t, map[string]string{
+	e := map[string]string{
 		"STORAGE_BACKEND": "s3", "S3_BUCKET": cfg.Bucket, "S3_ENDPOINT": cfg.Endpoint,
 		"S3_REGION": cfg.Region, "S3_PATH_STYLE": "true",
-	})
+	}
+	maps.Copy(e, env)
+	return newFilesTestApp(t, e), cfg
+}
+
+func TestAPIWithS3Store(t *testing.T) {
+	ta, cfg := newS3TestApp(t, nil)
 	c := ta.loggedIn(t, "ann@example.com")
 	data := []byte("bytes that never pass through the app")
 	f := uploadViaAPI(t, c, "s3.txt", data)

@@ -170,7 +170,7 @@ func (a *app) apiUploadComplete(w http.ResponseWriter, r *http.Request) {
 		a.error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, toFile(f))
+	writeFile(w, http.StatusOK, f)
 }
 
 // apiUploadAbort cancels a pending upload and releases its quota.

@@ -35,6 +35,10 @@ type app struct {
 	ready    *readiness
 	metrics  *metrics
 	limiter  *ratelimit.Limiter
+	// apiRules are the JSON API's rate limits; tests lower them.
+	apiRules apiRules
+	// apiSpec is the API's OpenAPI document (/api/v1/openapi.json, /api/docs).
+	apiSpec *apiSpec
 	// blob is the object store; blob.handler serves the disk store's
 	// signed /blob/ URLs (nil for S3).
 	blob   blobStore
@@ -68,6 +72,10 @@ func newApp(cfg config.Config, logger *slog.Logger, pool *pgxpool.Pool) (*app, e
 	if err != nil {
 		return nil, err
 	}
+	spec, err := loadAPISpec()
+	if err != nil {
+		return nil, err
+	}
 	a := &app{
 		cfg:      cfg,
 		log:      logger,
@@ -77,6 +85,8 @@ func newApp(cfg config.Config, logger *slog.Logger, pool *pgxpool.Pool) (*app, e
 		auth:     authSvc,
 		metrics:  newMetrics(pool),
 		limiter:  limiter,
+		apiRules: defaultAPIRules(),
+		apiSpec:  spec,
 		blob:     store,
 		files:    files.New(pool, store, filesConfig(cfg.Storage)),
 		shares: shares.New(pool, store, limiter, shares.Config{

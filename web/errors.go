@@ -26,6 +26,8 @@ func statusOf(code apperr.Code) int {
 		return http.StatusNotFound
 	case apperr.Conflict:
 		return http.StatusConflict
+	case apperr.Stale:
+		return http.StatusPreconditionFailed
 	case apperr.Unauthorized:
 		return http.StatusUnauthorized
 	case apperr.Forbidden:

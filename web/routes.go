@@ -21,6 +21,8 @@ func (a *app) routes() chi.Router {
 	r.Get("/healthz", a.handleHealthz)
 	r.Get("/readyz", a.handleReadyz)
 	r.With(middleware.Compress(5, "text/css", "application/javascript", "image/svg+xml")).Handle("/static/*", a.assets)
+	// The API's OpenAPI document needs no credentials (web/openapi.yaml).
+	r.With(middleware.Compress(5, "application/json")).Get("/api/v1/openapi.json", a.apiSpecJSON)
 	// The disk store's signed URLs (file bytes): no session and no body
 	// limit; the signature is the authorization.
 	if a.blob.handler != nil {
@@ -42,6 +44,7 @@ func (a *app) routes() chi.Router {
 			r.Post("/register", a.handleRegister)
 		})
 		r.Post("/logout", a.handleLogout)
+		r.Get("/api/docs", a.handleAPIDocs)
 
 		// File browser pages: a folder or a search, the Trash, and the htmx
 		// partials and dialogs they swap in (web/browse.go).
@@ -85,6 +88,7 @@ func (a *app) routes() chi.Router {
 	r.Route("/api/v1", func(r chi.Router) {
 		r.Use(a.sessions.LoadAndSave, a.loadUser, limitBody(1<<20), a.apiAuth)
 
+		r.Get("/me", a.apiMe)
 		r.Get("/tokens", a.apiTokenList)
 		r.Post("/tokens", a.apiTokenCreate)
 		r.Delete("/tokens/{id}", a.apiTokenRevoke)
@@ -94,9 +98,11 @@ func (a *app) routes() chi.Router {
 			r.Use(requireScope(a, auth.ScopeFilesRead))
 			r.Get("/uploads", a.apiUploadList)
 			r.Get("/uploads/{id}", a.apiUploadGet)
+			r.Get("/folders", a.apiFolderList)
 			r.Get("/folders/{id}", a.apiFolderGet)
 			r.Get("/folders/{id}/items", a.apiFolderItems) // {id} may be "root"
 			r.Get("/search", a.apiSearch)
+			r.Get("/files", a.apiFileList)
 			r.Get("/files/{id}", a.apiFileGet)
 			r.Get("/files/{id}/download", a.apiFileDownload)
 			r.Get("/trash", a.apiTrashList)
@@ -111,9 +117,11 @@ func (a *app) routes() chi.Router {
 			r.Post("/folders", a.apiFolderCreate)
 			r.Post("/folders/{id}/rename", a.apiFolderRename)
 			r.Post("/folders/{id}/move", a.apiFolderMove)
+			r.Post("/folders/{id}/restore", a.apiFolderRestore)
 			r.Delete("/folders/{id}", a.apiFolderDelete)
 			r.Post("/files/{id}/rename", a.apiFileRename)
 			r.Post("/files/{id}/move", a.apiFileMove)
+			r.Post("/files/{id}/restore", a.apiFileRestore)
 			r.Delete("/files/{id}", a.apiFileDelete)
 			r.Post("/items/move", a.apiItemsMove)
 			r.Post("/items/trash", a.apiItemsTrash)

@@ -24,6 +24,9 @@ type testApp struct {
 	*app
 	srv  *httptest.Server
 	logs *syncBuffer
+
+	specOnce sync.Once
+	spec     *specValidator // see openapi_test.go
 }
 
 type syncBuffer struct {
@@ -101,17 +104,20 @@ func (ta *testApp) createUser(t testing.TB, email, password string) auth.User {
 }
 
 // client is a browser-like HTTP client: a cookie jar, no automatic redirects.
+// Every exchange with /api/v1 is checked against the OpenAPI document.
 type client struct {
 	t    testing.TB
 	base string
 	hc   *http.Client
 	// header is sent with every request (e.g. HX-Request).
 	header http.Header
+	spec   *specValidator
 }
 
 func (ta *testApp) client(t testing.TB) *client {
+	ta.specOnce.Do(func() { ta.spec = newSpecValidator(t) })
 	jar, _ := cookiejar.New(nil)
-	return &client{t: t, base: ta.srv.URL, header: http.Header{}, hc: &http.Client{
+	return &client{t: t, base: ta.srv.URL, header: http.Header{}, spec: ta.spec, hc: &http.Client{
 		Jar:           jar,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}}
@@ -128,12 +134,20 @@ func (c *client) do(req *http.Request) response {
 	for k, v := range c.header {
 		req.Header[k] = v
 	}
+	var reqBody []byte
+	if req.GetBody != nil {
+		rc, _ := req.GetBody()
+		reqBody, _ = io.ReadAll(rc)
+	}
 	res, err := c.hc.Do(req)
 	if err != nil {
 		c.t.Fatalf("%s %s: %v", req.Method, req.URL, err)
 	}
 	defer res.Body.Close()
 	b, _ := io.ReadAll(res.Body)
+	if c.spec != nil && c.spec.applies(req) {
+		c.spec.check(c.t, req, reqBody, res.StatusCode, res.Header, b)
+	}
 	return response{status: res.StatusCode, header: res.Header, body: string(b)}
 }
 

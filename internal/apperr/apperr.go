@@ -19,6 +19,7 @@ const (
 	Invalid      Code = "invalid"           // well-formed but invalid input; Fields says which
 	NotFound     Code = "not_found"         // missing or not the caller's
 	Conflict     Code = "conflict"          // state does not allow it (taken name, wrong state)
+	Stale        Code = "stale"             // a conditional update saw a newer version (HTTP If-Match)
 	Unauthorized Code = "unauthorized"      // not logged in or bad credentials
 	Forbidden    Code = "forbidden"         // logged in but not allowed (used sparingly: prefer NotFound)
 	TooMany      Code = "too_many_requests" // throttled; RetryAfter says for how long

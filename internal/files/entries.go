@@ -27,6 +27,24 @@ func fileKind() kind { return kind{table: "files", parentCol: "folder_id", notFo
 // entry is what rename, move and restore need to know of a file or folder.
 type entry struct {
 	id, parentID, name string
+	updatedAt          time.Time
+}
+
+// errStale is the answer to a conditional update of an entry that changed
+// since the caller read it.
+var errStale = &apperr.Error{
+	Code:    apperr.Stale,
+	Message: "This item changed since you last read it. Fetch it again, then retry the change.",
+}
+
+// checkVersion enforces a conditional update: when versions is not empty,
+// the entry's UpdatedAt must be one of them. The caller holds the row lock,
+// so the entry cannot change between this check and the update.
+func (e entry) checkVersion(versions []time.Time) error {
+	if len(versions) == 0 || slices.ContainsFunc(versions, e.updatedAt.Equal) {
+		return nil
+	}
+	return errStale
 }
 
 // lockLiveEntry locks a live entry of the owner. Errors: k.notFound.
@@ -36,8 +54,8 @@ func lockLiveEntry(ctx context.Context, q querier, k kind, ownerID, id string) (
 	}
 	var e entry
 	var parent *string
-	err := q.QueryRow(ctx, `SELECT id, `+k.parentCol+`, name FROM `+k.table+`
-		WHERE id = $1 AND owner_id = $2 AND trashed_at IS NULL FOR UPDATE`, id, ownerID).Scan(&e.id, &parent, &e.name)
+	err := q.QueryRow(ctx, `SELECT id, `+k.parentCol+`, name, updated_at FROM `+k.table+`
+		WHERE id = $1 AND owner_id = $2 AND trashed_at IS NULL FOR UPDATE`, id, ownerID).Scan(&e.id, &parent, &e.name, &e.updatedAt)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return entry{}, k.notFound
 	}
@@ -48,13 +66,16 @@ func lockLiveEntry(ctx context.Context, q querier, k kind, ownerID, id string) (
 }
 
 // place gives entry e the parent and name, claiming the name in the parent
-// (the caller holds lockNames for parent).
+// (the caller holds lockNames for parent). updated_at is the entry's version
+// (checkVersion), so it always moves forward, even when two updates share a
+// clock reading or an instance's clock lags another's.
 func place(ctx context.Context, q querier, k kind, ownerID string, e entry, parentID, name string, onConflict OnConflict, now time.Time) error {
 	name, err := claimName(ctx, q, ownerID, parentID, name, e.id, onConflict)
 	if err != nil {
 		return err
 	}
-	_, err = q.Exec(ctx, `UPDATE `+k.table+` SET `+k.parentCol+` = $2, name = $3, updated_at = $4 WHERE id = $1`,
+	_, err = q.Exec(ctx, `UPDATE `+k.table+` SET `+k.parentCol+` = $2, name = $3,
+		updated_at = greatest($4, updated_at + interval '1 microsecond') WHERE id = $1`,
 		e.id, nullID(parentID), name, now)
 	return err
 }
@@ -63,10 +84,14 @@ func place(ctx context.Context, q querier, k kind, ownerID string, e entry, pare
 type RenameInput struct {
 	Name       string     `json:"name"`
 	OnConflict OnConflict `json:"on_conflict"`
+	// IfUpdatedAt makes the rename conditional (HTTP If-Match): when not
+	// empty, it fails with Stale unless the entry's UpdatedAt is one of
+	// these, so a client cannot overwrite a change it has not seen.
+	IfUpdatedAt []time.Time `json:"-"`
 }
 
 // RenameFolder renames a folder. Errors: Invalid, NotFound, Conflict,
-// Unavailable.
+// Stale, Unavailable.
 func (s *Service) RenameFolder(ctx context.Context, ownerID, id string, in RenameInput) (Folder, error) {
 	if err := s.rename(ctx, folderKind(), ownerID, id, in); err != nil {
 		return Folder{}, fail(err, "files: rename folder %s", id)
@@ -74,7 +99,7 @@ func (s *Service) RenameFolder(ctx context.Context, ownerID, id string, in Renam
 	return s.FindFolder(ctx, ownerID, id)
 }
 
-// RenameFile renames a file. Errors: Invalid, NotFound, Conflict,
+// RenameFile renames a file. Errors: Invalid, NotFound, Conflict, Stale,
 // Unavailable.
 func (s *Service) RenameFile(ctx context.Context, ownerID, id string, in RenameInput) (File, error) {
 	if err := s.rename(ctx, fileKind(), ownerID, id, in); err != nil {
@@ -96,6 +121,9 @@ func (s *Service) rename(ctx context.Context, k kind, ownerID, id string, in Ren
 		if err != nil {
 			return err
 		}
+		if err := e.checkVersion(in.IfUpdatedAt); err != nil {
+			return err
+		}
 		if e.name == name {
 			return nil
 		}
@@ -111,6 +139,9 @@ type MoveInput struct {
 	// FolderID is the destination folder; empty for the root.
 	FolderID   string     `json:"folder_id"`
 	OnConflict OnConflict `json:"on_conflict"`
+	// IfUpdatedAt makes the move conditional, as for RenameInput; it is
+	// checked against every entry moved, so it suits single-entry moves.
+	IfUpdatedAt []time.Time `json:"-"`
 }
 
 // Selection names files and folders for the bulk operations.
@@ -143,7 +174,7 @@ func dedup(ids []string) []string {
 }
 
 // MoveFolder moves a folder (with its contents) into another folder.
-// Errors: Invalid (into itself or a subfolder), NotFound, Conflict,
+// Errors: Invalid (into itself or a subfolder), NotFound, Conflict, Stale,
 // Unavailable.
 func (s *Service) MoveFolder(ctx context.Context, ownerID, id string, in MoveInput) (Folder, error) {
 	if err := s.Move(ctx, ownerID, Selection{Folders: []string{id}}, in); err != nil {
@@ -153,7 +184,7 @@ func (s *Service) MoveFolder(ctx context.Context, ownerID, id string, in MoveInp
 }
 
 // MoveFile moves a file into another folder. Errors: Invalid, NotFound,
-// Conflict, Unavailable.
+// Conflict, Stale, Unavailable.
 func (s *Service) MoveFile(ctx context.Context, ownerID, id string, in MoveInput) (File, error) {
 	if err := s.Move(ctx, ownerID, Selection{Files: []string{id}}, in); err != nil {
 		return File{}, err
@@ -163,8 +194,8 @@ func (s *Service) MoveFile(ctx context.Context, ownerID, id string, in MoveInput
 
 // Move moves the selected files and folders into one folder, all or none:
 // one missing id (or another user's) fails the whole move. Errors: Invalid,
-// NotFound, Conflict (a name taken, unless OnConflict is rename),
-// Unavailable.
+// NotFound, Conflict (a name taken, unless OnConflict is rename), Stale
+// (in.IfUpdatedAt), Unavailable.
 func (s *Service) Move(ctx context.Context, ownerID string, sel Selection, in MoveInput) error {
 	sel, err := sel.clean()
 	if err != nil {
@@ -205,7 +236,10 @@ func (s *Service) Move(ctx context.Context, ownerID string, sel Selection, in Mo
 
 func (s *Service) moveEntry(ctx context.Context, tx pgx.Tx, k kind, ownerID, id string, in MoveInput, now time.Time) error {
 	e, err := lockLiveEntry(ctx, tx, k, ownerID, id)
-	if err != nil || e.parentID == in.FolderID {
+	if err != nil {
+		return err
+	}
+	if err := e.checkVersion(in.IfUpdatedAt); err != nil || e.parentID == in.FolderID {
 		return err
 	}
 	if k.table == "folders" && in.FolderID != "" {

@@ -128,8 +128,8 @@ func (s *Service) restore(ctx context.Context, tx pgx.Tx, k kind, ownerID, id st
 	if err != nil {
 		return err
 	}
-	if _, err := tx.Exec(ctx, `UPDATE `+k.table+` SET trashed_at = NULL, trash_id = NULL, `+k.parentCol+` = $2, name = $3, updated_at = $4
-		WHERE id = $1`, id, nullID(target), name, now); err != nil {
+	if _, err := tx.Exec(ctx, `UPDATE `+k.table+` SET trashed_at = NULL, trash_id = NULL, `+k.parentCol+` = $2, name = $3,
+		updated_at = greatest($4, updated_at + interval '1 microsecond') WHERE id = $1`, id, nullID(target), name, now); err != nil {
 		return err
 	}
 	if k.table == "folders" {
