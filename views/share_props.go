@@ -35,18 +35,23 @@ type SharePublicFile struct {
 	URL         string
 }
 
-// SharePasswordPage asks for a link's password before anything is shown.
+// SharePasswordPage asks for the password of a link (or an upload request)
+// before anything is shown.
 type SharePasswordPage struct {
 	Shell
 	// Action is where the form posts (the link's own URL).
 	Action string
-	Form   Form
+	// Heading and Intro say what the password opens.
+	Heading string
+	Intro   string
+	Form    Form
 }
 
 // SharedPage is the owner's "Shared" page: every link they made.
 type SharedPage struct {
 	Shell
-	Links []ShareLinkRow
+	Links    []ShareLinkRow
+	Requests []UploadRequestRow
 }
 
 // ShareLinkRow is one link as its owner sees it.
@@ -86,10 +91,50 @@ type ShareDialog struct {
 	// Notice confirms the last change ("Link created.").
 	Notice string
 	Form   Form
+	// Requests are the open upload requests into the folder (folder
+	// subjects only), with their own form and notice.
+	Requests      []UploadRequestRow
+	RequestForm   Form
+	RequestNotice string
 }
 
 // SharePageProps shows the share dialog as a page (no script).
 type SharePageProps struct {
 	Shell
 	Dialog ShareDialog
+}
+
+// UploadRequestRow is one upload request as its owner sees it.
+type UploadRequestRow struct {
+	ID  string
+	URL string
+	// State is open, expired or closed.
+	State string
+	// Folder names where files go ("My files" for the root).
+	Folder       string
+	FolderLive   bool
+	Title        string
+	Message      string
+	HasPassword  bool
+	ExpiresAt    *time.Time
+	MaxFiles     int   // 0: no limit
+	MaxBytes     int64 // 0: no limit
+	Files        int   // received
+	Bytes        int64 // received
+	LastUploadAt *time.Time
+}
+
+// UploadRequestPage is the page of someone who received an upload link.
+type UploadRequestPage struct {
+	Shell
+	Heading string
+	// Intro says who asks: "Ann asks you for files".
+	Intro     string
+	OwnerName string
+	Message   string
+	Facts     []string
+	// API is the base of the upload endpoints ("/r/<token>/uploads").
+	API string
+	// Full is set when no more files are taken.
+	Full bool
 }

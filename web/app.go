@@ -76,6 +76,7 @@ func newApp(cfg config.Config, logger *slog.Logger, pool *pgxpool.Pool) (*app, e
 	if err != nil {
 		return nil, err
 	}
+	filesSvc := files.New(pool, store, filesConfig(cfg.Storage))
 	a := &app{
 		cfg:      cfg,
 		log:      logger,
@@ -88,8 +89,8 @@ func newApp(cfg config.Config, logger *slog.Logger, pool *pgxpool.Pool) (*app, e
 		apiRules: defaultAPIRules(),
 		apiSpec:  spec,
 		blob:     store,
-		files:    files.New(pool, store, filesConfig(cfg.Storage)),
-		shares: shares.New(pool, store, limiter, shares.Config{
+		files:    filesSvc,
+		shares: shares.New(pool, store, filesSvc, limiter, shares.Config{
 			BaseURL: cfg.BaseURL.String(), DownloadURLTTL: cfg.Storage.DownloadURLTTL,
 		}),
 	}

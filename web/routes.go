@@ -74,6 +74,8 @@ func (a *app) routes() chi.Router {
 			r.Post("/share/links", a.handleShareCreate)
 			r.Post("/share/links/{id}", a.handleShareUpdate)
 			r.Post("/share/links/{id}/revoke", a.handleShareRevoke)
+			r.Post("/share/requests", a.handleRequestCreate)
+			r.Post("/share/requests/{id}/close", a.handleRequestClose)
 		})
 		r.Group(func(r chi.Router) {
 			r.Use(a.requireUser)
@@ -152,6 +154,18 @@ func (a *app) routes() chi.Router {
 		r.Post("/s/{token}", a.handleShareUnlock)
 		r.Get("/s/{token}/files/{id}", a.handleShareFile)
 		r.Get("/s/{token}/zip", a.handleShareZip)
+	})
+	// Upload requests for uploaders (web/upload_requests.go): like the share
+	// links, a session for the unlock and no user; JSON calls of the upload
+	// protocol that only reach uploads made through the request.
+	r.Group(func(r chi.Router) {
+		r.Use(shareHeaders, a.sessions.LoadAndSave, limitBody(1<<20))
+		r.Get("/r/{token}", a.handleRequestLanding)
+		r.Post("/r/{token}", a.handleRequestUnlock)
+		r.Post("/r/{token}/uploads", a.handleRequestInitiate)
+		r.Post("/r/{token}/uploads/{id}/parts", a.handleRequestParts)
+		r.Post("/r/{token}/uploads/{id}/complete", a.handleRequestComplete)
+		r.Delete("/r/{token}/uploads/{id}", a.handleRequestAbort)
 	})
 	// Files: the download link of the pages (303 to a presigned URL).
 	r.Group(func(r chi.Router) {

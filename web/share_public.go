@@ -52,7 +52,7 @@ func shareURL(r *http.Request) string { return "/s/" + chi.URLParam(r, "token") 
 func (a *app) handleShareLanding(w http.ResponseWriter, r *http.Request) {
 	sh, err := a.shares.Open(r.Context(), chi.URLParam(r, "token"), a.visitor(r))
 	if shares.IsLocked(err) {
-		a.render(w, r, http.StatusOK, views.SharePassword(views.SharePasswordPage{Shell: a.shareShell(r, "Password required"), Action: shareURL(r)}))
+		a.render(w, r, http.StatusOK, views.SharePassword(a.linkPasswordPage(r, views.Form{})))
 		return
 	}
 	if err != nil {
@@ -76,16 +76,12 @@ func (a *app) handleShareUnlock(w http.ResponseWriter, r *http.Request) {
 			a.error(w, r, err)
 			return
 		}
-		p := views.SharePasswordPage{Shell: a.shareShell(r, "Password required"), Action: shareURL(r), Form: formOf(r, err)}
-		if e := apperr.As(err); e != nil && e.Code == apperr.TooMany {
-			p.Form.Message = e.Message
-		}
-		page := views.SharePassword(p)
+		page := views.SharePassword(a.linkPasswordPage(r, passwordForm(r, err)))
 		a.renderForm(w, r, err, page, page)
 		return
 	}
-	if u.LinkID != "" {
-		a.sessions.Put(r.Context(), unlockKey(u.LinkID), u.String())
+	if u.ID != "" {
+		a.sessions.Put(r.Context(), unlockKey(u.ID), u.String())
 	}
 	http.Redirect(w, r, shareURL(r), http.StatusSeeOther)
 }
@@ -136,6 +132,24 @@ func (a *app) shareRefused(w http.ResponseWriter, r *http.Request, err error) {
 		return
 	}
 	a.error(w, r, err)
+}
+
+// linkPasswordPage asks for a link's password.
+func (a *app) linkPasswordPage(r *http.Request, f views.Form) views.SharePasswordPage {
+	return views.SharePasswordPage{
+		Shell: a.shareShell(r, "Password required"), Action: shareURL(r), Form: f,
+		Heading: "This link is protected", Intro: "Enter the password you were given to see the shared files.",
+	}
+}
+
+// passwordForm is a password form after a refused attempt: the wrong
+// password's field message, or the throttle's "try again in N s".
+func passwordForm(r *http.Request, err error) views.Form {
+	f := formOf(r, err)
+	if e := apperr.As(err); e != nil && e.Code == apperr.TooMany {
+		f.Message = e.Message
+	}
+	return f
 }
 
 // shareShell is the layout of a recipient page: no user, no navigation.

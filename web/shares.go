@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -55,7 +54,12 @@ func (a *app) handleSharedPage(w http.ResponseWriter, r *http.Request) {
 		a.error(w, r, err)
 		return
 	}
-	a.render(w, r, http.StatusOK, views.Shared(views.SharedPage{Shell: a.shellNav(r, "Shared", "shared"), Links: linkRows(ls)}))
+	rs, err := a.shares.ListRequests(r.Context(), currentUser(r).ID, false, "")
+	if err != nil {
+		a.error(w, r, err)
+		return
+	}
+	a.render(w, r, http.StatusOK, views.Shared(views.SharedPage{Shell: a.shellNav(r, "Shared", "shared"), Links: linkRows(ls), Requests: requestRows(rs, false)}))
 }
 
 // shareDialog builds the dialog for a subject (files or a folder of the
@@ -100,6 +104,13 @@ func (a *app) shareDialog(ctx context.Context, userID string, fileIDs []string, 
 	if err != nil {
 		return d, err
 	}
+	if folderID != "" && linkID == "" {
+		rs, err := a.shares.ListRequests(ctx, userID, true, folderID)
+		if err != nil {
+			return d, err
+		}
+		d.Requests = requestRows(rs, true)
+	}
 	for _, l := range ls {
 		if l.State != shares.StateRevoked {
 			d.Links = append(d.Links, linkRow(l))
@@ -141,10 +152,8 @@ type shareForm struct {
 	maxDownloads          *int
 }
 
-// readShareForm parses the options. The expiry comes as the
-// datetime-local value and, from share.js, the same instant in RFC 3339
-// (the reader's zone applied); without the script the value is UTC.
-// Errors: BadRequest, Invalid (a date or number that does not parse).
+// readShareForm parses the options (the expiry: see formTime). Errors:
+// BadRequest, Invalid (a date or number that does not parse).
 func readShareForm(r *http.Request) (shareForm, error) {
 	if err := parseForm(r); err != nil {
 		return shareForm{}, err
@@ -152,30 +161,35 @@ func readShareForm(r *http.Request) (shareForm, error) {
 	f := r.PostForm
 	sf := shareForm{title: f.Get("title"), note: f.Get("note"), password: f.Get("password"), removePassword: f.Get("remove_password") != ""}
 	fields := map[string]string{}
-	if local := strings.TrimSpace(f.Get("expires_at")); local != "" {
-		t, err := time.Parse(time.RFC3339, f.Get("expires_utc"))
-		if err != nil {
-			t, err = time.Parse("2006-01-02T15:04", local)
-		}
-		if err != nil {
-			t, err = time.Parse("2006-01-02T15:04:05", local)
-		}
-		if err != nil {
-			fields["expires_at"] = "Enter a date and time, or leave it empty for never."
-		}
-		sf.expires = &t
+	var ok bool
+	if sf.expires, ok = formTime(f.Get("expires_at"), f.Get("expires_utc")); !ok {
+		fields["expires_at"] = "Enter a date and time, or leave it empty for never."
 	}
-	if s := strings.TrimSpace(f.Get("max_downloads")); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil {
-			fields["max_downloads"] = "Enter a whole number, or leave it empty for no limit."
-		}
-		sf.maxDownloads = &n
+	if sf.maxDownloads, ok = formInt(f.Get("max_downloads")); !ok {
+		fields["max_downloads"] = "Enter a whole number, or leave it empty for no limit."
 	}
 	if len(fields) > 0 {
 		return sf, apperr.InvalidFields(fields)
 	}
 	return sf, nil
+}
+
+// formTime parses an optional datetime-local value; utc, when share.js
+// filled it in, is the same instant in RFC 3339 with the reader's zone
+// applied, else the value is taken as UTC. ok is false for junk.
+func formTime(local, utc string) (*time.Time, bool) {
+	local = strings.TrimSpace(local)
+	if local == "" {
+		return nil, true
+	}
+	t, err := time.Parse(time.RFC3339, utc)
+	if err != nil {
+		t, err = time.Parse("2006-01-02T15:04", local)
+	}
+	if err != nil {
+		t, err = time.Parse("2006-01-02T15:04:05", local)
+	}
+	return &t, err == nil
 }
 
 // shareFormFields are the fields whose values a failed post keeps.

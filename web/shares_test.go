@@ -60,7 +60,7 @@ func TestShareOwnerRoutes(t *testing.T) {
 		{"anonymous create", anon, "POST", "/share/links", url.Values{"file": {f.ID}}, 303, ""},
 		{"anonymous revoke", anon, "POST", "/share/links/" + l.ID + "/revoke", nil, 303, ""},
 		{"owner shared page", ann, "GET", "/shared", nil, 200, "Ann&#39;s report"},
-		{"other's shared page", bob, "GET", "/shared", nil, 200, "not shared anything"},
+		{"other's shared page", bob, "GET", "/shared", nil, 200, "no share links yet"},
 		{"owner dialog", ann, "GET", "/share/dialog?file=" + f.ID, nil, 200, "Ann&#39;s report"},
 		{"other's file dialog", bob, "GET", "/share/dialog?file=" + f.ID, nil, 404, ""},
 		{"missing file dialog", bob, "GET", "/share/dialog?file=" + missing, nil, 404, ""},

@@ -16,16 +16,18 @@ import (
 // the unlocks their session holds.
 type Visitor struct {
 	ClientIP string
-	// Unlock returns the unlock the visitor holds for a link id, or the zero
-	// Unlock. Nil means none at all.
-	Unlock func(linkID string) Unlock
+	// Unlock returns the unlock the visitor holds for a link or upload
+	// request id, or the zero Unlock. Nil means none at all.
+	Unlock func(id string) Unlock
 }
 
-// Unlock is the proof that a visitor typed a link's password, remembered in
-// their session (for that link only) until ExpiresAt. It names the password
-// version, so changing or removing the password ends it.
+// Unlock is the proof that a visitor typed the password of a link or an
+// upload request, remembered in their session (for that one only) until
+// ExpiresAt. It names the password version, so changing or removing the
+// password ends it.
 type Unlock struct {
-	LinkID    string
+	// ID is the link or upload request it opens.
+	ID        string
 	Version   int
 	ExpiresAt time.Time
 }
@@ -47,7 +49,7 @@ func ParseUnlock(linkID, s string) Unlock {
 	if err1 != nil || err2 != nil {
 		return Unlock{}
 	}
-	return Unlock{LinkID: linkID, Version: version, ExpiresAt: time.Unix(unix, 0)}
+	return Unlock{ID: linkID, Version: version, ExpiresAt: time.Unix(unix, 0)}
 }
 
 // The recipient's answers. Unknown and revoked links (and those whose owner
@@ -103,17 +105,20 @@ func (s *Service) authorize(ctx context.Context, token string, v Visitor) (recor
 	if err != nil {
 		return record{}, err
 	}
-	if r.passwordHash == "" {
-		return r, nil
-	}
-	var u Unlock
-	if v.Unlock != nil {
-		u = v.Unlock(r.id)
-	}
-	if u.LinkID != r.id || u.Version != r.passwordVersion || !s.Now().Before(u.ExpiresAt) {
+	if r.passwordHash != "" && !s.unlocked(v, r.id, r.passwordVersion) {
 		return record{}, errLocked
 	}
 	return r, nil
+}
+
+// unlocked reports whether v holds a live unlock of the item id (a link or
+// an upload request) for its current password version.
+func (s *Service) unlocked(v Visitor, id string, version int) bool {
+	var u Unlock
+	if v.Unlock != nil {
+		u = v.Unlock(id)
+	}
+	return u.ID == id && u.Version == version && s.Now().Before(u.ExpiresAt)
 }
 
 // Unlock checks a link's password and returns the unlock to remember in the
@@ -127,8 +132,15 @@ func (s *Service) Unlock(ctx context.Context, token, password string, v Visitor)
 	if err != nil || r.passwordHash == "" {
 		return Unlock{}, err
 	}
-	linkKey, ipKey := "share:link:"+r.id, "share:ip:"+v.ClientIP
-	if err := s.limiter.Check(ctx, linkKey, s.cfg.LinkRule); err != nil {
+	return s.checkPassword(ctx, "share:link:"+r.id, r.id, r.passwordHash, r.passwordVersion, password, v)
+}
+
+// checkPassword verifies the password of the item id, throttled per item
+// (key) and per client IP: while either is over its limit even the right
+// password is refused. Errors: Unauthorized, TooMany, Unavailable.
+func (s *Service) checkPassword(ctx context.Context, key, id, hash string, version int, password string, v Visitor) (Unlock, error) {
+	ipKey := "share:ip:" + v.ClientIP
+	if err := s.limiter.Check(ctx, key, s.cfg.LinkRule); err != nil {
 		return Unlock{}, err
 	}
 	if err := s.limiter.Check(ctx, ipKey, s.cfg.IPRule); err != nil {
@@ -136,12 +148,13 @@ func (s *Service) Unlock(ctx context.Context, token, password string, v Visitor)
 	}
 	ok := false
 	if password != "" && len(password) <= 4*auth.MaxPasswordLen {
-		if ok, err = auth.VerifyPassword(password, r.passwordHash); err != nil {
-			return Unlock{}, fail(err, "shares: verify password of %s", r.id)
+		var err error
+		if ok, err = auth.VerifyPassword(password, hash); err != nil {
+			return Unlock{}, fail(err, "shares: verify password of %s", id)
 		}
 	}
 	if !ok {
-		if err := s.limiter.Hit(ctx, linkKey, s.cfg.LinkRule); err != nil {
+		if err := s.limiter.Hit(ctx, key, s.cfg.LinkRule); err != nil {
 			return Unlock{}, err
 		}
 		if err := s.limiter.Hit(ctx, ipKey, s.cfg.IPRule); err != nil {
@@ -149,7 +162,7 @@ func (s *Service) Unlock(ctx context.Context, token, password string, v Visitor)
 		}
 		return Unlock{}, errPassword
 	}
-	return Unlock{LinkID: r.id, Version: r.passwordVersion, ExpiresAt: s.Now().Add(s.cfg.UnlockTTL).Truncate(time.Second)}, nil
+	return Unlock{ID: id, Version: version, ExpiresAt: s.Now().Add(s.cfg.UnlockTTL).Truncate(time.Second)}, nil
 }
 
 // Shared is what a recipient sees on a link's landing page.

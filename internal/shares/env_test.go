@@ -71,7 +71,7 @@ func newEnv(tb testing.TB, kind string) *env {
 	}
 	e.files = files.New(e.pool, e.store, files.Config{DefaultQuota: 100 << 20})
 	e.files.Now = e.clock.Now
-	e.shares = shares.New(e.pool, e.store, ratelimit.New(e.pool), shares.Config{
+	e.shares = shares.New(e.pool, e.store, e.files, ratelimit.New(e.pool), shares.Config{
 		BaseURL: "https://share.example", Argon2: cheapArgon2, DownloadURLTTL: time.Minute,
 	})
 	e.shares.Now = e.clock.Now
@@ -147,7 +147,7 @@ var anyone = shares.Visitor{ClientIP: "192.0.2.10"}
 // holding is a visitor holding u.
 func holding(u shares.Unlock) shares.Visitor {
 	return shares.Visitor{ClientIP: "192.0.2.10", Unlock: func(id string) shares.Unlock {
-		if id == u.LinkID {
+		if id == u.ID {
 			return u
 		}
 		return shares.Unlock{}

@@ -76,14 +76,16 @@ const (
 type Service struct {
 	pool    *pgxpool.Pool
 	store   blob.Store
+	files   *files.Service
 	limiter *ratelimit.Limiter
 	cfg     Config
 	// Now is the clock for expiry, unlocks and timestamps; tests replace it.
 	Now func() time.Time
 }
 
-// New returns the service on pool, store and limiter.
-func New(pool *pgxpool.Pool, store blob.Store, limiter *ratelimit.Limiter, cfg Config) *Service {
+// New returns the service on pool and store; upload requests use fs for the
+// upload protocol, limiter throttles passwords.
+func New(pool *pgxpool.Pool, store blob.Store, fs *files.Service, limiter *ratelimit.Limiter, cfg Config) *Service {
 	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
 	if cfg.DownloadURLTTL <= 0 {
 		cfg.DownloadURLTTL = blob.DefaultGetTTL
@@ -100,7 +102,7 @@ func New(pool *pgxpool.Pool, store blob.Store, limiter *ratelimit.Limiter, cfg C
 	if cfg.Argon2 == (auth.Argon2Params{}) {
 		cfg.Argon2 = auth.DefaultArgon2
 	}
-	return &Service{pool: pool, store: store, limiter: limiter, cfg: cfg, Now: time.Now}
+	return &Service{pool: pool, store: store, files: fs, limiter: limiter, cfg: cfg, Now: time.Now}
 }
 
 // now is the clock in microseconds, PostgreSQL's precision.
@@ -246,9 +248,9 @@ type options struct {
 	maxDownloads *int
 }
 
-// validateOptions checks title, note, password, expiry and limit, adding
-// per-field messages to fields.
-func (s *Service) validateOptions(fields map[string]string, title, note string, password *string, expires *time.Time, maxDownloads *int) options {
+// validateOptions checks title, note (named noteField in messages),
+// password, expiry and limit, adding per-field messages to fields.
+func (s *Service) validateOptions(fields map[string]string, noteField, title, note string, password *string, expires *time.Time, maxDownloads *int) options {
 	var o options
 	o.title = strings.TrimSpace(title)
 	switch {
@@ -260,9 +262,9 @@ func (s *Service) validateOptions(fields map[string]string, title, note string, 
 	o.note = strings.TrimSpace(strings.ReplaceAll(note, "\r\n", "\n"))
 	switch {
 	case utf8.RuneCountInString(o.note) > MaxNoteLen:
-		fields["note"] = fmt.Sprintf("A note has at most %d characters.", MaxNoteLen)
+		fields[noteField] = fmt.Sprintf("A %s has at most %d characters.", noteField, MaxNoteLen)
 	case !printable(o.note, true):
-		fields["note"] = "A note cannot contain control characters."
+		fields[noteField] = fmt.Sprintf("A %s cannot contain control characters.", noteField)
 	}
 	if password != nil && *password != "" {
 		switch n := utf8.RuneCountInString(*password); {
@@ -334,7 +336,7 @@ func (s *Service) Create(ctx context.Context, ownerID string, in CreateInput) (L
 	case in.FolderID != "":
 		kind = KindFolder
 	}
-	o := s.validateOptions(fields, in.Title, in.Note, &in.Password, in.ExpiresAt, in.MaxDownloads)
+	o := s.validateOptions(fields, "note", in.Title, in.Note, &in.Password, in.ExpiresAt, in.MaxDownloads)
 	if len(fields) > 0 {
 		return Link{}, apperr.InvalidFields(fields)
 	}
@@ -471,7 +473,7 @@ func (s *Service) Update(ctx context.Context, ownerID, id string, in UpdateInput
 	if in.Note != nil {
 		note = *in.Note
 	}
-	o := s.validateOptions(fields, title, note, password, in.ExpiresAt.Value, in.MaxDownloads.Value)
+	o := s.validateOptions(fields, "note", title, note, password, in.ExpiresAt.Value, in.MaxDownloads.Value)
 	if len(fields) > 0 {
 		return Link{}, apperr.InvalidFields(fields)
 	}

@@ -296,7 +296,7 @@ func TestPassword(t *testing.T) {
 		t.Fatalf("wrong password: %v", err)
 	}
 	u, err := e.shares.Unlock(ctx, l.Token, "open sesame", anyone)
-	if err != nil || u.LinkID != l.ID {
+	if err != nil || u.ID != l.ID {
 		t.Fatalf("right password: %+v %v", u, err)
 	}
 	v := holding(shares.ParseUnlock(l.ID, u.String()))
@@ -311,7 +311,7 @@ func TestPassword(t *testing.T) {
 		t.Fatalf("other link with this unlock: %v", err)
 	}
 	// A forged unlock for another link id with the same version opens nothing.
-	forged := holding(shares.Unlock{LinkID: other.ID, Version: 0, ExpiresAt: e.clock.Now().Add(time.Hour)})
+	forged := holding(shares.Unlock{ID: other.ID, Version: 0, ExpiresAt: e.clock.Now().Add(time.Hour)})
 	if _, err := e.shares.Open(ctx, l.Token, forged); !shares.IsLocked(err) {
 		t.Fatalf("forged unlock: %v", err)
 	}

@@ -332,3 +332,177 @@ func linkDirs(ctx context.Context, q querier, r record, limit int) ([]string, er
 
 // noRows reports pgx's "no row" answer.
 func noRows(err error) bool { return errors.Is(err, pgx.ErrNoRows) }
+
+// Upload requests.
+
+func insertRequest(ctx context.Context, q querier, ownerID, token string, hash []byte, folderID string, o options, maxFiles *int, maxBytes *int64, now time.Time) (string, error) {
+	var folder *string
+	if folderID != "" {
+		folder = &folderID
+	}
+	var id string
+	err := q.QueryRow(ctx, `
+		INSERT INTO upload_requests (owner_id, token_hash, token, folder_id, title, message, password_hash, expires_at, max_files, max_bytes, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) RETURNING id`,
+		ownerID, hash, token, folder, o.title, o.note, o.passwordHash, o.expiresAt, maxFiles, maxBytes, now).Scan(&id)
+	if err != nil {
+		return "", fmt.Errorf("insert request: %w", err)
+	}
+	return id, nil
+}
+
+// requestFilter selects an owner's requests: one by id, or those into a
+// folder ("" for the root) when byFolder.
+type requestFilter struct {
+	ownerID  string
+	id       string
+	byFolder bool
+	folderID string
+}
+
+// findRequests returns the owner's requests matching f, newest first, with
+// what arrived through each (completed uploads).
+func findRequests(ctx context.Context, q querier, f requestFilter, limit int, now time.Time) ([]Request, error) {
+	where, args := `r.owner_id = $1`, []any{f.ownerID, limit}
+	switch {
+	case f.id != "":
+		args = append(args, f.id)
+		where += ` AND r.id = $3`
+	case f.byFolder && f.folderID == "":
+		where += ` AND r.folder_id IS NULL`
+	case f.byFolder:
+		args = append(args, f.folderID)
+		where += ` AND r.folder_id = $3`
+	}
+	rows, err := q.Query(ctx, `
+		SELECT r.id, r.owner_id, r.token, coalesce(r.folder_id::text, ''), coalesce(fo.name, ''),
+		       r.folder_id IS NULL OR fo.id IS NOT NULL, r.title, r.message, r.password_hash IS NOT NULL,
+		       r.expires_at, coalesce(r.max_files, 0), coalesce(r.max_bytes, 0), r.views, r.closed_at, r.created_at, r.updated_at,
+		       coalesce(d.n, 0), coalesce(d.bytes, 0), d.last
+		FROM upload_requests r
+		LEFT JOIN folders fo ON fo.id = r.folder_id AND fo.owner_id = r.owner_id AND fo.trashed_at IS NULL
+		LEFT JOIN LATERAL (
+			SELECT count(*) AS n, sum(u.size)::bigint AS bytes, max(u.finished_at) AS last
+			FROM upload_request_uploads s JOIN uploads u ON u.id = s.upload_id
+			WHERE s.request_id = r.id AND u.state = 'done'
+		) d ON true
+		WHERE `+where+`
+		ORDER BY r.created_at DESC, r.id LIMIT $2`, args...)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (Request, error) {
+		var r Request
+		err := row.Scan(&r.ID, &r.OwnerID, &r.Token, &r.FolderID, &r.FolderName, &r.FolderLive, &r.Title, &r.Message, &r.HasPassword,
+			&r.ExpiresAt, &r.MaxFiles, &r.MaxBytes, &r.Views, &r.ClosedAt, &r.CreatedAt, &r.UpdatedAt,
+			&r.Files, &r.Bytes, &r.LastUploadAt)
+		return r, err
+	})
+}
+
+// closeRequest marks the owner's request closed (keeping the first time)
+// and reports whether it exists.
+func closeRequest(ctx context.Context, q querier, ownerID, id string, now time.Time) (bool, error) {
+	tag, err := q.Exec(ctx, `UPDATE upload_requests SET closed_at = coalesce(closed_at, $3), updated_at = $3
+		WHERE id = $1 AND owner_id = $2`, id, ownerID, now)
+	if err != nil {
+		return false, err
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
+// requestRecord is an upload request as the uploader side needs it.
+type requestRecord struct {
+	id, ownerID, ownerName string
+	folderID               string
+	title, message         string
+	passwordHash           string
+	passwordVersion        int
+	expiresAt, closedAt    *time.Time
+	maxFiles               int
+	maxBytes               int64
+}
+
+// findRequestByToken loads the request whose token has this hash, with its
+// owner's name; lock adds FOR UPDATE (of the request row). pgx.ErrNoRows
+// when there is none.
+func findRequestByToken(ctx context.Context, q querier, hash []byte, lock bool) (requestRecord, error) {
+	sql := `
+		SELECT r.id, r.owner_id, u.display_name, coalesce(r.folder_id::text, ''), r.title, r.message,
+		       coalesce(r.password_hash, ''), r.password_version, r.expires_at, r.closed_at,
+		       coalesce(r.max_files, 0), coalesce(r.max_bytes, 0)
+		FROM upload_requests r JOIN users u ON u.id = r.owner_id
+		WHERE r.token_hash = $1`
+	if lock {
+		sql += ` FOR UPDATE OF r`
+	}
+	var r requestRecord
+	err := q.QueryRow(ctx, sql, hash).Scan(&r.id, &r.ownerID, &r.ownerName, &r.folderID, &r.title, &r.message,
+		&r.passwordHash, &r.passwordVersion, &r.expiresAt, &r.closedAt, &r.maxFiles, &r.maxBytes)
+	return r, err
+}
+
+func countRequestView(ctx context.Context, q querier, id string) error {
+	_, err := q.Exec(ctx, `UPDATE upload_requests SET views = views + 1 WHERE id = $1`, id)
+	return err
+}
+
+// requestUsage counts the files and bytes a request has taken: uploads
+// completed or in flight, and slots taken in the last slotTTL whose upload
+// is not made yet.
+func requestUsage(ctx context.Context, q querier, id string, now time.Time) (int, int64, error) {
+	var n int
+	var size int64
+	err := q.QueryRow(ctx, `
+		SELECT count(*), coalesce(sum(s.size), 0)::bigint
+		FROM upload_request_uploads s LEFT JOIN uploads u ON u.id = s.upload_id
+		WHERE s.request_id = $1
+		  AND (u.state IN ('pending', 'done') OR (s.upload_id IS NULL AND s.created_at > $2))`,
+		id, now.Add(-slotTTL)).Scan(&n, &size)
+	return n, size, err
+}
+
+// doneUsage counts the files and bytes completed through a request, but for
+// the upload except.
+func doneUsage(ctx context.Context, q querier, id, except string) (int, int64, error) {
+	var n int
+	var size int64
+	err := q.QueryRow(ctx, `
+		SELECT count(*), coalesce(sum(u.size), 0)::bigint
+		FROM upload_request_uploads s JOIN uploads u ON u.id = s.upload_id
+		WHERE s.request_id = $1 AND u.state = 'done' AND u.id <> $2`, id, except).Scan(&n, &size)
+	return n, size, err
+}
+
+func insertSlot(ctx context.Context, q querier, requestID string, size int64, now time.Time) (string, error) {
+	var id string
+	err := q.QueryRow(ctx, `INSERT INTO upload_request_uploads (request_id, size, created_at) VALUES ($1, $2, $3) RETURNING id`,
+		requestID, size, now).Scan(&id)
+	return id, err
+}
+
+func setSlotUpload(ctx context.Context, q querier, slot, uploadID string) error {
+	_, err := q.Exec(ctx, `UPDATE upload_request_uploads SET upload_id = $2 WHERE id = $1`, slot, uploadID)
+	return err
+}
+
+func deleteSlot(ctx context.Context, q querier, slot string) error {
+	_, err := q.Exec(ctx, `DELETE FROM upload_request_uploads WHERE id = $1`, slot)
+	return err
+}
+
+// slotExists reports whether uploadID was made through the request.
+func slotExists(ctx context.Context, q querier, requestID, uploadID string) (bool, error) {
+	var ok bool
+	err := q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM upload_request_uploads WHERE request_id = $1 AND upload_id = $2)`,
+		requestID, uploadID).Scan(&ok)
+	return ok, err
+}
+
+// slotSize is the declared size of a request's upload.
+func slotSize(ctx context.Context, q querier, requestID, uploadID string) (int64, error) {
+	var size int64
+	err := q.QueryRow(ctx, `SELECT size FROM upload_request_uploads WHERE request_id = $1 AND upload_id = $2`,
+		requestID, uploadID).Scan(&size)
+	return size, err
+}

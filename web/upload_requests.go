@@ -1,0 +1,309 @@
+package main
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/weupload/weupload/internal/apperr"
+	"github.com/weupload/weupload/internal/files"
+	"github.com/weupload/weupload/internal/shares"
+	"github.com/weupload/weupload/views"
+)
+
+// Upload requests: the owner makes and closes them in the share dialog of a
+// folder and on the Shared page; the uploader opens /r/{token} and sends
+// files with the upload protocol through /r/{token}/uploads, which only
+// ever starts, continues, completes or cancels uploads made through that
+// request.
+
+// requestRow maps a request onto the views' row.
+func requestRow(r shares.Request) views.UploadRequestRow {
+	folder := "My files"
+	switch {
+	case r.FolderID != "" && r.FolderName != "":
+		folder = "“" + r.FolderName + "”"
+	case r.FolderID != "":
+		folder = "a deleted folder"
+	}
+	return views.UploadRequestRow{
+		ID: r.ID, URL: r.URL, State: string(r.State), Folder: folder, FolderLive: r.FolderLive, Title: r.Title,
+		Message: r.Message, HasPassword: r.HasPassword, ExpiresAt: r.ExpiresAt, MaxFiles: r.MaxFiles, MaxBytes: r.MaxBytes,
+		Files: r.Files, Bytes: r.Bytes, LastUploadAt: r.LastUploadAt,
+	}
+}
+
+func requestRows(rs []shares.Request, openOnly bool) []views.UploadRequestRow {
+	rows := []views.UploadRequestRow{}
+	for _, r := range rs {
+		if !openOnly || r.State == shares.RequestOpen {
+			rows = append(rows, requestRow(r))
+		}
+	}
+	return rows
+}
+
+// requestFormFields maps the service's field names onto the dialog's.
+var requestFormFields = map[string]string{
+	"title": "request_title", "message": "request_message", "password": "request_password",
+	"expires_at": "request_expires_at", "max_files": "request_max_files", "max_bytes": "request_max_mib",
+}
+
+// readRequestForm parses the dialog's "New upload link" form. Errors:
+// BadRequest, Invalid.
+func readRequestForm(r *http.Request) (shares.CreateRequestInput, error) {
+	if err := parseForm(r); err != nil {
+		return shares.CreateRequestInput{}, err
+	}
+	f := r.PostForm
+	in := shares.CreateRequestInput{FolderID: f.Get("folder"), Message: f.Get("request_message"), Password: f.Get("request_password")}
+	fields := map[string]string{}
+	var ok bool
+	if in.ExpiresAt, ok = formTime(f.Get("request_expires_at"), f.Get("expires_utc")); !ok {
+		fields["request_expires_at"] = "Enter a date and time, or leave it empty for never."
+	}
+	if in.MaxFiles, ok = formInt(f.Get("request_max_files")); !ok {
+		fields["request_max_files"] = "Enter a whole number, or leave it empty for no limit."
+	}
+	mib, ok := formInt(f.Get("request_max_mib"))
+	switch {
+	case !ok || (mib != nil && (*mib < 1 || *mib > 1<<30)):
+		fields["request_max_mib"] = "Enter a whole number of MiB, or leave it empty for no limit."
+	case mib != nil:
+		b := int64(*mib) << 20
+		in.MaxBytes = &b
+	}
+	if len(fields) > 0 {
+		return in, apperr.InvalidFields(fields)
+	}
+	return in, nil
+}
+
+// handleRequestCreate makes an upload request from the share dialog of a
+// folder and shows it there.
+func (a *app) handleRequestCreate(w http.ResponseWriter, r *http.Request) {
+	in, err := readRequestForm(r)
+	if err == nil {
+		_, err = a.shares.CreateRequest(r.Context(), currentUser(r).ID, in)
+	}
+	folder := r.PostForm.Get("folder")
+	if e := apperr.As(err); e != nil && e.Code == apperr.Invalid {
+		d, derr := a.shareDialog(r.Context(), currentUser(r).ID, nil, folder, "")
+		if derr != nil {
+			a.error(w, r, derr)
+			return
+		}
+		d.RequestForm = formOf(r, nil, "request_message", "request_expires_at", "request_max_files", "request_max_mib")
+		for k, v := range e.Fields {
+			if name, ok := requestFormFields[k]; ok {
+				k = name
+			}
+			d.RequestForm.Errors[k] = v
+		}
+		a.renderShareDialog(w, r, http.StatusUnprocessableEntity, d)
+		return
+	}
+	if err != nil {
+		a.error(w, r, err)
+		return
+	}
+	a.afterRequestChange(w, r, folder, "Upload link created. Copy it and send it to the people who should send you files.")
+}
+
+// handleRequestClose closes a request, from the dialog or the Shared page.
+func (a *app) handleRequestClose(w http.ResponseWriter, r *http.Request) {
+	req, err := a.shares.CloseRequest(r.Context(), currentUser(r).ID, chi.URLParam(r, "id"))
+	if err != nil {
+		a.error(w, r, err)
+		return
+	}
+	if r.Header.Get("HX-Target") == "shared-requests" {
+		rs, err := a.shares.ListRequests(r.Context(), currentUser(r).ID, false, "")
+		if err != nil {
+			a.error(w, r, err)
+			return
+		}
+		a.render(w, r, http.StatusOK, views.SharedRequests(requestRows(rs, false)))
+		return
+	}
+	if req.FolderID == "" || !isHTMX(r) {
+		http.Redirect(w, r, "/shared", http.StatusSeeOther)
+		return
+	}
+	a.afterRequestChange(w, r, req.FolderID, "Upload link closed. What arrived stays in the folder.")
+}
+
+// afterRequestChange shows the folder's dialog again with a notice.
+func (a *app) afterRequestChange(w http.ResponseWriter, r *http.Request, folderID, notice string) {
+	if !isHTMX(r) {
+		http.Redirect(w, r, "/share/dialog?folder="+folderID, http.StatusSeeOther)
+		return
+	}
+	d, err := a.shareDialog(r.Context(), currentUser(r).ID, nil, folderID, "")
+	if err != nil {
+		a.error(w, r, err)
+		return
+	}
+	d.RequestNotice = notice
+	w.Header().Set("HX-Trigger", shareChanged)
+	a.renderShareDialog(w, r, http.StatusOK, d)
+}
+
+// The uploader's side.
+
+func requestURL(r *http.Request) string { return "/r/" + chi.URLParam(r, "token") }
+
+// handleRequestLanding shows who asks for files and the picker, or the
+// password form.
+func (a *app) handleRequestLanding(w http.ResponseWriter, r *http.Request) {
+	in, err := a.shares.OpenRequest(r.Context(), chi.URLParam(r, "token"), a.visitor(r))
+	if shares.IsRequestLocked(err) {
+		a.render(w, r, http.StatusOK, views.SharePassword(a.requestPasswordPage(r, views.Form{})))
+		return
+	}
+	if err != nil {
+		a.error(w, r, err)
+		return
+	}
+	p := views.UploadRequestPage{
+		Shell: a.shareShell(r, "Send files"), Intro: in.OwnerName + " asks you for files", OwnerName: in.OwnerName,
+		Heading: in.Title, Message: in.Message, API: requestURL(r) + "/uploads",
+		Full: in.FilesLeft == 0 || in.BytesLeft == 0,
+	}
+	if p.Heading == "" {
+		p.Heading = "Send files to " + in.OwnerName
+	}
+	if in.FilesLeft > 0 {
+		p.Facts = append(p.Facts, "Up to "+plural(in.FilesLeft, "more file", "more files"))
+	}
+	if in.BytesLeft > 0 {
+		p.Facts = append(p.Facts, "Up to "+files.FormatBytes(in.BytesLeft)+" more in all")
+	}
+	p.Facts = append(p.Facts, "At most "+files.FormatBytes(in.MaxFileSize)+" a file")
+	if in.ExpiresAt != nil {
+		p.Facts = append(p.Facts, "Open until "+in.ExpiresAt.UTC().Format("2 Jan 2006, 15:04 UTC"))
+	}
+	a.render(w, r, http.StatusOK, views.UploadRequest(p))
+}
+
+func (a *app) requestPasswordPage(r *http.Request, f views.Form) views.SharePasswordPage {
+	return views.SharePasswordPage{
+		Shell: a.shareShell(r, "Password required"), Action: requestURL(r), Form: f,
+		Heading: "This upload link is protected", Intro: "Enter the password you were given to send files.",
+	}
+}
+
+// handleRequestUnlock checks the password and remembers the unlock for this
+// request in the visitor's session.
+func (a *app) handleRequestUnlock(w http.ResponseWriter, r *http.Request) {
+	if err := parseForm(r); err != nil {
+		a.error(w, r, err)
+		return
+	}
+	u, err := a.shares.UnlockRequest(r.Context(), chi.URLParam(r, "token"), r.PostForm.Get("password"), a.visitor(r))
+	if err != nil {
+		if !isFormError(err) {
+			a.error(w, r, err)
+			return
+		}
+		page := views.SharePassword(a.requestPasswordPage(r, passwordForm(r, err)))
+		a.renderForm(w, r, err, page, page)
+		return
+	}
+	if u.ID != "" {
+		a.sessions.Put(r.Context(), unlockKey(u.ID), u.String())
+	}
+	http.Redirect(w, r, requestURL(r), http.StatusSeeOther)
+}
+
+// jsonError answers an uploader's JSON call with a problem+json body.
+func (a *app) jsonError(w http.ResponseWriter, r *http.Request, err error) {
+	e := a.classify(r, err)
+	if e.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int(e.RetryAfter.Seconds())))
+	}
+	a.problem(w, r, statusOf(e.Code), e)
+}
+
+// requestInitiate is what an uploader may say about a file: not where it
+// goes, nor what to do with a taken name.
+type requestInitiate struct {
+	Name        string `json:"name"`
+	Size        int64  `json:"size"`
+	ContentType string `json:"content_type"`
+	SHA256      string `json:"sha256"`
+}
+
+// handleRequestInitiate starts an upload into the request's folder:
+// POST /r/{token}/uploads, answered like POST /api/v1/uploads.
+func (a *app) handleRequestInitiate(w http.ResponseWriter, r *http.Request) {
+	var in requestInitiate
+	if err := decodeJSON(r, &in); err != nil {
+		a.jsonError(w, r, err)
+		return
+	}
+	urls, err := a.shares.InitiateRequestUpload(r.Context(), chi.URLParam(r, "token"), a.visitor(r),
+		files.InitiateInput{Name: in.Name, Size: in.Size, ContentType: in.ContentType, SHA256: in.SHA256})
+	if err != nil {
+		a.jsonError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, toUploadURLs(urls))
+}
+
+// handleRequestParts returns fresh URLs for an upload of the request.
+func (a *app) handleRequestParts(w http.ResponseWriter, r *http.Request) {
+	var in partsRequest
+	if err := decodeJSON(r, &in); err != nil {
+		a.jsonError(w, r, err)
+		return
+	}
+	urls, err := a.shares.RequestUploadURLs(r.Context(), chi.URLParam(r, "token"), a.visitor(r), chi.URLParam(r, "id"), in.Numbers)
+	if err != nil {
+		a.jsonError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toUploadURLs(urls))
+}
+
+// handleRequestComplete finishes an upload of the request. The answer
+// names the file as the uploader sent it, nothing of the owner's folder.
+func (a *app) handleRequestComplete(w http.ResponseWriter, r *http.Request) {
+	var in files.CompleteInput
+	if r.ContentLength != 0 {
+		if err := decodeJSON(r, &in); err != nil {
+			a.jsonError(w, r, err)
+			return
+		}
+	}
+	f, err := a.shares.CompleteRequestUpload(r.Context(), chi.URLParam(r, "token"), a.visitor(r), chi.URLParam(r, "id"), in)
+	if err != nil {
+		a.jsonError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"size": f.Size, "received": true})
+}
+
+// handleRequestAbort cancels an upload of the request.
+func (a *app) handleRequestAbort(w http.ResponseWriter, r *http.Request) {
+	if err := a.shares.AbortRequestUpload(r.Context(), chi.URLParam(r, "token"), a.visitor(r), chi.URLParam(r, "id")); err != nil {
+		a.jsonError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// formInt parses an optional whole number; ok is false for junk.
+func formInt(s string) (*int, bool) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return nil, true
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return nil, false
+	}
+	return &n, true
+}
