@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -151,4 +152,47 @@ func TestArchiveOfFiles(t *testing.T) {
 	if err == nil {
 		t.Fatal("a download after the zip used the limit")
 	}
+}
+
+// TestArchiveConstantMemory streams a zip of a 48 MiB file from each store
+// and checks that the process allocated a small fraction of that: the
+// bytes go through a fixed buffer, never into memory whole.
+func TestArchiveConstantMemory(t *testing.T) {
+	for _, kind := range []string{"disk", "s3"} {
+		t.Run(kind, func(t *testing.T) {
+			e := newEnv(t, kind)
+			ctx := context.Background()
+			ann := e.user(t, "Ann")
+			const size = 48 << 20
+			f := e.upload(t, ann, "", "big.bin", bytes.Repeat([]byte{0xA5}, size))
+			l := e.create(t, ann, shares.CreateInput{FileIDs: []string{f.ID}})
+			a, err := e.shares.Archive(ctx, l.Token, anyone)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var before, after runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&before)
+			n := &countingWriter{}
+			if err := a.Write(ctx, n, nil); err != nil {
+				t.Fatal(err)
+			}
+			runtime.ReadMemStats(&after)
+			if n.n < size {
+				t.Fatalf("zip of %d bytes for a %d-byte file", n.n, size)
+			}
+			if alloc := after.TotalAlloc - before.TotalAlloc; alloc > size/4 {
+				t.Fatalf("streaming a %d MiB zip allocated %d MiB", size>>20, alloc>>20)
+			} else {
+				t.Logf("streaming a %d MiB zip allocated %d KiB", size>>20, alloc>>10)
+			}
+		})
+	}
+}
+
+type countingWriter struct{ n int64 }
+
+func (w *countingWriter) Write(p []byte) (int, error) {
+	w.n += int64(len(p))
+	return len(p), nil
 }
