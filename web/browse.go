@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/a-h/templ"
 	"github.com/go-chi/chi/v5"
@@ -212,13 +213,31 @@ func isDialogError(err error) bool {
 }
 
 // formFailed re-renders a dialog's form with the error's messages (422).
-func (a *app) formFailed(w http.ResponseWriter, r *http.Request, err error, form func(views.Form) templ.Component, fields ...string) {
-	if !isDialogError(err) {
+// Dialogs are htmx's; a plain post (no script) goes back with the message.
+func (a *app) formFailed(w http.ResponseWriter, r *http.Request, err error, back string, form func(views.Form) templ.Component, fields ...string) {
+	switch {
+	case !isDialogError(err):
 		a.error(w, r, err)
-		return
+	case !isHTMX(r):
+		a.flash(r, "error", errorText(a.classify(r, err)))
+		redirect(w, r, back)
+	default:
+		c := form(formOf(r, err, fields...))
+		a.renderForm(w, r, err, c, c)
 	}
-	c := form(formOf(r, err, fields...))
-	a.renderForm(w, r, err, c, c)
+}
+
+// errorText is an error's message for a toast: the field messages when
+// there are any (the message then only says to look at the fields).
+func errorText(e *apperr.Error) string {
+	if len(e.Fields) == 0 {
+		return e.Message
+	}
+	msgs := make([]string, 0, len(e.Fields))
+	for _, k := range sortedKeys(e.Fields) {
+		msgs = append(msgs, e.Fields[k])
+	}
+	return strings.Join(msgs, " ")
 }
 
 func (a *app) handleNewFolderDialog(w http.ResponseWriter, r *http.Request) {
@@ -233,7 +252,7 @@ func (a *app) handleFolderCreate(w http.ResponseWriter, r *http.Request) {
 	in := files.CreateFolderInput{ParentID: r.PostForm.Get("parent_id"), Name: r.PostForm.Get("name")}
 	f, err := a.files.CreateFolder(r.Context(), currentUser(r).ID, in)
 	if err != nil {
-		a.formFailed(w, r, err, func(f views.Form) templ.Component {
+		a.formFailed(w, r, err, folderPath(in.ParentID), func(f views.Form) templ.Component {
 			return views.NewFolderForm(views.NewFolderDialog{ParentID: in.ParentID, Form: f})
 		}, "name")
 		return
@@ -298,7 +317,7 @@ func (a *app) handleRename(w http.ResponseWriter, r *http.Request) {
 		err = apperr.Errorf(apperr.BadRequest, "Say which file or folder to rename.")
 	}
 	if err != nil {
-		a.formFailed(w, r, err, func(f views.Form) templ.Component {
+		a.formFailed(w, r, err, "/files", func(f views.Form) templ.Component {
 			return views.RenameForm(views.RenameDialog{Kind: kind, ID: id, Form: f})
 		}, "name")
 		return
@@ -358,8 +377,8 @@ func (a *app) handleMove(w http.ResponseWriter, r *http.Request) {
 	in := files.MoveInput{FolderID: r.PostForm.Get("folder_id"), OnConflict: files.OnConflict(r.PostForm.Get("on_conflict"))}
 	err := a.files.Move(r.Context(), currentUser(r).ID, sel, in)
 	if err != nil {
-		if !isDialogError(err) {
-			a.error(w, r, err)
+		if !isDialogError(err) || !isHTMX(r) {
+			a.formFailed(w, r, err, folderPath(in.FolderID), nil)
 			return
 		}
 		d, derr := a.moveDialog(r, sel, in.FolderID)

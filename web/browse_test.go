@@ -245,8 +245,12 @@ func TestBrowseMoveTrashRestore(t *testing.T) {
 	wantBody(t, r, "Deleted 1 item for good.")
 	wantBody(t, c.get("/trash"), "The Trash is empty")
 
-	// Without htmx, a post redirects back with a flash message.
+	// Without htmx, a post redirects back with a flash message, also when
+	// it fails.
 	r = c.post("/items/trash", url.Values{"file": {a.ID}})
 	wantStatus(t, r, http.StatusSeeOther)
 	wantBody(t, c.get("/files"), "Moved 1 file to the Trash.")
+	r = c.post("/folders", url.Values{"name": {"Archive"}})
+	wantStatus(t, r, http.StatusSeeOther)
+	wantBody(t, c.get(r.header.Get("Location")), "This name is already taken in the folder.")
 }

@@ -5,8 +5,9 @@
 
 // ---- Dialogs -------------------------------------------------------------
 // #modal and #drawer are native <dialog>s. htmx swaps a form or panel into
-// their body; we open the dialog then. Escape closes natively; focus goes
-// back to the control that opened it.
+// their body; we open the dialog once htmx has settled it (its hx-post is
+// wired then, so a quick Enter cannot submit the form natively). Escape
+// closes natively; focus goes back to the control that opened it.
 
 const openers = new WeakMap(); // dialog → the control that opened it
 let opener = null; // the control whose request will open a dialog
@@ -16,9 +17,9 @@ document.addEventListener("htmx:beforeRequest", (e) => {
   if (dialog && !dialog.open) opener = e.detail.elt;
 });
 
-document.addEventListener("htmx:afterSwap", (e) => {
+document.addEventListener("htmx:afterSettle", (e) => {
   const dialog = e.detail.target?.closest?.("dialog");
-  if (!dialog) return;
+  if (!dialog || !dialog.contains(e.target)) return;
   if (!dialog.open) {
     closeMenus();
     openers.set(dialog, opener);
