@@ -90,8 +90,12 @@ var (
 	errRequestUpload   = apperr.Errorf(apperr.NotFound, "Upload not found.")
 )
 
-// MaxRequestFiles caps a request's file limit.
-const MaxRequestFiles = 10_000
+// Limits of upload requests: the highest file limit one can set, and how
+// many uploads may be in progress through one request at once.
+const (
+	MaxRequestFiles          = 10_000
+	MaxPendingRequestUploads = 16
+)
 
 // CreateRequest makes an upload request into the owner's folder (the root
 // when FolderID is empty). Errors: Invalid, NotFound (the folder),
@@ -345,6 +349,15 @@ func (s *Service) InitiateRequestUpload(ctx context.Context, token string, v Vis
 		}
 		if err := r.fits(n+1, size+in.Size); err != nil {
 			return err
+		}
+		// Without limits an uploader could still hold the owner's quota
+		// with uploads they never finish (until they expire): cap those.
+		inFlight, err := pendingSlots(ctx, tx, r.id, s.now())
+		if err != nil {
+			return err
+		}
+		if inFlight >= MaxPendingRequestUploads {
+			return apperr.Errorf(apperr.Conflict, "%d uploads are already in progress through this link. Let them finish, then send more.", inFlight)
 		}
 		slot, err = insertSlot(ctx, tx, r.id, in.Size, s.now())
 		return err

@@ -3,6 +3,7 @@ package shares_test
 import (
 	"context"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -326,5 +327,30 @@ func TestRequestPasswordAndQuota(t *testing.T) {
 	}
 	if _, err := e.shares.InitiateRequestUpload(ctx, token, v, files.InitiateInput{Name: "small", Size: 1}); err != nil {
 		t.Fatalf("after a refused one: %v", err)
+	}
+}
+
+// TestRequestPendingCap: without limits, an uploader still cannot hold more
+// than MaxPendingRequestUploads uploads in progress (each reserves quota).
+func TestRequestPendingCap(t *testing.T) {
+	e := newEnv(t, "disk")
+	ctx := context.Background()
+	ann := e.user(t, "Ann")
+	token := tokenOf(e.request(t, ann, shares.CreateRequestInput{}))
+	var last files.UploadURLs
+	for i := range shares.MaxPendingRequestUploads {
+		u, err := e.shares.InitiateRequestUpload(ctx, token, anyone, files.InitiateInput{Name: "f" + strconv.Itoa(i), Size: 1})
+		if err != nil {
+			t.Fatalf("upload %d: %v", i+1, err)
+		}
+		last = u
+	}
+	_, err := e.shares.InitiateRequestUpload(ctx, token, anyone, files.InitiateInput{Name: "one more", Size: 1})
+	wantCode(t, err, apperr.Conflict)
+	if err := e.shares.AbortRequestUpload(ctx, token, anyone, last.Upload.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.shares.InitiateRequestUpload(ctx, token, anyone, files.InitiateInput{Name: "one more", Size: 1}); err != nil {
+		t.Fatalf("after one ended: %v", err)
 	}
 }

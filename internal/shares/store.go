@@ -462,6 +462,16 @@ func requestUsage(ctx context.Context, q querier, id string, now time.Time) (int
 	return n, size, err
 }
 
+// pendingSlots counts a request's uploads in progress (and fresh slots).
+func pendingSlots(ctx context.Context, q querier, id string, now time.Time) (int, error) {
+	var n int
+	err := q.QueryRow(ctx, `
+		SELECT count(*) FROM upload_request_uploads s LEFT JOIN uploads u ON u.id = s.upload_id
+		WHERE s.request_id = $1 AND (u.state = 'pending' OR (s.upload_id IS NULL AND s.created_at > $2))`,
+		id, now.Add(-slotTTL)).Scan(&n)
+	return n, err
+}
+
 // doneUsage counts the files and bytes completed through a request, but for
 // the upload except.
 func doneUsage(ctx context.Context, q querier, id, except string) (int, int64, error) {
