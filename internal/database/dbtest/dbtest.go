@@ -175,6 +175,9 @@ func startCluster() (string, error) {
 	if err != nil {
 		return "", err
 	}
+	if err := os.WriteFile(filepath.Join(dir, "owner.pid"), []byte(strconv.Itoa(os.Getpid())), 0o644); err != nil {
+		return "", err
+	}
 	var cred *syscall.Credential
 	if os.Geteuid() == 0 {
 		u, err := user.Lookup("postgres")
@@ -221,19 +224,19 @@ func startCluster() (string, error) {
 	}
 }
 
-// removeStaleClusters deletes clusters left by earlier test binaries: their
-// postgres died with them (Pdeathsig), so no postmaster.pid names a live process.
+// removeStaleClusters deletes clusters left by earlier test binaries. Each
+// cluster directory names the test binary that made it (owner.pid); its
+// postgres died with that binary (Pdeathsig), so a directory whose owner is
+// gone is stale. A live owner may still be running initdb, however slowly.
 func removeStaleClusters() {
 	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), "weupload-pg-*"))
 	for _, d := range dirs {
-		b, err := os.ReadFile(filepath.Join(d, "data", "postmaster.pid"))
-		if err == nil {
-			pid, _ := strconv.Atoi(strings.SplitN(string(b), "\n", 2)[0])
-			if pid > 0 && syscall.Kill(pid, 0) == nil {
-				continue
-			}
-		} else if fi, err := os.Stat(d); err != nil || time.Since(fi.ModTime()) < time.Minute {
-			continue // another binary may be running initdb in it right now
+		b, err := os.ReadFile(filepath.Join(d, "owner.pid"))
+		if err != nil {
+			continue // not ours, or just being created
+		}
+		if pid, _ := strconv.Atoi(strings.TrimSpace(string(b))); pid > 0 && syscall.Kill(pid, 0) == nil {
+			continue
 		}
 		_ = os.RemoveAll(d)
 	}
