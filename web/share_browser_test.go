@@ -123,8 +123,9 @@ func TestBrowserShareRecipient(t *testing.T) {
 }
 
 // addShareButton puts the file browser's hook on the page: a button that
-// opens the share dialog for a file, exactly as the browser's rows will.
-func addShareButton(t *testing.T, ctx context.Context, fileID string) {
+// opens the share dialog (query: "file=<id>" or "folder=<id>"), exactly as
+// the browser's rows will.
+func addShareButton(t *testing.T, ctx context.Context, query string) {
 	t.Helper()
 	browsertest.Do(t, ctx, chromedp.Evaluate[chromedp.Void](`(() => {
 		const b = document.createElement("button");
@@ -132,7 +133,7 @@ func addShareButton(t *testing.T, ctx context.Context, fileID string) {
 		b.type = "button";
 		b.className = "btn-secondary";
 		b.textContent = "Share";
-		b.setAttribute("hx-get", "/share/dialog?file=`+fileID+`");
+		b.setAttribute("hx-get", "/share/dialog?`+query+`");
 		b.setAttribute("hx-target", "body");
 		b.setAttribute("hx-swap", "beforeend");
 		document.querySelector("main").prepend(b);
@@ -181,7 +182,7 @@ func TestBrowserShareDialog(t *testing.T) {
 	browserLogin(t, ctx, origin, "ann@example.com")
 	browsertest.Do(t, ctx, chromedp.Navigate(origin+"/shared"), chromedp.WaitVisible(chromedp.ID("shared-links")))
 	browsertest.Screenshot(t, ctx, "1-shared-empty")
-	addShareButton(t, ctx, f.ID)
+	addShareButton(t, ctx, "file="+f.ID)
 
 	// Keyboard only: focus the opener, Enter, type the options, Enter.
 	browsertest.Do(t, ctx,
@@ -284,7 +285,7 @@ func TestBrowserShareDialog(t *testing.T) {
 	browsertest.PhoneDark(t, ctx)
 	browsertest.Do(t, ctx, chromedp.Navigate(origin+"/shared"), chromedp.WaitVisible(chromedp.ID("shared-links")))
 	browsertest.Screenshot(t, ctx, "8-phone-shared")
-	addShareButton(t, ctx, f.ID)
+	addShareButton(t, ctx, "file="+f.ID)
 	browsertest.Do(t, ctx,
 		chromedp.Click(chromedp.ID("t-share")),
 		chromedp.WaitVisible(chromedp.ID("share-dialog")),
@@ -308,13 +309,7 @@ func TestBrowserUploadRequest(t *testing.T) {
 	owner := browsertest.New(t)
 	browserLogin(t, owner, ta.srv.URL, "ann@example.com")
 	browsertest.Do(t, owner, chromedp.Navigate(ta.srv.URL+"/shared"), chromedp.WaitVisible(chromedp.ID("shared-links")))
-	browsertest.Do(t, owner, chromedp.Evaluate[chromedp.Void](`(() => {
-		const b = document.createElement("button");
-		b.id = "t-share"; b.type = "button"; b.textContent = "Share folder";
-		b.setAttribute("hx-get", "/share/dialog?folder=`+inbox.ID+`");
-		b.setAttribute("hx-target", "body"); b.setAttribute("hx-swap", "beforeend");
-		document.querySelector("main").prepend(b); htmx.process(b);
-	})()`))
+	addShareButton(t, owner, "folder="+inbox.ID)
 	browsertest.Do(t, owner,
 		chromedp.Click(chromedp.ID("t-share")),
 		chromedp.WaitVisible(chromedp.ID("share-dialog")),

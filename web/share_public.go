@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"time"
@@ -66,24 +67,34 @@ func (a *app) handleShareLanding(w http.ResponseWriter, r *http.Request) {
 // handleShareUnlock checks the password and remembers the unlock for this
 // link in the visitor's session.
 func (a *app) handleShareUnlock(w http.ResponseWriter, r *http.Request) {
+	a.unlock(w, r, a.shares.Unlock, a.linkPasswordPage, shareURL(r))
+}
+
+// unlock is the password form's post, for links and upload requests alike:
+// check tries the password; a wrong one (or throttling) shows page again
+// with the message, the right one is remembered in the visitor's session
+// for that link or request only, and the visitor goes back to it.
+func (a *app) unlock(w http.ResponseWriter, r *http.Request,
+	check func(ctx context.Context, token, password string, v shares.Visitor) (shares.Unlock, error),
+	page func(r *http.Request, f views.Form) views.SharePasswordPage, back string) {
 	if err := parseForm(r); err != nil {
 		a.error(w, r, err)
 		return
 	}
-	u, err := a.shares.Unlock(r.Context(), chi.URLParam(r, "token"), r.PostForm.Get("password"), a.visitor(r))
+	u, err := check(r.Context(), chi.URLParam(r, "token"), r.PostForm.Get("password"), a.visitor(r))
 	if err != nil {
 		if !isFormError(err) {
 			a.error(w, r, err)
 			return
 		}
-		page := views.SharePassword(a.linkPasswordPage(r, passwordForm(r, err)))
-		a.renderForm(w, r, err, page, page)
+		c := views.SharePassword(page(r, passwordForm(r, err)))
+		a.renderForm(w, r, err, c, c)
 		return
 	}
 	if u.ID != "" {
 		a.sessions.Put(r.Context(), unlockKey(u.ID), u.String())
 	}
-	http.Redirect(w, r, shareURL(r), http.StatusSeeOther)
+	http.Redirect(w, r, back, http.StatusSeeOther)
 }
 
 // handleShareFile counts a download and redirects (303) to a short-lived

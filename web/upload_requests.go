@@ -198,24 +198,7 @@ func (a *app) requestPasswordPage(r *http.Request, f views.Form) views.SharePass
 // handleRequestUnlock checks the password and remembers the unlock for this
 // request in the visitor's session.
 func (a *app) handleRequestUnlock(w http.ResponseWriter, r *http.Request) {
-	if err := parseForm(r); err != nil {
-		a.error(w, r, err)
-		return
-	}
-	u, err := a.shares.UnlockRequest(r.Context(), chi.URLParam(r, "token"), r.PostForm.Get("password"), a.visitor(r))
-	if err != nil {
-		if !isFormError(err) {
-			a.error(w, r, err)
-			return
-		}
-		page := views.SharePassword(a.requestPasswordPage(r, passwordForm(r, err)))
-		a.renderForm(w, r, err, page, page)
-		return
-	}
-	if u.ID != "" {
-		a.sessions.Put(r.Context(), unlockKey(u.ID), u.String())
-	}
-	http.Redirect(w, r, requestURL(r), http.StatusSeeOther)
+	a.unlock(w, r, a.shares.UnlockRequest, a.requestPasswordPage, requestURL(r))
 }
 
 // jsonError answers an uploader's JSON call with a problem+json body.
