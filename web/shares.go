@@ -132,10 +132,15 @@ func (a *app) renderShareDialog(w http.ResponseWriter, r *http.Request, status i
 	}
 }
 
-// handleShareDialog opens the share dialog: ?file=<id> (repeatable) or
-// ?folder=<id> for a subject, ?link=<id> for one link.
+// handleShareDialog opens the share dialog: ?file=<id> (repeatable, as the
+// file browser's selection sends it) or ?folder=<id> for a subject,
+// ?link=<id> for one link. Files and folders together are refused (422).
 func (a *app) handleShareDialog(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
+	if len(q["folder"]) > 1 || (len(q["folder"]) == 1 && len(q["file"]) > 0) {
+		a.error(w, r, apperr.Errorf(apperr.Invalid, "A link shares some files or one folder: select either files or a single folder."))
+		return
+	}
 	d, err := a.shareDialog(r.Context(), currentUser(r).ID, q["file"], q.Get("folder"), q.Get("link"))
 	if err != nil {
 		a.error(w, r, err)

@@ -66,6 +66,8 @@ func TestShareOwnerRoutes(t *testing.T) {
 		{"missing file dialog", bob, "GET", "/share/dialog?file=" + missing, nil, 404, ""},
 		{"other's link dialog", bob, "GET", "/share/dialog?link=" + l.ID, nil, 404, ""},
 		{"empty dialog", ann, "GET", "/share/dialog", nil, 404, ""},
+		{"files and a folder", ann, "GET", "/share/dialog?file=" + f.ID + "&folder=" + missing, nil, 422, "either files or a single folder"},
+		{"two folders", ann, "GET", "/share/dialog?folder=" + missing + "&folder=" + missing, nil, 422, "single folder"},
 		{"create with other's file", ann, "POST", "/share/links", url.Values{"file": {f.ID, bobs.ID}}, 404, ""},
 		{"update other's link", bob, "POST", "/share/links/" + l.ID, url.Values{"title": {"mine"}}, 404, ""},
 		{"update missing link", bob, "POST", "/share/links/" + missing, url.Values{"title": {"mine"}}, 404, ""},
@@ -105,6 +107,9 @@ func TestShareDialogFlow(t *testing.T) {
 	r := ann.htmxGet("/share/dialog?file="+f.ID, "")
 	wantStatus(t, r, 200)
 	wantBody(t, r, `<dialog id="share-dialog"`, "Share “report.pdf”", `name="file" value="`+f.ID+`"`, "Create link")
+	// A selection of files, as the file browser's checkboxes send it.
+	g := ta.uploadTo(t, annUser.ID, "", "notes.txt", []byte("n"))
+	wantBody(t, ann.htmxGet("/share/dialog?file="+f.ID+"&file="+g.ID, ""), "Share 2 files", `name="file" value="`+g.ID+`"`)
 
 	r = ann.htmxPost("/share/links", "share-dialog-body", url.Values{"file": {f.ID}, "password": {"short"}, "title": {"kept"}})
 	wantStatus(t, r, http.StatusUnprocessableEntity)
