@@ -100,8 +100,9 @@ func TestAPIListFilesAndFolders(t *testing.T) {
 	ta := newFilesTestApp(t, nil)
 	c := ta.loggedIn(t, "ann@example.com")
 	var alpha string
-	for _, name := range []string{"Beta", "Alpha", "Gamma"} {
-		r := c.apiCall("POST", "/api/v1/folders", "", fmt.Sprintf(`{"name":%q}`, name))
+	// The root as parent: left out, null, or "" (what the upload module sends).
+	for i, name := range []string{"Beta", "Alpha", "Gamma"} {
+		r := c.apiCall("POST", "/api/v1/folders", "", fmt.Sprintf(`{"name":%q%s}`, name, []string{``, `,"parent_id":null`, `,"parent_id":""`}[i]))
 		wantStatus(t, r, http.StatusCreated)
 		if name == "Alpha" {
 			alpha = decode[struct{ ID string }](t, r).ID
@@ -275,10 +276,11 @@ func TestAPIScopes(t *testing.T) {
 			}
 		})
 	}
-	t.Run("a files:read token cannot upload, change or delete", func(t *testing.T) {
+	t.Run("a files:read token cannot upload, change, delete or share", func(t *testing.T) {
 		read := lacking["files:write"]
 		wantProblem(t, script.apiCall("POST", "/api/v1/uploads", read, `{"name":"x.txt","size":1}`), http.StatusForbidden, "files:write")
 		wantProblem(t, script.apiCall("DELETE", "/api/v1/files/"+f.ID, read, ""), http.StatusForbidden, "files:write")
+		wantProblem(t, script.apiCall("POST", "/api/v1/links", read, fmt.Sprintf(`{"file_ids":[%q]}`, f.ID)), http.StatusForbidden, "shares:write")
 		wantStatus(t, script.apiCall("GET", "/api/v1/files/"+f.ID, read, ""), http.StatusOK)
 	})
 }
@@ -407,7 +409,7 @@ func TestAPIRateLimits(t *testing.T) {
 // finds the file and downloads it from the URL the API gives.
 func TestAPIEndToEndS3(t *testing.T) {
 	ta, cfg := newS3TestApp(t, map[string]string{"UPLOAD_MULTIPART_THRESHOLD": "5MiB", "UPLOAD_PART_SIZE": "5MiB"})
-	token := scopedToken(t, ta.loggedIn(t, "ann@example.com"), "files:read", "files:write")
+	token := scopedToken(t, ta.loggedIn(t, "ann@example.com"), "files:read", "files:write", "shares:write")
 	script := ta.client(t)
 	call := func(method, path, body string) response {
 		t.Helper()
@@ -489,7 +491,30 @@ func TestAPIEndToEndS3(t *testing.T) {
 	if !strings.HasPrefix(dl.URL, cfg.Endpoint) {
 		t.Fatalf("download URL %s is not the store's", dl.URL)
 	}
-	res, err := http.Get(dl.URL)
+	wantDownload(t, dl.URL, data)
+
+	// Share it with a link that expires, and download it as a recipient:
+	// the link's page for the file redirects to the store.
+	r = call("POST", "/api/v1/links", fmt.Sprintf(`{"file_ids":[%q],"expires_at":%q,"max_downloads":1}`,
+		f.ID, time.Now().Add(24*time.Hour).UTC().Format(time.RFC3339)))
+	wantStatus(t, r, http.StatusCreated)
+	link := decode[struct{ URL string }](t, r)
+	wantDownload(t, link.URL+"/files/"+f.ID, data)
+	res, err := http.Get(link.URL + "/files/" + f.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusGone {
+		t.Errorf("a second download of a 1-download link: %d, want 410", res.StatusCode)
+	}
+}
+
+// wantDownload fetches url with a plain client, following redirects, and
+// compares the bytes with data.
+func wantDownload(t testing.TB, url string, data []byte) {
+	t.Helper()
+	res, err := http.Get(url)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -497,6 +522,6 @@ func TestAPIEndToEndS3(t *testing.T) {
 	h := sha256.New()
 	n, _ := io.Copy(h, res.Body)
 	if want := sha256.Sum256(data); res.StatusCode != http.StatusOK || n != int64(len(data)) || !bytes.Equal(h.Sum(nil), want[:]) {
-		t.Fatalf("download: %d, %d bytes, digest differs: %v", res.StatusCode, n, !bytes.Equal(h.Sum(nil), want[:]))
+		t.Fatalf("download %s: %d, %d bytes, digest differs: %v", url, res.StatusCode, n, !bytes.Equal(h.Sum(nil), want[:]))
 	}
 }

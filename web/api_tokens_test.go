@@ -122,8 +122,7 @@ func TestAccountTokensForm(t *testing.T) {
 	r = c.post("/account/tokens", url.Values{"name": {"backup <script>"}, "scopes": {"files:read", "files:write"}, "expires_at": {"2999-01-31"}})
 	wantStatus(t, r, http.StatusOK)
 	wantBody(t, r, "Copy it now", `id="new-token"`, "backup &lt;script&gt;", "expires Jan 31, 2999")
-	i := strings.Index(r.body, "wu_")
-	secret := r.body[i : i+strings.IndexByte(r.body[i:], '<')]
+	secret := shownSecret(t, r.body)
 	wantStatus(t, ta.client(t).apiCall("GET", "/api/v1/tokens", secret, ""), http.StatusOK)
 
 	c.header.Del("HX-Request")
