@@ -130,9 +130,10 @@ func (st *specTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 }
 
 // TestAPIDocExamples runs the sh blocks of docs/api.md as written, with the
-// real bash, curl and jq, against the real server (`serve`, disk store) seen
-// through a proxy that checks every API exchange against the OpenAPI
-// document. The token comes from the account page, as the page says.
+// real bash, curl and jq, against the real server (`serve` configured as
+// `make dev` does: disk store, default limits) seen through a proxy that
+// checks every API exchange against the OpenAPI document. The token comes
+// from the account page, as the page says.
 func TestAPIDocExamples(t *testing.T) {
 	for _, tool := range []string{"bash", "curl", "jq"} {
 		if _, err := exec.LookPath(tool); err != nil {
@@ -151,8 +152,7 @@ func TestAPIDocExamples(t *testing.T) {
 	base := fmt.Sprintf("http://127.0.0.1:%d", port)
 	env := map[string]string{
 		"DATABASE_URL": dbtest.NewURL(t), "LISTEN_ADDR": fmt.Sprintf("127.0.0.1:%d", port), "BASE_URL": base,
-		"STORAGE_DIR": t.TempDir(), "LOG_LEVEL": "warn",
-		"UPLOAD_MULTIPART_THRESHOLD": "5MiB", "UPLOAD_PART_SIZE": "5MiB",
+		"REGISTRATION": "open", "STORAGE_BACKEND": "disk", "STORAGE_DIR": t.TempDir(), "LOG_LEVEL": "warn",
 	}
 	getenv := func(k string) string { return env[k] }
 	logs := &syncBuffer{}
@@ -195,9 +195,10 @@ func TestAPIDocExamples(t *testing.T) {
 	api := apiClient(t, proxy.URL)
 	wantStatus(t, api.apiCall("POST", "/api/v1/folders", secret, `{"name":"Archive"}`), http.StatusCreated)
 
-	// The files the examples upload.
+	// The files the examples upload: the large one just over the default
+	// multipart threshold (64 MiB), so it goes in parts.
 	dir := t.TempDir()
-	report, backup := randomData(300<<10), randomData(12<<20)
+	report, backup := randomData(300<<10), randomData(70<<20)
 	for name, data := range map[string][]byte{"report.pdf": report, "backup.tar": backup} {
 		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
 			t.Fatal(err)
@@ -220,7 +221,7 @@ func TestAPIDocExamples(t *testing.T) {
 			t.Errorf("%s: %v, or not the bytes uploaded", name, err)
 		}
 	}
-	for _, want := range []string{`"mode": "single"`, `"mode": "multipart"`, `"size": 12582912`, "401\n", "412\n", `"stored": [`, `"state": "active"`, `"name": "Q3 report (final).pdf"`} {
+	for _, want := range []string{`"mode": "single"`, `"mode": "multipart"`, `"size": 73400320`, "401\n", "412\n", `"stored": [`, `"state": "active"`, `"name": "Q3 report (final).pdf"`} {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("the examples' output lacks %q", want)
 		}
@@ -229,7 +230,7 @@ func TestAPIDocExamples(t *testing.T) {
 		t.Error("the paging example never sent a cursor")
 	}
 	list := api.apiCall("GET", "/api/v1/files?q=backup", secret, "")
-	wantBody(t, list, `"name":"backup.tar"`, `"size":12582912`)
+	wantBody(t, list, `"name":"backup.tar"`, `"size":73400320`)
 	links := api.apiCall("GET", "/api/v1/links", secret, "")
 	wantBody(t, links, `"state":"revoked"`)
 }
