@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-scripts/tools.sh versitygw chromium
+scripts/tools.sh versitygw chromium curl
 export WEUPLOAD_TOOLS_DIR=${WEUPLOAD_TOOLS_DIR:-$HOME/.cache/weupload}
 
 if [ -z "${TEST_DATABASE_URL:-}" ]; then

@@ -2,7 +2,7 @@
 # Installs the pinned development tools into a cache outside the repository
 # (${WEUPLOAD_TOOLS_DIR:-~/.cache/weupload}), one directory per version, so a
 # rerun or a version bump never rebuilds what is already there.
-#   scripts/tools.sh            templ, staticcheck, versitygw, chromium
+#   scripts/tools.sh            templ, staticcheck, versitygw, chromium, curl + jq
 #   scripts/tools.sh templ      just the named tools
 # The Go tools are built from the Go module proxy with `go install pkg@version`
 # (checksums verified by the Go checksum database); the product's go.mod stays
@@ -24,24 +24,27 @@ go_tool() { # name package version
   ln -sf "$dest/$name" "$BIN/$name"
 }
 
-chromium() {
-  if command -v chromium >/dev/null 2>&1; then return; fi
+# apt_tool installs Debian packages whose commands are missing (root only).
+apt_tool() { # command package...
+  local cmd=$1; shift
+  if command -v "$cmd" >/dev/null 2>&1; then return; fi
   if [ "$(id -u)" != 0 ]; then
-    echo "tools: chromium is missing; install it with: sudo apt-get install -y chromium" >&2
+    echo "tools: $cmd is missing; install it with: sudo apt-get install -y $*" >&2
     return
   fi
-  echo "tools: installing chromium from Debian"
+  echo "tools: installing $* from Debian"
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
 }
 
-want=${*:-templ staticcheck versitygw chromium}
+want=${*:-templ staticcheck versitygw chromium curl}
 for t in $want; do
   case $t in
     templ) go_tool templ github.com/a-h/templ/cmd/templ v0.3.1100 ;;
     staticcheck) go_tool staticcheck honnef.co/go/tools/cmd/staticcheck v0.8.2 ;;
     versitygw) go_tool versitygw github.com/versity/versitygw/cmd/versitygw v1.8.0 ;;
-    chromium) chromium ;;
+    chromium) apt_tool chromium chromium ;;
+    curl) apt_tool curl curl; apt_tool jq jq ;; # the docs/api.md examples test runs them
     *) echo "tools: unknown tool $t" >&2; exit 2 ;;
   esac
 done
