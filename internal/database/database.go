@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -129,6 +130,14 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool, command string, log func(s
 		return fmt.Errorf("database: unknown migrate command %q (want up, down or status)", command)
 	}
 	return nil
+}
+
+// Querier is what a pool and a transaction have in common, so store
+// functions run the same inside and outside a transaction.
+type Querier interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }
 
 // IsUniqueViolation reports whether err is a unique-constraint violation on

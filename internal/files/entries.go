@@ -10,6 +10,7 @@ import (
 
 	"github.com/weupload/weupload/internal/apperr"
 	"github.com/weupload/weupload/internal/blob"
+	"github.com/weupload/weupload/internal/database"
 )
 
 // kind says which table an entry (file or folder) lives in.
@@ -48,7 +49,7 @@ func (e entry) checkVersion(versions []time.Time) error {
 }
 
 // lockLiveEntry locks a live entry of the owner. Errors: k.notFound.
-func lockLiveEntry(ctx context.Context, q querier, k kind, ownerID, id string) (entry, error) {
+func lockLiveEntry(ctx context.Context, q database.Querier, k kind, ownerID, id string) (entry, error) {
 	if !validIDs(id) {
 		return entry{}, k.notFound
 	}
@@ -69,7 +70,7 @@ func lockLiveEntry(ctx context.Context, q querier, k kind, ownerID, id string) (
 // (the caller holds lockNames for parent). updated_at is the entry's version
 // (checkVersion), so it always moves forward, even when two updates share a
 // clock reading or an instance's clock lags another's.
-func place(ctx context.Context, q querier, k kind, ownerID string, e entry, parentID, name string, onConflict OnConflict, now time.Time) error {
+func place(ctx context.Context, q database.Querier, k kind, ownerID string, e entry, parentID, name string, onConflict OnConflict, now time.Time) error {
 	name, err := claimName(ctx, q, ownerID, parentID, name, e.id, onConflict)
 	if err != nil {
 		return err
@@ -94,7 +95,7 @@ type RenameInput struct {
 // Stale, Unavailable.
 func (s *Service) RenameFolder(ctx context.Context, ownerID, id string, in RenameInput) (Folder, error) {
 	if err := s.rename(ctx, folderKind(), ownerID, id, in); err != nil {
-		return Folder{}, fail(err, "files: rename folder %s", id)
+		return Folder{}, Fail(err, "files: rename folder %s", id)
 	}
 	return s.FindFolder(ctx, ownerID, id)
 }
@@ -103,7 +104,7 @@ func (s *Service) RenameFolder(ctx context.Context, ownerID, id string, in Renam
 // Unavailable.
 func (s *Service) RenameFile(ctx context.Context, ownerID, id string, in RenameInput) (File, error) {
 	if err := s.rename(ctx, fileKind(), ownerID, id, in); err != nil {
-		return File{}, fail(err, "files: rename file %s", id)
+		return File{}, Fail(err, "files: rename file %s", id)
 	}
 	return s.FindFile(ctx, ownerID, id)
 }
@@ -231,7 +232,7 @@ func (s *Service) Move(ctx context.Context, ownerID string, sel Selection, in Mo
 		}
 		return nil
 	})
-	return fail(err, "files: move")
+	return Fail(err, "files: move")
 }
 
 func (s *Service) moveEntry(ctx context.Context, tx pgx.Tx, k kind, ownerID, id string, in MoveInput, now time.Time) error {
@@ -268,7 +269,7 @@ func (s *Service) FindFile(ctx context.Context, ownerID, id string) (File, error
 	if errors.Is(err, pgx.ErrNoRows) {
 		return File{}, errFileNotFound
 	}
-	return f, fail(err, "files: find file %s", id)
+	return f, Fail(err, "files: find file %s", id)
 }
 
 // Download is a short-lived URL that downloads a file as an attachment.
@@ -290,7 +291,7 @@ func (s *Service) DownloadURL(ctx context.Context, ownerID, id string) (Download
 	expires := s.Now().Add(s.cfg.DownloadURLTTL)
 	u, err := s.store.PresignGet(ctx, f.objectKey, blob.GetOptions{Filename: f.Name, ContentType: f.ContentType, TTL: s.cfg.DownloadURLTTL})
 	if err != nil {
-		return Download{}, fail(err, "files: download %s", id)
+		return Download{}, Fail(err, "files: download %s", id)
 	}
 	return Download{URL: u, ExpiresAt: expires.Truncate(time.Second), File: f}, nil
 }

@@ -160,10 +160,10 @@ var (
 	errUploadNotFound = errNotFound("Upload")
 )
 
-// fail wraps err with context and classifies dependency failures: a store or
+// Fail wraps err with context and classifies dependency failures: a store or
 // database that cannot be reached becomes apperr Unavailable (503, retry),
-// apperr errors pass unchanged.
-func fail(err error, format string, args ...any) error {
+// apperr errors pass unchanged. Sibling services (shares) use it too.
+func Fail(err error, format string, args ...any) error {
 	if err == nil {
 		return nil
 	}
@@ -178,13 +178,6 @@ func fail(err error, format string, args ...any) error {
 		return apperr.Unavailablef(fmt.Errorf("%s: %w", msg, err), "The service is temporarily unavailable. Please try again in a moment.")
 	}
 	return fmt.Errorf("%s: %w", msg, err)
-}
-
-// querier is what pool and transaction have in common.
-type querier interface {
-	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
-	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
-	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }
 
 // inTx runs fn in a transaction, committed when fn returns nil. A

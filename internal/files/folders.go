@@ -48,7 +48,7 @@ func (s *Service) CreateFolder(ctx context.Context, ownerID string, in CreateFol
 			RETURNING `+folderColumns, ownerID, nullID(in.ParentID), name, now))
 		return err
 	})
-	return f, fail(err, "files: create folder")
+	return f, Fail(err, "files: create folder")
 }
 
 // FindFolder returns a folder that is not in the trash. Errors: NotFound,
@@ -58,7 +58,7 @@ func (s *Service) FindFolder(ctx context.Context, ownerID, id string) (Folder, e
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Folder{}, errFolderNotFound
 	}
-	return f, fail(err, "files: find folder %s", id)
+	return f, Fail(err, "files: find folder %s", id)
 }
 
 // FolderPath returns the folders from the root down to id (id last), for
@@ -79,10 +79,10 @@ func (s *Service) FolderPath(ctx context.Context, ownerID, id string) ([]Folder,
 		)
 		SELECT `+folderColumns+` FROM up ORDER BY depth DESC`, id, ownerID)
 	if err != nil {
-		return nil, fail(err, "files: path of %s", id)
+		return nil, Fail(err, "files: path of %s", id)
 	}
 	path, err := collectFolders(rows)
-	return path, fail(err, "files: path of %s", id)
+	return path, Fail(err, "files: path of %s", id)
 }
 
 // checkOnConflict validates an OnConflict from a request.

@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/weupload/weupload/internal/apperr"
+	"github.com/weupload/weupload/internal/database"
 )
 
 // Sort is the order of a listing.
@@ -79,7 +80,7 @@ func (s *Service) List(ctx context.Context, ownerID string, in ListInput) (Page,
 	l.folderWhere = "owner_id = $1 AND parent_id " + parent + " AND trashed_at IS NULL"
 	l.fileWhere = "owner_id = $1 AND folder_id " + parent + " AND trashed_at IS NULL"
 	p, err := l.page(ctx, s.pool, in.Cursor, in.Limit)
-	return p, fail(err, "files: list %q", in.FolderID)
+	return p, Fail(err, "files: list %q", in.FolderID)
 }
 
 // SearchInput is a search by name over all of a user's live entries.
@@ -112,7 +113,7 @@ func (s *Service) Search(ctx context.Context, ownerID string, in SearchInput) (P
 	l.folderWhere = "owner_id = $1 AND trashed_at IS NULL AND name ILIKE $2"
 	l.fileWhere = l.folderWhere
 	p, err := l.page(ctx, s.pool, in.Cursor, in.Limit)
-	return p, fail(err, "files: search")
+	return p, Fail(err, "files: search")
 }
 
 // lister pages through folders then files with one keyset cursor.
@@ -202,7 +203,7 @@ func (l lister) keyArg(files bool, key string) (any, error) {
 
 // page runs at most two queries: folders after the cursor, then, when
 // the page is not full, files from the start (or after the cursor).
-func (l lister) page(ctx context.Context, q querier, cur string, limit int) (Page, error) {
+func (l lister) page(ctx context.Context, q database.Querier, cur string, limit int) (Page, error) {
 	switch {
 	case limit == 0:
 		limit = DefaultPageSize
@@ -252,7 +253,7 @@ func (l lister) page(ctx context.Context, q querier, cur string, limit int) (Pag
 }
 
 // query selects one table's entries after c, in order.
-func (l lister) query(ctx context.Context, q querier, files bool, c *cursor, limit int) (pgx.Rows, error) {
+func (l lister) query(ctx context.Context, q database.Querier, files bool, c *cursor, limit int) (pgx.Rows, error) {
 	table, cols, where := "folders", folderColumns, l.folderWhere
 	if files {
 		table, cols, where = "files", fileColumns, l.fileWhere
@@ -304,7 +305,7 @@ func (s *Service) Usage(ctx context.Context, ownerID string) (Usage, error) {
 	if errors.Is(err, pgx.ErrNoRows) {
 		return u, nil
 	}
-	return u, fail(err, "files: usage of %s", ownerID)
+	return u, Fail(err, "files: usage of %s", ownerID)
 }
 
 // SetQuota overrides a user's quota (bytes); a negative quota restores the
@@ -318,5 +319,5 @@ func (s *Service) SetQuota(ctx context.Context, userID string, quota int64) erro
 	_, err := s.pool.Exec(ctx, `
 		INSERT INTO quotas (user_id, quota_bytes) VALUES ($1, $2)
 		ON CONFLICT (user_id) DO UPDATE SET quota_bytes = EXCLUDED.quota_bytes`, userID, q)
-	return fail(err, "files: set quota of %s", userID)
+	return Fail(err, "files: set quota of %s", userID)
 }

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/weupload/weupload/internal/apperr"
+	"github.com/weupload/weupload/internal/database"
 )
 
 // MaxNameLen is the longest name in bytes of UTF-8.
@@ -87,14 +88,14 @@ func numbered(base, ext string, n int) string {
 
 // lockNames serialises the naming of entries in one folder of one owner
 // (files and folders share the namespace, which no single index covers).
-func lockNames(ctx context.Context, q querier, ownerID, folderID string) error {
+func lockNames(ctx context.Context, q database.Querier, ownerID, folderID string) error {
 	_, err := q.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('names:' || $1 || ':' || $2, 0))`, ownerID, folderID)
 	return err
 }
 
 // nameTaken reports whether a live file or folder in the folder has name,
 // ignoring the entry with id except (pass "" for none).
-func nameTaken(ctx context.Context, q querier, ownerID, folderID, name, except string) (bool, error) {
+func nameTaken(ctx context.Context, q database.Querier, ownerID, folderID, name, except string) (bool, error) {
 	var taken bool
 	err := q.QueryRow(ctx, `
 		SELECT EXISTS (SELECT 1 FROM folders WHERE owner_id = $1 AND parent_id IS NOT DISTINCT FROM $2
@@ -108,7 +109,7 @@ func nameTaken(ctx context.Context, q querier, ownerID, folderID, name, except s
 // claimName returns the name an entry gets in the folder: name itself when
 // it is free, otherwise the first free "name (n).ext" with ConflictRename,
 // or an apperr Conflict error. The caller holds lockNames for the folder.
-func claimName(ctx context.Context, q querier, ownerID, folderID, name, except string, onConflict OnConflict) (string, error) {
+func claimName(ctx context.Context, q database.Querier, ownerID, folderID, name, except string, onConflict OnConflict) (string, error) {
 	taken, err := nameTaken(ctx, q, ownerID, folderID, name, except)
 	if err != nil || !taken {
 		return name, err

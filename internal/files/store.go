@@ -5,12 +5,13 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/weupload/weupload/internal/database"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 )
 
-// SQL shared by the service methods. Helpers take a querier (pool or
+// SQL shared by the service methods. Helpers take a database.Querier (pool or
 // transaction) and return pgx.ErrNoRows unwrapped for a missing row; the
 // exported methods turn that into apperr NotFound.
 
@@ -54,7 +55,7 @@ func collectFiles(rows pgx.Rows) ([]File, error) {
 // lock adds FOR SHARE, so the folder cannot be trashed, purged or moved
 // until the transaction ends (entries created in it cannot end up live in
 // a trashed folder).
-func findLiveFolder(ctx context.Context, q querier, ownerID, id string, lock bool) (Folder, error) {
+func findLiveFolder(ctx context.Context, q database.Querier, ownerID, id string, lock bool) (Folder, error) {
 	if !validIDs(id) {
 		return Folder{}, pgx.ErrNoRows
 	}
@@ -67,7 +68,7 @@ func findLiveFolder(ctx context.Context, q querier, ownerID, id string, lock boo
 
 // checkTarget verifies that folderID ("" for the root) is a live folder of
 // the owner, locking it for the transaction. Errors: NotFound.
-func checkTarget(ctx context.Context, q querier, ownerID, folderID string) error {
+func checkTarget(ctx context.Context, q database.Querier, ownerID, folderID string) error {
 	if folderID == "" {
 		return nil
 	}
@@ -80,7 +81,7 @@ func checkTarget(ctx context.Context, q querier, ownerID, folderID string) error
 
 // findLiveFile returns the owner's file when it is not in the trash; lock
 // adds FOR UPDATE.
-func findLiveFile(ctx context.Context, q querier, ownerID, id string, lock bool) (File, error) {
+func findLiveFile(ctx context.Context, q database.Querier, ownerID, id string, lock bool) (File, error) {
 	if !validIDs(id) {
 		return File{}, pgx.ErrNoRows
 	}
@@ -93,7 +94,7 @@ func findLiveFile(ctx context.Context, q querier, ownerID, id string, lock bool)
 
 // enqueueDeletion records that key (and its multipart upload, if any) must
 // be removed from the store; the row goes when the store confirms.
-func enqueueDeletion(ctx context.Context, q querier, key, multipartID string, now time.Time) error {
+func enqueueDeletion(ctx context.Context, q database.Querier, key, multipartID string, now time.Time) error {
 	_, err := q.Exec(ctx, `
 		INSERT INTO object_deletions (object_key, multipart_id, not_before) VALUES ($1, $2, $3)
 		ON CONFLICT (object_key) DO UPDATE SET multipart_id = coalesce(EXCLUDED.multipart_id, object_deletions.multipart_id)`,
@@ -106,14 +107,14 @@ func enqueueDeletion(ctx context.Context, q querier, key, multipartID string, no
 
 // ensureQuotaRow makes the owner's quota row if it is missing and reports
 // whether it did.
-func ensureQuotaRow(ctx context.Context, q querier, ownerID string) (bool, error) {
+func ensureQuotaRow(ctx context.Context, q database.Querier, ownerID string) (bool, error) {
 	tag, err := q.Exec(ctx, `INSERT INTO quotas (user_id) VALUES ($1) ON CONFLICT DO NOTHING`, ownerID)
 	return tag.RowsAffected() == 1, err
 }
 
 // releaseReservation gives back bytes reserved by an upload that ends
 // without a file.
-func releaseReservation(ctx context.Context, q querier, ownerID string, size int64) error {
+func releaseReservation(ctx context.Context, q database.Querier, ownerID string, size int64) error {
 	_, err := q.Exec(ctx, `UPDATE quotas SET reserved_bytes = reserved_bytes - $2 WHERE user_id = $1`, ownerID, size)
 	return err
 }

@@ -63,7 +63,7 @@ func (s *Service) Trash(ctx context.Context, ownerID string, sel Selection) erro
 		}
 		return nil
 	})
-	return fail(err, "files: trash")
+	return Fail(err, "files: trash")
 }
 
 // Restore takes the selected trash entries out of the trash with their
@@ -91,7 +91,7 @@ func (s *Service) Restore(ctx context.Context, ownerID string, sel Selection) er
 		}
 		return nil
 	})
-	return fail(err, "files: restore")
+	return Fail(err, "files: restore")
 }
 
 func (s *Service) restore(ctx context.Context, tx pgx.Tx, k kind, ownerID, id string, now time.Time) error {
@@ -163,14 +163,14 @@ func (s *Service) ListTrash(ctx context.Context, ownerID string) (TrashPage, err
 		p.Folders, err = collectFolders(rows)
 	}
 	if err != nil {
-		return p, fail(err, "files: list trash")
+		return p, Fail(err, "files: list trash")
 	}
 	rows, err = s.pool.Query(ctx, `SELECT `+fileColumns+` FROM files WHERE owner_id = $1 AND trash_id = id
 		ORDER BY trashed_at DESC, id LIMIT $2`, ownerID, MaxTrashListing)
 	if err == nil {
 		p.Files, err = collectFiles(rows)
 	}
-	return p, fail(err, "files: list trash")
+	return p, Fail(err, "files: list trash")
 }
 
 // EmptyTrash deletes everything in the user's trash for good: the rows go
@@ -188,7 +188,7 @@ func (s *Service) EmptyTrash(ctx context.Context, ownerID string) (int, error) {
 		return err
 	})
 	if err != nil {
-		return 0, fail(err, "files: empty trash")
+		return 0, Fail(err, "files: empty trash")
 	}
 	return n, nil
 }
@@ -207,11 +207,11 @@ func (s *Service) PurgeExpiredTrash(ctx context.Context) (int, error) {
 				(SELECT owner_id FROM files WHERE trash_id = id AND trashed_at < $1 LIMIT 100)
 			) t`, cutoff)
 		if err != nil {
-			return total, fail(err, "files: purge trash")
+			return total, Fail(err, "files: purge trash")
 		}
 		owners, err := pgx.CollectRows(rows, pgx.RowTo[string])
 		if err != nil {
-			return total, fail(err, "files: purge trash")
+			return total, Fail(err, "files: purge trash")
 		}
 		if len(owners) == 0 {
 			return total, nil
@@ -223,7 +223,7 @@ func (s *Service) PurgeExpiredTrash(ctx context.Context) (int, error) {
 				return err
 			})
 			if err != nil {
-				return total, fail(err, "files: purge trash of %s", owner)
+				return total, Fail(err, "files: purge trash of %s", owner)
 			}
 		}
 	}
@@ -292,7 +292,7 @@ func (s *Service) DeleteObjects(ctx context.Context) (int, error) {
 		rows, err := s.pool.Query(ctx, `SELECT object_key, coalesce(multipart_id, ''), attempts FROM object_deletions
 			WHERE not_before <= $1 ORDER BY not_before LIMIT 100`, s.now())
 		if err != nil {
-			return done, fail(err, "files: delete objects")
+			return done, Fail(err, "files: delete objects")
 		}
 		type item struct {
 			key, multipartID string
@@ -303,7 +303,7 @@ func (s *Service) DeleteObjects(ctx context.Context) (int, error) {
 			return it, r.Scan(&it.key, &it.multipartID, &it.attempts)
 		})
 		if err != nil {
-			return done, fail(err, "files: delete objects")
+			return done, Fail(err, "files: delete objects")
 		}
 		failed := 0
 		for _, it := range batch {
@@ -315,7 +315,7 @@ func (s *Service) DeleteObjects(ctx context.Context) (int, error) {
 				backoff := min(time.Minute<<min(it.attempts, 10), 6*time.Hour)
 				if _, err := s.pool.Exec(ctx, `UPDATE object_deletions SET attempts = attempts + 1, not_before = $2, last_error = $3
 					WHERE object_key = $1`, it.key, s.now().Add(backoff), truncate(err.Error(), 1000)); err != nil {
-					return done, fail(err, "files: delete objects")
+					return done, Fail(err, "files: delete objects")
 				}
 				continue
 			}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/weupload/weupload/internal/apperr"
 	"github.com/weupload/weupload/internal/blob"
+	"github.com/weupload/weupload/internal/database"
 )
 
 // Upload modes.
@@ -152,7 +153,7 @@ func (s *Service) InitiateUpload(ctx context.Context, ownerID string, in Initiat
 	if in.OnConflict != ConflictRename {
 		taken, err := nameTaken(ctx, s.pool, ownerID, in.FolderID, u.Name, "")
 		if err != nil {
-			return UploadURLs{}, fail(err, "files: initiate upload")
+			return UploadURLs{}, Fail(err, "files: initiate upload")
 		}
 		if taken {
 			return UploadURLs{}, errNameTaken(u.Name)
@@ -164,7 +165,7 @@ func (s *Service) InitiateUpload(ctx context.Context, ownerID string, in Initiat
 	u.CreatedAt = s.now()
 	u.ExpiresAt = u.CreatedAt.Add(s.cfg.UploadExpiry)
 	if err := s.insertUpload(ctx, &u, sum); err != nil {
-		return UploadURLs{}, fail(err, "files: initiate upload")
+		return UploadURLs{}, Fail(err, "files: initiate upload")
 	}
 	// The pending row and the reservation are committed: from here on a
 	// failure leaves nothing the sweeper would not clean up.
@@ -178,7 +179,7 @@ func (s *Service) InitiateUpload(ctx context.Context, ownerID string, in Initiat
 		}
 		if err != nil {
 			s.dropQuietly(u, StateAborted)
-			return UploadURLs{}, fail(err, "files: initiate upload %s", u.ID)
+			return UploadURLs{}, Fail(err, "files: initiate upload %s", u.ID)
 		}
 		u.multipartID = id
 		n := min(u.Parts(), FirstPartBatch)
@@ -187,10 +188,10 @@ func (s *Service) InitiateUpload(ctx context.Context, ownerID string, in Initiat
 			numbers[i] = int32(i + 1)
 		}
 		urls, err := s.partURLs(ctx, u, numbers)
-		return urls, fail(err, "files: initiate upload %s", u.ID)
+		return urls, Fail(err, "files: initiate upload %s", u.ID)
 	}
 	urls, err := s.singleURL(ctx, u, sum)
-	return urls, fail(err, "files: initiate upload %s", u.ID)
+	return urls, Fail(err, "files: initiate upload %s", u.ID)
 }
 
 // validateInitiate checks the input and fills in the upload's name, size,
@@ -342,7 +343,7 @@ func (s *Service) partURLs(ctx context.Context, u Upload, numbers []int32) (Uplo
 }
 
 // findUpload loads the owner's upload. Errors: NotFound.
-func (s *Service) findUpload(ctx context.Context, q querier, ownerID, id string) (Upload, error) {
+func (s *Service) findUpload(ctx context.Context, q database.Querier, ownerID, id string) (Upload, error) {
 	if !validIDs(id) {
 		return Upload{}, errUploadNotFound
 	}
@@ -372,7 +373,7 @@ func (s *Service) UploadURLs(ctx context.Context, ownerID, id string, numbers []
 			sum, _ = hex.DecodeString(u.SHA256)
 		}
 		urls, err := s.singleURL(ctx, u, sum)
-		return urls, fail(err, "files: upload URLs %s", id)
+		return urls, Fail(err, "files: upload URLs %s", id)
 	}
 	if len(numbers) == 0 || len(numbers) > MaxPartBatch {
 		return UploadURLs{}, apperr.InvalidFields(map[string]string{"numbers": fmt.Sprintf("Ask for 1 to %d part numbers at a time.", MaxPartBatch)})
@@ -383,7 +384,7 @@ func (s *Service) UploadURLs(ctx context.Context, ownerID, id string, numbers []
 		}
 	}
 	urls, err := s.partURLs(ctx, u, numbers)
-	return urls, fail(err, "files: upload URLs %s", id)
+	return urls, Fail(err, "files: upload URLs %s", id)
 }
 
 // pendingUpload loads an upload that may still receive bytes. Errors:
@@ -391,7 +392,7 @@ func (s *Service) UploadURLs(ctx context.Context, ownerID, id string, numbers []
 func (s *Service) pendingUpload(ctx context.Context, ownerID, id string) (Upload, error) {
 	u, err := s.findUpload(ctx, s.pool, ownerID, id)
 	if err != nil {
-		return Upload{}, fail(err, "files: upload %s", id)
+		return Upload{}, Fail(err, "files: upload %s", id)
 	}
 	if err := s.checkPending(u); err != nil {
 		return Upload{}, err
@@ -437,13 +438,13 @@ type UploadState struct {
 func (s *Service) FindUpload(ctx context.Context, ownerID, id string) (UploadState, error) {
 	u, err := s.findUpload(ctx, s.pool, ownerID, id)
 	if err != nil {
-		return UploadState{}, fail(err, "files: find upload %s", id)
+		return UploadState{}, Fail(err, "files: find upload %s", id)
 	}
 	st := UploadState{Upload: u, Parts: []blob.Part{}}
 	if u.State == StatePending && u.Mode == ModeMultipart && u.multipartID != "" {
 		parts, err := s.store.ListParts(ctx, u.objectKey, u.multipartID)
 		if err != nil && !errors.Is(err, blob.ErrNotFound) {
-			return UploadState{}, fail(err, "files: find upload %s", id)
+			return UploadState{}, Fail(err, "files: find upload %s", id)
 		}
 		if parts != nil {
 			st.Parts = parts
@@ -461,10 +462,10 @@ func (s *Service) ListUploads(ctx context.Context, ownerID string) ([]Upload, er
 	rows, err := s.pool.Query(ctx, `SELECT `+uploadColumns+` FROM uploads
 		WHERE owner_id = $1 AND state = 'pending' ORDER BY created_at, id LIMIT 1000`, ownerID)
 	if err != nil {
-		return nil, fail(err, "files: list uploads")
+		return nil, Fail(err, "files: list uploads")
 	}
 	ups, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Upload, error) { return scanUpload(r) })
-	return ups, fail(err, "files: list uploads")
+	return ups, Fail(err, "files: list uploads")
 }
 
 // CompletedPart is a part as the client reports it: its number and the ETag
@@ -496,7 +497,7 @@ type CompleteInput struct {
 func (s *Service) CompleteUpload(ctx context.Context, ownerID, id string, in CompleteInput) (File, error) {
 	u, err := s.findUpload(ctx, s.pool, ownerID, id)
 	if err != nil {
-		return File{}, fail(err, "files: complete upload %s", id)
+		return File{}, Fail(err, "files: complete upload %s", id)
 	}
 	if u.State == StateDone {
 		return s.uploadedFile(ctx, u)
@@ -505,25 +506,25 @@ func (s *Service) CompleteUpload(ctx context.Context, ownerID, id string, in Com
 		return File{}, err
 	}
 	if err := s.assemble(ctx, u, in.Parts); err != nil {
-		return File{}, fail(err, "files: complete upload %s", id)
+		return File{}, Fail(err, "files: complete upload %s", id)
 	}
 	obj, err := s.store.Head(ctx, u.objectKey)
 	if errors.Is(err, blob.ErrNotFound) {
 		return File{}, apperr.Errorf(apperr.Conflict, "No bytes have been uploaded for this file yet. Send them, then complete the upload.")
 	}
 	if err != nil {
-		return File{}, fail(err, "files: complete upload %s: head", id)
+		return File{}, Fail(err, "files: complete upload %s: head", id)
 	}
 	declared, _ := hex.DecodeString(u.SHA256)
 	if obj.Size != u.Size || (len(declared) > 0 && obj.SHA256 != nil && !bytes.Equal(declared, obj.SHA256)) {
 		if err := s.drop(ctx, u, StateFailed); err != nil {
-			return File{}, fail(err, "files: fail upload %s", id)
+			return File{}, Fail(err, "files: fail upload %s", id)
 		}
 		return File{}, errVerifyFailed
 	}
 	f, err := s.finish(ctx, u, obj)
 	if err != nil {
-		return File{}, fail(err, "files: complete upload %s", id)
+		return File{}, Fail(err, "files: complete upload %s", id)
 	}
 	return f, nil
 }
@@ -650,7 +651,7 @@ func (s *Service) uploadedFile(ctx context.Context, u Upload) (File, error) {
 	if errors.Is(err, pgx.ErrNoRows) {
 		return File{}, apperr.Errorf(apperr.Gone, "This upload completed, but its file has since been deleted.")
 	}
-	return f, fail(err, "files: file of upload %s", u.ID)
+	return f, Fail(err, "files: file of upload %s", u.ID)
 }
 
 // AbortUpload cancels a pending upload: the reservation is released and
@@ -661,13 +662,13 @@ func (s *Service) uploadedFile(ctx context.Context, u Upload) (File, error) {
 func (s *Service) AbortUpload(ctx context.Context, ownerID, id string) error {
 	u, err := s.findUpload(ctx, s.pool, ownerID, id)
 	if err != nil {
-		return fail(err, "files: abort upload %s", id)
+		return Fail(err, "files: abort upload %s", id)
 	}
 	switch u.State {
 	case StateDone:
 		return apperr.Errorf(apperr.Conflict, "This upload is already complete; delete the file instead.")
 	case StatePending:
-		return fail(s.drop(ctx, u, StateAborted), "files: abort upload %s", id)
+		return Fail(s.drop(ctx, u, StateAborted), "files: abort upload %s", id)
 	}
 	return nil
 }
@@ -725,15 +726,15 @@ func (s *Service) ExpireUploads(ctx context.Context) (int, error) {
 		rows, err := s.pool.Query(ctx, `SELECT `+uploadColumns+` FROM uploads
 			WHERE state = 'pending' AND expires_at < $1 ORDER BY expires_at LIMIT 100`, s.now().Add(-s.cfg.ExpiryGrace))
 		if err != nil {
-			return n, fail(err, "files: expire uploads")
+			return n, Fail(err, "files: expire uploads")
 		}
 		ups, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Upload, error) { return scanUpload(r) })
 		if err != nil {
-			return n, fail(err, "files: expire uploads")
+			return n, Fail(err, "files: expire uploads")
 		}
 		for _, u := range ups {
 			if err := s.drop(ctx, u, StateExpired); err != nil {
-				return n, fail(err, "files: expire upload %s", u.ID)
+				return n, Fail(err, "files: expire upload %s", u.ID)
 			}
 			n++
 		}

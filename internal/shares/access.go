@@ -10,6 +10,7 @@ import (
 	"github.com/weupload/weupload/internal/apperr"
 	"github.com/weupload/weupload/internal/auth"
 	"github.com/weupload/weupload/internal/blob"
+	"github.com/weupload/weupload/internal/files"
 )
 
 // Visitor is whoever presents a token: their client IP (for throttling) and
@@ -79,7 +80,7 @@ func (s *Service) resolve(ctx context.Context, token string) (record, error) {
 		return record{}, errGone
 	}
 	if err != nil {
-		return record{}, fail(err, "shares: resolve link")
+		return record{}, files.Fail(err, "shares: resolve link")
 	}
 	return r, stateError(r, s.now())
 }
@@ -150,7 +151,7 @@ func (s *Service) checkPassword(ctx context.Context, key, id, hash string, versi
 	if password != "" && len(password) <= 4*auth.MaxPasswordLen {
 		var err error
 		if ok, err = auth.VerifyPassword(password, hash); err != nil {
-			return Unlock{}, fail(err, "shares: verify password of %s", id)
+			return Unlock{}, files.Fail(err, "shares: verify password of %s", id)
 		}
 	}
 	if !ok {
@@ -212,12 +213,12 @@ func (s *Service) Open(ctx context.Context, token string, v Visitor) (Shared, er
 			return Shared{}, errGone
 		}
 		if err != nil {
-			return Shared{}, fail(err, "shares: open link %s", r.id)
+			return Shared{}, files.Fail(err, "shares: open link %s", r.id)
 		}
 	}
 	c, err := linkFiles(ctx, s.pool, r, "", MaxListed)
 	if err != nil {
-		return Shared{}, fail(err, "shares: open link %s", r.id)
+		return Shared{}, files.Fail(err, "shares: open link %s", r.id)
 	}
 	if r.kind == KindFiles && c.total == 0 {
 		return Shared{}, errGone
@@ -227,7 +228,7 @@ func (s *Service) Open(ctx context.Context, token string, v Visitor) (Shared, er
 		sh.Files = append(sh.Files, SharedFile{ID: e.id, Dir: e.dir, Name: e.name, Size: e.size, ContentType: e.contentType})
 	}
 	if err := countView(ctx, s.pool, r.id, s.now()); err != nil {
-		return Shared{}, fail(err, "shares: count view of %s", r.id)
+		return Shared{}, files.Fail(err, "shares: count view of %s", r.id)
 	}
 	return sh, nil
 }
@@ -254,7 +255,7 @@ func (s *Service) DownloadURL(ctx context.Context, token, fileID string, v Visit
 	}
 	c, err := linkFiles(ctx, s.pool, r, strings.ToLower(fileID), 1)
 	if err != nil {
-		return Download{}, fail(err, "shares: download from %s", r.id)
+		return Download{}, files.Fail(err, "shares: download from %s", r.id)
 	}
 	if len(c.files) == 0 {
 		return Download{}, errSharedFileGone
@@ -266,7 +267,7 @@ func (s *Service) DownloadURL(ctx context.Context, token, fileID string, v Visit
 	u, err := s.store.PresignGet(ctx, e.objectKey, blob.GetOptions{Filename: e.name, ContentType: e.contentType, TTL: s.cfg.DownloadURLTTL})
 	if err != nil {
 		_ = giveBackDownload(context.WithoutCancel(ctx), s.pool, r.id)
-		return Download{}, fail(err, "shares: presign %s of %s", e.id, r.id)
+		return Download{}, files.Fail(err, "shares: presign %s of %s", e.id, r.id)
 	}
 	return Download{
 		URL:       u,
@@ -280,7 +281,7 @@ func (s *Service) DownloadURL(ctx context.Context, token, fileID string, v Visit
 func (s *Service) take(ctx context.Context, id string) error {
 	ok, err := takeDownload(ctx, s.pool, id, s.now())
 	if err != nil {
-		return fail(err, "shares: count download of %s", id)
+		return files.Fail(err, "shares: count download of %s", id)
 	}
 	if ok {
 		return nil
@@ -290,7 +291,7 @@ func (s *Service) take(ctx context.Context, id string) error {
 		return errGone
 	}
 	if err != nil {
-		return fail(err, "shares: count download of %s", id)
+		return files.Fail(err, "shares: count download of %s", id)
 	}
 	if err := stateError(r, s.now()); err != nil {
 		return err
@@ -333,7 +334,7 @@ func (s *Service) Archive(ctx context.Context, token string, v Visitor) (Archive
 			return Archive{}, errGone
 		}
 		if err != nil {
-			return Archive{}, fail(err, "shares: zip of %s", r.id)
+			return Archive{}, files.Fail(err, "shares: zip of %s", r.id)
 		}
 		if name == "" {
 			name = folder
@@ -344,7 +345,7 @@ func (s *Service) Archive(ctx context.Context, token string, v Visitor) (Archive
 	}
 	c, err := linkFiles(ctx, s.pool, r, "", MaxArchiveFiles+1)
 	if err != nil {
-		return Archive{}, fail(err, "shares: zip of %s", r.id)
+		return Archive{}, files.Fail(err, "shares: zip of %s", r.id)
 	}
 	if c.total > MaxArchiveFiles {
 		return Archive{}, apperr.Errorf(apperr.Conflict, "This link holds more than %d files, too many for one zip: download them one by one.", MaxArchiveFiles)
@@ -354,7 +355,7 @@ func (s *Service) Archive(ctx context.Context, token string, v Visitor) (Archive
 	}
 	dirs, err := linkDirs(ctx, s.pool, r, MaxArchiveFiles)
 	if err != nil {
-		return Archive{}, fail(err, "shares: zip of %s", r.id)
+		return Archive{}, files.Fail(err, "shares: zip of %s", r.id)
 	}
 	if err := s.take(ctx, r.id); err != nil {
 		return Archive{}, err

@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/weupload/weupload/internal/apperr"
+	"github.com/weupload/weupload/internal/database"
 	"github.com/weupload/weupload/internal/files"
 )
 
@@ -119,7 +120,7 @@ func (s *Service) CreateRequest(ctx context.Context, ownerID string, in CreateRe
 		}
 		ok, err := liveFolder(ctx, s.pool, ownerID, folderID)
 		if err != nil {
-			return Request{}, fail(err, "shares: create request")
+			return Request{}, files.Fail(err, "shares: create request")
 		}
 		if !ok {
 			return Request{}, errFolderNotFound
@@ -134,7 +135,7 @@ func (s *Service) CreateRequest(ctx context.Context, ownerID string, in CreateRe
 	}
 	id, err := insertRequest(ctx, s.pool, ownerID, token, hash, folderID, o, in.MaxFiles, in.MaxBytes, s.now())
 	if err != nil {
-		return Request{}, fail(err, "shares: create request")
+		return Request{}, files.Fail(err, "shares: create request")
 	}
 	return s.FindRequest(ctx, ownerID, id)
 }
@@ -147,7 +148,7 @@ func (s *Service) FindRequest(ctx context.Context, ownerID, id string) (Request,
 	}
 	rs, err := findRequests(ctx, s.pool, requestFilter{ownerID: ownerID, id: id}, 1, s.now())
 	if err != nil {
-		return Request{}, fail(err, "shares: find request %s", id)
+		return Request{}, files.Fail(err, "shares: find request %s", id)
 	}
 	if len(rs) == 0 {
 		return Request{}, errRequestNotFound
@@ -164,7 +165,7 @@ func (s *Service) ListRequests(ctx context.Context, ownerID string, forFolder bo
 	}
 	rs, err := findRequests(ctx, s.pool, requestFilter{ownerID: ownerID, byFolder: forFolder, folderID: strings.ToLower(folderID)}, maxLinks, s.now())
 	if err != nil {
-		return nil, fail(err, "shares: list requests")
+		return nil, files.Fail(err, "shares: list requests")
 	}
 	for i := range rs {
 		rs[i] = s.finishRequest(rs[i])
@@ -197,7 +198,7 @@ func (s *Service) CloseRequest(ctx context.Context, ownerID, id string) (Request
 	}
 	ok, err := closeRequest(ctx, s.pool, ownerID, id, s.now())
 	if err != nil {
-		return Request{}, fail(err, "shares: close request %s", id)
+		return Request{}, files.Fail(err, "shares: close request %s", id)
 	}
 	if !ok {
 		return Request{}, errRequestNotFound
@@ -208,7 +209,7 @@ func (s *Service) CloseRequest(ctx context.Context, ownerID, id string) (Request
 // resolveRequest finds the request of a token and checks that it takes
 // files: known, owner there, not closed, not expired. Errors: NotFound,
 // Gone, Unavailable.
-func (s *Service) resolveRequest(ctx context.Context, q querier, token string, lock bool) (requestRecord, error) {
+func (s *Service) resolveRequest(ctx context.Context, q database.Querier, token string, lock bool) (requestRecord, error) {
 	if !wellFormed(token) {
 		return requestRecord{}, errRequestGone
 	}
@@ -217,7 +218,7 @@ func (s *Service) resolveRequest(ctx context.Context, q querier, token string, l
 		return requestRecord{}, errRequestGone
 	}
 	if err != nil {
-		return requestRecord{}, fail(err, "shares: resolve request")
+		return requestRecord{}, files.Fail(err, "shares: resolve request")
 	}
 	switch requestState(r.closedAt, r.expiresAt, s.now()) {
 	case RequestClosed:
@@ -283,7 +284,7 @@ func (s *Service) OpenRequest(ctx context.Context, token string, v Visitor) (Inb
 	}
 	n, size, err := requestUsage(ctx, s.pool, r.id, s.now())
 	if err != nil {
-		return Inbox{}, fail(err, "shares: open request %s", r.id)
+		return Inbox{}, files.Fail(err, "shares: open request %s", r.id)
 	}
 	in := Inbox{RequestID: r.id, OwnerName: r.ownerName, Title: r.title, Message: r.message, ExpiresAt: r.expiresAt, FilesLeft: -1, BytesLeft: -1}
 	if r.maxFiles > 0 {
@@ -294,7 +295,7 @@ func (s *Service) OpenRequest(ctx context.Context, token string, v Visitor) (Inb
 	}
 	in.MaxFileSize = s.files.Config().MaxFileSize
 	if err := countRequestView(ctx, s.pool, r.id); err != nil {
-		return Inbox{}, fail(err, "shares: open request %s", r.id)
+		return Inbox{}, files.Fail(err, "shares: open request %s", r.id)
 	}
 	return in, nil
 }
@@ -307,7 +308,7 @@ func (s *Service) checkRequestFolder(ctx context.Context, r requestRecord) error
 	}
 	ok, err := liveFolder(ctx, s.pool, r.ownerID, r.folderID)
 	if err != nil {
-		return fail(err, "shares: request folder %s", r.id)
+		return files.Fail(err, "shares: request folder %s", r.id)
 	}
 	if !ok {
 		return errRequestNoFolder
@@ -363,7 +364,7 @@ func (s *Service) InitiateRequestUpload(ctx context.Context, token string, v Vis
 		return err
 	})
 	if err != nil {
-		return files.UploadURLs{}, fail(err, "shares: initiate upload for request %s", r.id)
+		return files.UploadURLs{}, files.Fail(err, "shares: initiate upload for request %s", r.id)
 	}
 	in.FolderID, in.OnConflict = r.folderID, files.ConflictRename
 	urls, err := s.files.InitiateUpload(ctx, r.ownerID, in)
@@ -372,7 +373,7 @@ func (s *Service) InitiateRequestUpload(ctx context.Context, token string, v Vis
 		return files.UploadURLs{}, uploaderError(err)
 	}
 	if err := setSlotUpload(ctx, s.pool, slot, urls.Upload.ID); err != nil {
-		return files.UploadURLs{}, fail(err, "shares: initiate upload for request %s", r.id)
+		return files.UploadURLs{}, files.Fail(err, "shares: initiate upload for request %s", r.id)
 	}
 	return urls, nil
 }
@@ -407,7 +408,7 @@ func (s *Service) requestUpload(ctx context.Context, r requestRecord, uploadID s
 	}
 	ok, err := slotExists(ctx, s.pool, r.id, strings.ToLower(uploadID))
 	if err != nil {
-		return fail(err, "shares: upload %s of request %s", uploadID, r.id)
+		return files.Fail(err, "shares: upload %s of request %s", uploadID, r.id)
 	}
 	if !ok {
 		return errRequestUpload
@@ -429,7 +430,7 @@ func (s *Service) requestOfUpload(ctx context.Context, token string, v Visitor, 
 		return requestRecord{}, errRequestGone
 	}
 	if err != nil {
-		return requestRecord{}, fail(err, "shares: resolve request")
+		return requestRecord{}, files.Fail(err, "shares: resolve request")
 	}
 	if r.passwordHash != "" && !s.unlocked(v, r.id, r.passwordVersion) {
 		return requestRecord{}, errRequestLocked
@@ -497,7 +498,7 @@ func (s *Service) CompleteRequestUpload(ctx context.Context, token string, v Vis
 		return files.File{}, refused
 	}
 	if err != nil {
-		return files.File{}, fail(err, "shares: complete upload %s of request %s", uploadID, r.id)
+		return files.File{}, files.Fail(err, "shares: complete upload %s of request %s", uploadID, r.id)
 	}
 	return f, nil
 }

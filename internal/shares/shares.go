@@ -28,7 +28,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/weupload/weupload/internal/apperr"
@@ -387,7 +386,7 @@ func (s *Service) Create(ctx context.Context, ownerID string, in CreateInput) (L
 		return insertLinkFiles(ctx, tx, id, ordered)
 	})
 	if err != nil {
-		return Link{}, fail(err, "shares: create link")
+		return Link{}, files.Fail(err, "shares: create link")
 	}
 	return s.Find(ctx, ownerID, id)
 }
@@ -399,7 +398,7 @@ func (s *Service) Find(ctx context.Context, ownerID, id string) (Link, error) {
 	}
 	ls, err := findLinks(ctx, s.pool, linkFilter{ownerID: ownerID, id: id}, 1)
 	if err != nil {
-		return Link{}, fail(err, "shares: find link %s", id)
+		return Link{}, files.Fail(err, "shares: find link %s", id)
 	}
 	if len(ls) == 0 {
 		return Link{}, errLinkNotFound
@@ -439,7 +438,7 @@ func (s *Service) list(ctx context.Context, f linkFilter) ([]Link, error) {
 	}
 	ls, err := findLinks(ctx, s.pool, f, maxLinks)
 	if err != nil {
-		return nil, fail(err, "shares: list links")
+		return nil, files.Fail(err, "shares: list links")
 	}
 	for i := range ls {
 		ls[i] = s.finish(ls[i])
@@ -512,7 +511,7 @@ func (s *Service) Update(ctx context.Context, ownerID, id string, in UpdateInput
 		return updateLink(ctx, tx, id, u, s.now())
 	})
 	if err != nil {
-		return Link{}, fail(err, "shares: update link %s", id)
+		return Link{}, files.Fail(err, "shares: update link %s", id)
 	}
 	return s.Find(ctx, ownerID, id)
 }
@@ -527,7 +526,7 @@ func (s *Service) Revoke(ctx context.Context, ownerID, id string) (Link, error) 
 	}
 	ok, err := revokeLink(ctx, s.pool, ownerID, id, s.now())
 	if err != nil {
-		return Link{}, fail(err, "shares: revoke link %s", id)
+		return Link{}, files.Fail(err, "shares: revoke link %s", id)
 	}
 	if !ok {
 		return Link{}, errLinkNotFound
@@ -581,30 +580,4 @@ func validIDs(ids ...string) bool {
 		}
 	}
 	return true
-}
-
-// fail wraps err with context and classifies dependency failures; apperr
-// errors pass unchanged.
-func fail(err error, format string, args ...any) error {
-	if err == nil {
-		return nil
-	}
-	if apperr.As(err) != nil {
-		return err
-	}
-	msg := fmt.Sprintf(format, args...)
-	if errors.Is(err, blob.ErrUnavailable) {
-		return apperr.Unavailablef(fmt.Errorf("%s: %w", msg, err), "File storage is temporarily unavailable. Please try again in a moment.")
-	}
-	if database.IsUnavailable(err) {
-		return apperr.Unavailablef(fmt.Errorf("%s: %w", msg, err), "The service is temporarily unavailable. Please try again in a moment.")
-	}
-	return fmt.Errorf("%s: %w", msg, err)
-}
-
-// querier is what pool and transaction have in common.
-type querier interface {
-	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
-	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
-	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }

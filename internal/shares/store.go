@@ -4,19 +4,20 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/weupload/weupload/internal/database"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 )
 
-// SQL of the service. Helpers take a querier (pool or transaction). Every
+// SQL of the service. Helpers take a database.Querier (pool or transaction). Every
 // query an owner makes carries owner_id; the recipient's queries start from
 // a token hash and then carry the link's owner_id, so a link can never reach
 // another user's files.
 
 // liveFolder reports whether folderID is a folder of the owner outside the
 // trash.
-func liveFolder(ctx context.Context, q querier, ownerID, folderID string) (bool, error) {
+func liveFolder(ctx context.Context, q database.Querier, ownerID, folderID string) (bool, error) {
 	var ok bool
 	err := q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM folders WHERE id = $1 AND owner_id = $2 AND trashed_at IS NULL)`,
 		folderID, ownerID).Scan(&ok)
@@ -24,14 +25,14 @@ func liveFolder(ctx context.Context, q querier, ownerID, folderID string) (bool,
 }
 
 // countLiveFiles counts the ids that are files of the owner outside the trash.
-func countLiveFiles(ctx context.Context, q querier, ownerID string, ids []string) (int, error) {
+func countLiveFiles(ctx context.Context, q database.Querier, ownerID string, ids []string) (int, error) {
 	var n int
 	err := q.QueryRow(ctx, `SELECT count(*) FROM files WHERE id = ANY ($1::uuid[]) AND owner_id = $2 AND trashed_at IS NULL`,
 		ids, ownerID).Scan(&n)
 	return n, err
 }
 
-func insertLink(ctx context.Context, q querier, ownerID, token string, hash []byte, kind, folderID string, o options, now time.Time) (string, error) {
+func insertLink(ctx context.Context, q database.Querier, ownerID, token string, hash []byte, kind, folderID string, o options, now time.Time) (string, error) {
 	var folder *string
 	if kind == KindFolder {
 		folder = &folderID
@@ -47,7 +48,7 @@ func insertLink(ctx context.Context, q querier, ownerID, token string, hash []by
 	return id, nil
 }
 
-func insertLinkFiles(ctx context.Context, q querier, linkID string, ids []string) error {
+func insertLinkFiles(ctx context.Context, q database.Querier, linkID string, ids []string) error {
 	if len(ids) == 0 {
 		return nil
 	}
@@ -69,7 +70,7 @@ type linkFilter struct {
 }
 
 // findLinks returns the owner's links matching f, newest first.
-func findLinks(ctx context.Context, q querier, f linkFilter, limit int) ([]Link, error) {
+func findLinks(ctx context.Context, q database.Querier, f linkFilter, limit int) ([]Link, error) {
 	where, args := `l.owner_id = $1`, []any{f.ownerID, limit}
 	switch {
 	case f.id != "":
@@ -120,7 +121,7 @@ func findLinks(ctx context.Context, q querier, f linkFilter, limit int) ([]Link,
 
 // lockLink locks the owner's link for an update and reports whether it is
 // revoked; pgx.ErrNoRows when there is no such link.
-func lockLink(ctx context.Context, q querier, ownerID, id string) (bool, error) {
+func lockLink(ctx context.Context, q database.Querier, ownerID, id string) (bool, error) {
 	var revoked bool
 	err := q.QueryRow(ctx, `SELECT revoked_at IS NOT NULL FROM share_links WHERE id = $1 AND owner_id = $2 FOR UPDATE`,
 		id, ownerID).Scan(&revoked)
@@ -139,7 +140,7 @@ type linkUpdate struct {
 	maxDownloads *int
 }
 
-func updateLink(ctx context.Context, q querier, id string, u linkUpdate, now time.Time) error {
+func updateLink(ctx context.Context, q database.Querier, id string, u linkUpdate, now time.Time) error {
 	_, err := q.Exec(ctx, `
 		UPDATE share_links SET
 			title = coalesce($2, title),
@@ -159,7 +160,7 @@ func updateLink(ctx context.Context, q querier, id string, u linkUpdate, now tim
 
 // revokeLink marks the owner's link revoked (keeping the first revocation
 // time) and reports whether the link exists.
-func revokeLink(ctx context.Context, q querier, ownerID, id string, now time.Time) (bool, error) {
+func revokeLink(ctx context.Context, q database.Querier, ownerID, id string, now time.Time) (bool, error) {
 	tag, err := q.Exec(ctx, `UPDATE share_links SET revoked_at = coalesce(revoked_at, $3), updated_at = $3
 		WHERE id = $1 AND owner_id = $2`, id, ownerID, now)
 	if err != nil {
@@ -183,7 +184,7 @@ type record struct {
 // findByToken loads the link whose token has this hash, with its owner's
 // name (the join also drops links whose owner is gone); pgx.ErrNoRows when
 // there is none.
-func findByToken(ctx context.Context, q querier, hash []byte) (record, error) {
+func findByToken(ctx context.Context, q database.Querier, hash []byte) (record, error) {
 	var r record
 	err := q.QueryRow(ctx, `
 		SELECT l.id, l.owner_id, u.display_name, l.kind, coalesce(l.folder_id::text, ''), l.title, l.note,
@@ -197,7 +198,7 @@ func findByToken(ctx context.Context, q querier, hash []byte) (record, error) {
 }
 
 // findByID reloads a link for the recipient side; pgx.ErrNoRows when gone.
-func findByID(ctx context.Context, q querier, id string) (record, error) {
+func findByID(ctx context.Context, q database.Querier, id string) (record, error) {
 	var r record
 	err := q.QueryRow(ctx, `SELECT l.expires_at, l.revoked_at, coalesce(l.max_downloads, 0), l.downloads
 		FROM share_links l JOIN users u ON u.id = l.owner_id WHERE l.id = $1`, id).Scan(
@@ -207,7 +208,7 @@ func findByID(ctx context.Context, q querier, id string) (record, error) {
 }
 
 // countView records a landing-page view.
-func countView(ctx context.Context, q querier, id string, now time.Time) error {
+func countView(ctx context.Context, q database.Querier, id string, now time.Time) error {
 	_, err := q.Exec(ctx, `UPDATE share_links SET views = views + 1, last_access_at = $2 WHERE id = $1`, id, now)
 	return err
 }
@@ -215,7 +216,7 @@ func countView(ctx context.Context, q querier, id string, now time.Time) error {
 // takeDownload counts one download if the link still allows one, in one
 // conditional statement, so concurrent requests can never together pass the
 // limit (nor a revocation or expiry that committed first).
-func takeDownload(ctx context.Context, q querier, id string, now time.Time) (bool, error) {
+func takeDownload(ctx context.Context, q database.Querier, id string, now time.Time) (bool, error) {
 	tag, err := q.Exec(ctx, `
 		UPDATE share_links SET downloads = downloads + 1, last_access_at = $2
 		WHERE id = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)
@@ -228,7 +229,7 @@ func takeDownload(ctx context.Context, q querier, id string, now time.Time) (boo
 }
 
 // giveBackDownload undoes takeDownload when no URL could be issued after all.
-func giveBackDownload(ctx context.Context, q querier, id string) error {
+func giveBackDownload(ctx context.Context, q database.Querier, id string) error {
 	_, err := q.Exec(ctx, `UPDATE share_links SET downloads = downloads - 1 WHERE id = $1 AND downloads > 0`, id)
 	return err
 }
@@ -255,7 +256,7 @@ type contents struct {
 // empty), at most limit of them. For a folder link that is every live file
 // in the folder's subtree, found by walking folder ids down from the shared
 // folder (never by path prefix), stopping at trashed folders.
-func linkFiles(ctx context.Context, q querier, r record, fileID string, limit int) (contents, error) {
+func linkFiles(ctx context.Context, q database.Querier, r record, fileID string, limit int) (contents, error) {
 	var only *string
 	if fileID != "" {
 		only = &fileID
@@ -300,7 +301,7 @@ func linkFiles(ctx context.Context, q querier, r record, fileID string, limit in
 
 // liveFolderName returns the name of a folder link's folder while it is
 // live; pgx.ErrNoRows otherwise.
-func liveFolderName(ctx context.Context, q querier, r record) (string, error) {
+func liveFolderName(ctx context.Context, q database.Querier, r record) (string, error) {
 	if r.folderID == "" {
 		return "", pgx.ErrNoRows
 	}
@@ -312,7 +313,7 @@ func liveFolderName(ctx context.Context, q querier, r record) (string, error) {
 
 // linkDirs returns the live subfolders of a folder link as paths ("a/",
 // "a/b/"), so a zip keeps empty folders too.
-func linkDirs(ctx context.Context, q querier, r record, limit int) ([]string, error) {
+func linkDirs(ctx context.Context, q database.Querier, r record, limit int) ([]string, error) {
 	if r.kind != KindFolder || r.folderID == "" {
 		return nil, nil
 	}
@@ -335,7 +336,7 @@ func noRows(err error) bool { return errors.Is(err, pgx.ErrNoRows) }
 
 // Upload requests.
 
-func insertRequest(ctx context.Context, q querier, ownerID, token string, hash []byte, folderID string, o options, maxFiles *int, maxBytes *int64, now time.Time) (string, error) {
+func insertRequest(ctx context.Context, q database.Querier, ownerID, token string, hash []byte, folderID string, o options, maxFiles *int, maxBytes *int64, now time.Time) (string, error) {
 	var folder *string
 	if folderID != "" {
 		folder = &folderID
@@ -362,7 +363,7 @@ type requestFilter struct {
 
 // findRequests returns the owner's requests matching f, newest first, with
 // what arrived through each (completed uploads).
-func findRequests(ctx context.Context, q querier, f requestFilter, limit int, now time.Time) ([]Request, error) {
+func findRequests(ctx context.Context, q database.Querier, f requestFilter, limit int, now time.Time) ([]Request, error) {
 	where, args := `r.owner_id = $1`, []any{f.ownerID, limit}
 	switch {
 	case f.id != "":
@@ -402,7 +403,7 @@ func findRequests(ctx context.Context, q querier, f requestFilter, limit int, no
 
 // closeRequest marks the owner's request closed (keeping the first time)
 // and reports whether it exists.
-func closeRequest(ctx context.Context, q querier, ownerID, id string, now time.Time) (bool, error) {
+func closeRequest(ctx context.Context, q database.Querier, ownerID, id string, now time.Time) (bool, error) {
 	tag, err := q.Exec(ctx, `UPDATE upload_requests SET closed_at = coalesce(closed_at, $3), updated_at = $3
 		WHERE id = $1 AND owner_id = $2`, id, ownerID, now)
 	if err != nil {
@@ -426,7 +427,7 @@ type requestRecord struct {
 // findRequestByToken loads the request whose token has this hash, with its
 // owner's name; lock adds FOR UPDATE (of the request row). pgx.ErrNoRows
 // when there is none.
-func findRequestByToken(ctx context.Context, q querier, hash []byte, lock bool) (requestRecord, error) {
+func findRequestByToken(ctx context.Context, q database.Querier, hash []byte, lock bool) (requestRecord, error) {
 	sql := `
 		SELECT r.id, r.owner_id, u.display_name, coalesce(r.folder_id::text, ''), r.title, r.message,
 		       coalesce(r.password_hash, ''), r.password_version, r.expires_at, r.closed_at,
@@ -442,7 +443,7 @@ func findRequestByToken(ctx context.Context, q querier, hash []byte, lock bool) 
 	return r, err
 }
 
-func countRequestView(ctx context.Context, q querier, id string) error {
+func countRequestView(ctx context.Context, q database.Querier, id string) error {
 	_, err := q.Exec(ctx, `UPDATE upload_requests SET views = views + 1 WHERE id = $1`, id)
 	return err
 }
@@ -450,7 +451,7 @@ func countRequestView(ctx context.Context, q querier, id string) error {
 // requestUsage counts the files and bytes a request has taken: uploads
 // completed or in flight, and slots taken in the last slotTTL whose upload
 // is not made yet.
-func requestUsage(ctx context.Context, q querier, id string, now time.Time) (int, int64, error) {
+func requestUsage(ctx context.Context, q database.Querier, id string, now time.Time) (int, int64, error) {
 	var n int
 	var size int64
 	err := q.QueryRow(ctx, `
@@ -463,7 +464,7 @@ func requestUsage(ctx context.Context, q querier, id string, now time.Time) (int
 }
 
 // pendingSlots counts a request's uploads in progress (and fresh slots).
-func pendingSlots(ctx context.Context, q querier, id string, now time.Time) (int, error) {
+func pendingSlots(ctx context.Context, q database.Querier, id string, now time.Time) (int, error) {
 	var n int
 	err := q.QueryRow(ctx, `
 		SELECT count(*) FROM upload_request_uploads s LEFT JOIN uploads u ON u.id = s.upload_id
@@ -474,7 +475,7 @@ func pendingSlots(ctx context.Context, q querier, id string, now time.Time) (int
 
 // doneUsage counts the files and bytes completed through a request, but for
 // the upload except.
-func doneUsage(ctx context.Context, q querier, id, except string) (int, int64, error) {
+func doneUsage(ctx context.Context, q database.Querier, id, except string) (int, int64, error) {
 	var n int
 	var size int64
 	err := q.QueryRow(ctx, `
@@ -484,25 +485,25 @@ func doneUsage(ctx context.Context, q querier, id, except string) (int, int64, e
 	return n, size, err
 }
 
-func insertSlot(ctx context.Context, q querier, requestID string, size int64, now time.Time) (string, error) {
+func insertSlot(ctx context.Context, q database.Querier, requestID string, size int64, now time.Time) (string, error) {
 	var id string
 	err := q.QueryRow(ctx, `INSERT INTO upload_request_uploads (request_id, size, created_at) VALUES ($1, $2, $3) RETURNING id`,
 		requestID, size, now).Scan(&id)
 	return id, err
 }
 
-func setSlotUpload(ctx context.Context, q querier, slot, uploadID string) error {
+func setSlotUpload(ctx context.Context, q database.Querier, slot, uploadID string) error {
 	_, err := q.Exec(ctx, `UPDATE upload_request_uploads SET upload_id = $2 WHERE id = $1`, slot, uploadID)
 	return err
 }
 
-func deleteSlot(ctx context.Context, q querier, slot string) error {
+func deleteSlot(ctx context.Context, q database.Querier, slot string) error {
 	_, err := q.Exec(ctx, `DELETE FROM upload_request_uploads WHERE id = $1`, slot)
 	return err
 }
 
 // slotExists reports whether uploadID was made through the request.
-func slotExists(ctx context.Context, q querier, requestID, uploadID string) (bool, error) {
+func slotExists(ctx context.Context, q database.Querier, requestID, uploadID string) (bool, error) {
 	var ok bool
 	err := q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM upload_request_uploads WHERE request_id = $1 AND upload_id = $2)`,
 		requestID, uploadID).Scan(&ok)
@@ -510,7 +511,7 @@ func slotExists(ctx context.Context, q querier, requestID, uploadID string) (boo
 }
 
 // slotSize is the declared size of a request's upload.
-func slotSize(ctx context.Context, q querier, requestID, uploadID string) (int64, error) {
+func slotSize(ctx context.Context, q database.Querier, requestID, uploadID string) (int64, error) {
 	var size int64
 	err := q.QueryRow(ctx, `SELECT size FROM upload_request_uploads WHERE request_id = $1 AND upload_id = $2`,
 		requestID, uploadID).Scan(&size)
