@@ -30,8 +30,8 @@ WITH q AS (
 	WHERE user_id = :uid AND used_bytes + reserved_bytes + 1000 <= coalesce(quota_bytes, 1099511627776)
 	RETURNING user_id
 )
-INSERT INTO uploads (owner_id, folder_id, name, size, content_type, sha256, object_key, mode, part_size, created_at, expires_at)
-SELECT :uid, NULL, 'pgb-' || :r::text, 1000, 'application/octet-stream', NULL, 'u/' || :uid::text || '/pgb-' || :client_id::text || '-' || :r::text || '-' || random(), 'single', 0, now(), now() + interval '1 day' FROM q
+INSERT INTO uploads (owner_id, folder_id, name, size, content_type, sha256, object_key, mode, part_size, created_at, expires_at, uploader_id)
+SELECT :uid, NULL, 'pgb-' || :r::text, 1000, 'application/octet-stream', NULL, 'u/' || :uid::text || '/pgb-' || :client_id::text || '-' || :r::text || '-' || random(), 'single', 0, now(), now() + interval '1 day', :uid FROM q
 RETURNING id;
 -- scs: save the session (idle timeout refresh).
 INSERT INTO sessions (token, data, expiry) VALUES (:tok, :sdata, now() + interval '1 day')

@@ -241,8 +241,8 @@ func preparePgbench(env *harness.Env, clients []*harness.Client) error {
 		UPDATE bench_clients b SET session_data = s.data FROM sessions s WHERE s.token = b.session_token;
 		-- Pending uploads for the complete script, as initiate leaves them.
 		WITH q AS (UPDATE quotas SET reserved_bytes = reserved_bytes + 20000 * 1000 FROM bench_clients b WHERE quotas.user_id = b.user_id)
-		INSERT INTO uploads (owner_id, name, size, content_type, object_key, mode, created_at, expires_at)
-		SELECT b.user_id, 'pgb-pending-' || g, 1000, 'application/octet-stream', 'u/' || b.user_id || '/pgb-' || g, 'single', now(), now() + interval '1 day'
+		INSERT INTO uploads (owner_id, uploader_id, name, size, content_type, object_key, mode, created_at, expires_at)
+		SELECT b.user_id, b.user_id, 'pgb-pending-' || g, 1000, 'application/octet-stream', 'u/' || b.user_id || '/pgb-' || g, 'single', now(), now() + interval '1 day'
 		FROM bench_clients b, generate_series(1, 20000) g;`)
 	if err != nil {
 		return err

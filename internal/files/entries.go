@@ -91,25 +91,26 @@ type RenameInput struct {
 	IfUpdatedAt []time.Time `json:"-"`
 }
 
-// RenameFolder renames a folder. Errors: Invalid, NotFound, Conflict,
-// Stale, Unavailable.
-func (s *Service) RenameFolder(ctx context.Context, ownerID, id string, in RenameInput) (Folder, error) {
-	if err := s.rename(ctx, folderKind(), ownerID, id, in); err != nil {
+// RenameFolder renames a folder (the user's, or shared with them as
+// editor). Errors: Invalid, NotFound, Forbidden, Conflict, Stale,
+// Unavailable.
+func (s *Service) RenameFolder(ctx context.Context, userID, id string, in RenameInput) (Folder, error) {
+	if err := s.rename(ctx, folderKind(), userID, id, in); err != nil {
 		return Folder{}, Fail(err, "files: rename folder %s", id)
 	}
-	return s.FindFolder(ctx, ownerID, id)
+	return s.FindFolder(ctx, userID, id)
 }
 
-// RenameFile renames a file. Errors: Invalid, NotFound, Conflict, Stale,
-// Unavailable.
-func (s *Service) RenameFile(ctx context.Context, ownerID, id string, in RenameInput) (File, error) {
-	if err := s.rename(ctx, fileKind(), ownerID, id, in); err != nil {
+// RenameFile renames a file (the user's, or shared with them as editor).
+// Errors: Invalid, NotFound, Forbidden, Conflict, Stale, Unavailable.
+func (s *Service) RenameFile(ctx context.Context, userID, id string, in RenameInput) (File, error) {
+	if err := s.rename(ctx, fileKind(), userID, id, in); err != nil {
 		return File{}, Fail(err, "files: rename file %s", id)
 	}
-	return s.FindFile(ctx, ownerID, id)
+	return s.FindFile(ctx, userID, id)
 }
 
-func (s *Service) rename(ctx context.Context, k kind, ownerID, id string, in RenameInput) error {
+func (s *Service) rename(ctx context.Context, k kind, userID, id string, in RenameInput) error {
 	name, err := CleanName("name", in.Name)
 	if err != nil {
 		return err
@@ -117,6 +118,11 @@ func (s *Service) rename(ctx context.Context, k kind, ownerID, id string, in Ren
 	if err := checkOnConflict(in.OnConflict); err != nil {
 		return err
 	}
+	a, err := s.authorize(ctx, s.pool, userID, k, id, RoleEditor)
+	if err != nil {
+		return err
+	}
+	ownerID := a.OwnerID
 	return s.inTx(ctx, func(tx pgx.Tx) error {
 		e, err := lockLiveEntry(ctx, tx, k, ownerID, id)
 		if err != nil {
@@ -175,29 +181,32 @@ func dedup(ids []string) []string {
 }
 
 // MoveFolder moves a folder (with its contents) into another folder.
-// Errors: Invalid (into itself or a subfolder), NotFound, Conflict, Stale,
-// Unavailable.
-func (s *Service) MoveFolder(ctx context.Context, ownerID, id string, in MoveInput) (Folder, error) {
-	if err := s.Move(ctx, ownerID, Selection{Folders: []string{id}}, in); err != nil {
+// Errors: Invalid (into itself or a subfolder), NotFound, Forbidden,
+// Conflict, Stale, Unavailable.
+func (s *Service) MoveFolder(ctx context.Context, userID, id string, in MoveInput) (Folder, error) {
+	if err := s.Move(ctx, userID, Selection{Folders: []string{id}}, in); err != nil {
 		return Folder{}, err
 	}
-	return s.FindFolder(ctx, ownerID, id)
+	return s.FindFolder(ctx, userID, id)
 }
 
 // MoveFile moves a file into another folder. Errors: Invalid, NotFound,
-// Conflict, Stale, Unavailable.
-func (s *Service) MoveFile(ctx context.Context, ownerID, id string, in MoveInput) (File, error) {
-	if err := s.Move(ctx, ownerID, Selection{Files: []string{id}}, in); err != nil {
+// Forbidden, Conflict, Stale, Unavailable.
+func (s *Service) MoveFile(ctx context.Context, userID, id string, in MoveInput) (File, error) {
+	if err := s.Move(ctx, userID, Selection{Files: []string{id}}, in); err != nil {
 		return File{}, err
 	}
-	return s.FindFile(ctx, ownerID, id)
+	return s.FindFile(ctx, userID, id)
 }
 
 // Move moves the selected files and folders into one folder, all or none:
-// one missing id (or another user's) fails the whole move. Errors: Invalid,
-// NotFound, Conflict (a name taken, unless OnConflict is rename), Stale
-// (in.IfUpdatedAt), Unavailable.
-func (s *Service) Move(ctx context.Context, ownerID string, sel Selection, in MoveInput) error {
+// one missing id (or another user's) fails the whole move. Entries move
+// within one owner's folders only: an editor of a shared folder moves
+// things inside what is shared with them, never out of it (nor the shared
+// folder itself). Errors: Invalid, NotFound, Forbidden, Conflict (a name
+// taken, unless OnConflict is rename), Stale (in.IfUpdatedAt),
+// Unavailable.
+func (s *Service) Move(ctx context.Context, userID string, sel Selection, in MoveInput) error {
 	sel, err := sel.clean()
 	if err != nil {
 		return err
@@ -205,6 +214,11 @@ func (s *Service) Move(ctx context.Context, ownerID string, sel Selection, in Mo
 	if err := checkOnConflict(in.OnConflict); err != nil {
 		return err
 	}
+	dest, err := s.authorizeFolder(ctx, s.pool, userID, in.FolderID, RoleEditor)
+	if err != nil {
+		return Fail(err, "files: move")
+	}
+	ownerID := dest.OwnerID
 	err = s.inTx(ctx, func(tx pgx.Tx) error {
 		if len(sel.Folders) > 0 {
 			// Folder moves of one owner run one at a time, so two concurrent
@@ -221,12 +235,12 @@ func (s *Service) Move(ctx context.Context, ownerID string, sel Selection, in Mo
 		}
 		now := s.now()
 		for _, id := range sel.Folders {
-			if err := s.moveEntry(ctx, tx, folderKind(), ownerID, id, in, now); err != nil {
+			if err := s.moveEntry(ctx, tx, folderKind(), userID, ownerID, id, in, now); err != nil {
 				return err
 			}
 		}
 		for _, id := range sel.Files {
-			if err := s.moveEntry(ctx, tx, fileKind(), ownerID, id, in, now); err != nil {
+			if err := s.moveEntry(ctx, tx, fileKind(), userID, ownerID, id, in, now); err != nil {
 				return err
 			}
 		}
@@ -235,7 +249,14 @@ func (s *Service) Move(ctx context.Context, ownerID string, sel Selection, in Mo
 	return Fail(err, "files: move")
 }
 
-func (s *Service) moveEntry(ctx context.Context, tx pgx.Tx, k kind, ownerID, id string, in MoveInput, now time.Time) error {
+func (s *Service) moveEntry(ctx context.Context, tx pgx.Tx, k kind, userID, ownerID, id string, in MoveInput, now time.Time) error {
+	a, err := s.authorizeRemoval(ctx, tx, userID, k, id)
+	if err != nil {
+		return err
+	}
+	if a.OwnerID != ownerID {
+		return apperr.InvalidFields(map[string]string{"folder_id": "Items can only be moved between folders of the same owner."})
+	}
 	e, err := lockLiveEntry(ctx, tx, k, ownerID, id)
 	if err != nil {
 		return err
@@ -262,10 +283,14 @@ func (s *Service) moveEntry(ctx context.Context, tx pgx.Tx, k kind, ownerID, id 
 	return place(ctx, tx, k, ownerID, e, in.FolderID, e.name, in.OnConflict, now)
 }
 
-// FindFile returns a file that is not in the trash. Errors: NotFound,
-// Unavailable.
-func (s *Service) FindFile(ctx context.Context, ownerID, id string) (File, error) {
-	f, err := findLiveFile(ctx, s.pool, ownerID, id, false)
+// FindFile returns a file that is not in the trash, the user's or shared
+// with them. Errors: NotFound, Unavailable.
+func (s *Service) FindFile(ctx context.Context, userID, id string) (File, error) {
+	a, err := s.authorize(ctx, s.pool, userID, fileKind(), id, RoleViewer)
+	if err != nil {
+		return File{}, Fail(err, "files: find file %s", id)
+	}
+	f, err := findLiveFile(ctx, s.pool, a.OwnerID, id, false)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return File{}, errFileNotFound
 	}
@@ -279,12 +304,12 @@ type Download struct {
 	File      File
 }
 
-// DownloadURL checks that the user may read the file (it is theirs and not
-// in the trash) and returns a presigned GET URL, valid for the configured
+// DownloadURL checks that the user may read the file (theirs or shared
+// with them, and not in the trash) and returns a presigned GET URL, valid for the configured
 // download TTL, that answers with an RFC 6266 attachment disposition and a
 // safe content type. Errors: NotFound, Unavailable.
-func (s *Service) DownloadURL(ctx context.Context, ownerID, id string) (Download, error) {
-	f, err := s.FindFile(ctx, ownerID, id)
+func (s *Service) DownloadURL(ctx context.Context, userID, id string) (Download, error) {
+	f, err := s.FindFile(ctx, userID, id)
 	if err != nil {
 		return Download{}, err
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/weupload/weupload/internal/apperr"
 	"github.com/weupload/weupload/internal/blob"
 	"github.com/weupload/weupload/internal/database"
+	"github.com/weupload/weupload/internal/ratelimit"
 )
 
 // Config holds the limits of the service. Zero fields take the defaults
@@ -50,6 +51,10 @@ type Config struct {
 	ExpiryGrace time.Duration
 	// TrashRetention is how long trashed items stay restorable.
 	TrashRetention time.Duration
+	// Limiter counts the email lookups of Share (GrantLookups per owner);
+	// nil counts nothing (tests of other packages).
+	Limiter      *ratelimit.Limiter
+	GrantLookups ratelimit.Rule
 }
 
 // Defaults for the zero fields of Config.
@@ -94,6 +99,9 @@ func New(pool *pgxpool.Pool, store blob.Store, cfg Config) *Service {
 	defDur(&cfg.UploadExpiry, DefaultUploadExpiry)
 	defDur(&cfg.ExpiryGrace, DefaultExpiryGrace)
 	defDur(&cfg.TrashRetention, DefaultTrashRetention)
+	if cfg.GrantLookups.Limit <= 0 {
+		cfg.GrantLookups = ratelimit.Rule{Limit: 60, Window: time.Hour}
+	}
 	return &Service{pool: pool, store: store, cfg: cfg, Now: time.Now}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/jackc/pgx/v5"
 
@@ -20,9 +21,11 @@ type CreateFolderInput struct {
 	OnConflict OnConflict `json:"on_conflict"`
 }
 
-// CreateFolder makes a folder. Errors: Invalid (name, on_conflict),
-// NotFound (parent), Conflict (name taken), Unavailable.
-func (s *Service) CreateFolder(ctx context.Context, ownerID string, in CreateFolderInput) (Folder, error) {
+// CreateFolder makes a folder in the user's folder or in a folder shared
+// with them as editor (the owner owns it). Errors: Invalid (name,
+// on_conflict), NotFound (parent), Forbidden (viewer), Conflict (name
+// taken), Unavailable.
+func (s *Service) CreateFolder(ctx context.Context, userID string, in CreateFolderInput) (Folder, error) {
 	name, err := CleanName("name", in.Name)
 	if err != nil {
 		return Folder{}, err
@@ -30,6 +33,11 @@ func (s *Service) CreateFolder(ctx context.Context, ownerID string, in CreateFol
 	if err := checkOnConflict(in.OnConflict); err != nil {
 		return Folder{}, err
 	}
+	a, err := s.authorizeFolder(ctx, s.pool, userID, in.ParentID, RoleEditor)
+	if err != nil {
+		return Folder{}, Fail(err, "files: create folder")
+	}
+	ownerID := a.OwnerID
 	var f Folder
 	err = s.inTx(ctx, func(tx pgx.Tx) error {
 		if err := lockNames(ctx, tx, ownerID, in.ParentID); err != nil {
@@ -51,10 +59,14 @@ func (s *Service) CreateFolder(ctx context.Context, ownerID string, in CreateFol
 	return f, Fail(err, "files: create folder")
 }
 
-// FindFolder returns a folder that is not in the trash. Errors: NotFound,
-// Unavailable.
-func (s *Service) FindFolder(ctx context.Context, ownerID, id string) (Folder, error) {
-	f, err := findLiveFolder(ctx, s.pool, ownerID, id, false)
+// FindFolder returns a folder that is not in the trash, the user's or
+// shared with them. Errors: NotFound, Unavailable.
+func (s *Service) FindFolder(ctx context.Context, userID, id string) (Folder, error) {
+	a, err := s.authorize(ctx, s.pool, userID, folderKind(), id, RoleViewer)
+	if err != nil {
+		return Folder{}, Fail(err, "files: find folder %s", id)
+	}
+	f, err := findLiveFolder(ctx, s.pool, a.OwnerID, id, false)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Folder{}, errFolderNotFound
 	}
@@ -62,13 +74,16 @@ func (s *Service) FindFolder(ctx context.Context, ownerID, id string) (Folder, e
 }
 
 // FolderPath returns the folders from the root down to id (id last), for
-// breadcrumbs; empty for the root (""). Errors: NotFound, Unavailable.
-func (s *Service) FolderPath(ctx context.Context, ownerID, id string) ([]Folder, error) {
+// breadcrumbs; empty for the root (""). For a folder shared with the user
+// it starts at the shared folder: what lies above is not theirs to see.
+// Errors: NotFound, Unavailable.
+func (s *Service) FolderPath(ctx context.Context, userID, id string) ([]Folder, error) {
 	if id == "" {
 		return nil, nil
 	}
-	if _, err := s.FindFolder(ctx, ownerID, id); err != nil {
-		return nil, err
+	a, err := s.authorize(ctx, s.pool, userID, folderKind(), id, RoleViewer)
+	if err != nil {
+		return nil, Fail(err, "files: path of %s", id)
 	}
 	rows, err := s.pool.Query(ctx, `
 		WITH RECURSIVE up AS (
@@ -77,12 +92,24 @@ func (s *Service) FolderPath(ctx context.Context, ownerID, id string) ([]Folder,
 			SELECT f.id, f.owner_id, f.parent_id, f.name, f.created_at, f.updated_at, f.trashed_at, up.depth + 1
 			FROM folders f JOIN up ON f.id = up.parent_id
 		)
-		SELECT `+folderColumns+` FROM up ORDER BY depth DESC`, id, ownerID)
+		SELECT `+folderColumns+` FROM up ORDER BY depth DESC`, id, a.OwnerID)
 	if err != nil {
 		return nil, Fail(err, "files: path of %s", id)
 	}
 	path, err := collectFolders(rows)
-	return path, Fail(err, "files: path of %s", id)
+	if err != nil {
+		return nil, Fail(err, "files: path of %s", id)
+	}
+	if a.Shared() {
+		// Never more than the share: without its root in the path (moved
+		// since the check), only the folder itself.
+		i := slices.IndexFunc(path, func(f Folder) bool { return f.ID == a.RootID })
+		if i < 0 {
+			i = len(path) - 1
+		}
+		path = path[i:]
+	}
+	return path, nil
 }
 
 // checkOnConflict validates an OnConflict from a request.

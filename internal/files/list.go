@@ -53,24 +53,26 @@ type Page struct {
 	Folders []Folder
 	Files   []File
 	Next    string
+	// Access is the user's access to the listed folder (List only).
+	Access Access
 }
 
-// List returns a page of the live entries of a folder. Pagination is by
-// keyset (the cursor holds the last sort key and id), so page 1000 costs
-// what page 1 does. Errors: Invalid (sort, cursor, limit), NotFound (the
-// folder), Unavailable.
-func (s *Service) List(ctx context.Context, ownerID string, in ListInput) (Page, error) {
+// List returns a page of the live entries of a folder: the user's, or one
+// shared with them. Pagination is by keyset (the cursor holds the last sort
+// key and id), so page 1000 costs what page 1 does. Errors: Invalid (sort,
+// cursor, limit), NotFound (the folder), Unavailable.
+func (s *Service) List(ctx context.Context, userID string, in ListInput) (Page, error) {
 	if in.Sort == "" {
 		in.Sort = SortName
 	}
 	if in.Sort != SortName && in.Sort != SortSize && in.Sort != SortDate {
 		return Page{}, apperr.InvalidFields(map[string]string{"sort": "Sort by name, size or date."})
 	}
-	if in.FolderID != "" {
-		if _, err := s.FindFolder(ctx, ownerID, in.FolderID); err != nil {
-			return Page{}, err
-		}
+	a, err := s.authorizeFolder(ctx, s.pool, userID, in.FolderID, RoleViewer)
+	if err != nil {
+		return Page{}, Fail(err, "files: list %q", in.FolderID)
 	}
+	ownerID := a.OwnerID
 	l := lister{ownerID: ownerID, sort: in.Sort, desc: in.Desc, args: []any{ownerID}}
 	parent := "IS NULL"
 	if in.FolderID != "" {
@@ -80,6 +82,7 @@ func (s *Service) List(ctx context.Context, ownerID string, in ListInput) (Page,
 	l.folderWhere = "owner_id = $1 AND parent_id " + parent + " AND trashed_at IS NULL"
 	l.fileWhere = "owner_id = $1 AND folder_id " + parent + " AND trashed_at IS NULL"
 	p, err := l.page(ctx, s.pool, in.Cursor, in.Limit)
+	p.Access = a
 	return p, Fail(err, "files: list %q", in.FolderID)
 }
 

@@ -118,3 +118,139 @@ func releaseReservation(ctx context.Context, q database.Querier, ownerID string,
 	_, err := q.Exec(ctx, `UPDATE quotas SET reserved_bytes = reserved_bytes - $2 WHERE user_id = $1`, ownerID, size)
 	return err
 }
+
+// entryOwner returns the owner of a live entry and, for a file, its folder
+// ("" at the root).
+func entryOwner(ctx context.Context, q database.Querier, k kind, id string) (owner, folder string, err error) {
+	var parent *string
+	err = q.QueryRow(ctx, `SELECT owner_id, `+k.parentCol+` FROM `+k.table+` WHERE id = $1 AND trashed_at IS NULL`, id).Scan(&owner, &parent)
+	if parent != nil {
+		folder = *parent
+	}
+	return owner, folder, err
+}
+
+// grantedAccess finds the grants that give userID access to a file (fileID,
+// in folderID) or a folder (folderID, fileID empty): a grant on the file,
+// the folder or any folder above. The role is the strongest of them; the
+// root is the highest one, so breadcrumbs show as much of the share as the
+// user may see. pgx.ErrNoRows when there is none.
+func grantedAccess(ctx context.Context, q database.Querier, userID, fileID, folderID string) (Access, error) {
+	rows, err := q.Query(ctx, `
+		WITH RECURSIVE up AS (
+			SELECT id, parent_id, 0 AS depth FROM folders WHERE id = $2
+			UNION ALL
+			SELECT f.id, f.parent_id, up.depth + 1 FROM folders f JOIN up ON f.id = up.parent_id
+		)
+		SELECT g.role, g.folder_id::text, false, up.depth FROM grants g JOIN up ON g.folder_id = up.id
+		WHERE g.grantee_id = $1
+		UNION ALL
+		SELECT role, file_id::text, true, -1 FROM grants WHERE file_id = $3 AND grantee_id = $1`,
+		userID, nullID(folderID), nullID(fileID))
+	if err != nil {
+		return Access{}, err
+	}
+	var a Access
+	top := -2
+	var role Role
+	var root string
+	var isFile bool
+	var depth int
+	_, err = pgx.ForEachRow(rows, []any{&role, &root, &isFile, &depth}, func() error {
+		if role.rank() > a.Role.rank() {
+			a.Role = role
+		}
+		if depth > top {
+			top, a.RootID, a.RootIsFile = depth, root, isFile
+		}
+		return nil
+	})
+	if err == nil && a.Role == "" {
+		err = pgx.ErrNoRows
+	}
+	return a, err
+}
+
+// userIDByEmail finds an account by its (normalised) email.
+func userIDByEmail(ctx context.Context, q database.Querier, email string) (string, error) {
+	var id string
+	err := q.QueryRow(ctx, `SELECT id FROM users WHERE email = $1`, email).Scan(&id)
+	return id, err
+}
+
+// upsertGrant shares an entry, or changes the role when it is already
+// shared with the grantee, and returns the grant's id.
+func upsertGrant(ctx context.Context, q database.Querier, ownerID, granteeID string, folderID, fileID *string, role Role, now time.Time) (string, error) {
+	conflict := `(folder_id, grantee_id) WHERE folder_id IS NOT NULL`
+	if fileID != nil {
+		conflict = `(file_id, grantee_id) WHERE file_id IS NOT NULL`
+	}
+	var id string
+	err := q.QueryRow(ctx, `
+		INSERT INTO grants (owner_id, grantee_id, folder_id, file_id, role, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $6)
+		ON CONFLICT `+conflict+` DO UPDATE SET role = EXCLUDED.role, updated_at = EXCLUDED.updated_at
+		RETURNING id`, ownerID, granteeID, folderID, fileID, role, now).Scan(&id)
+	return id, err
+}
+
+// grantQuery selects grants: one by id (made or received by userID), those
+// an owner made (optionally of one entry), or those a grantee received.
+type grantQuery struct {
+	id, userID       string
+	ownerID          string
+	folderID, fileID string
+	granteeID        string
+}
+
+// findGrants returns the grants on live entries matching gq, newest first.
+func findGrants(ctx context.Context, q database.Querier, gq grantQuery) ([]Grant, error) {
+	var where string
+	var args []any
+	switch {
+	case gq.id != "":
+		where, args = `g.id = $1 AND (g.owner_id = $2 OR g.grantee_id = $2)`, []any{gq.id, gq.userID}
+	case gq.granteeID != "":
+		where, args = `g.grantee_id = $1`, []any{gq.granteeID}
+	default:
+		where, args = `g.owner_id = $1`, []any{gq.ownerID}
+		if gq.folderID != "" {
+			where, args = where+` AND g.folder_id = $2`, append(args, gq.folderID)
+		} else if gq.fileID != "" {
+			where, args = where+` AND g.file_id = $2`, append(args, gq.fileID)
+		}
+	}
+	rows, err := q.Query(ctx, `
+		SELECT g.id, g.owner_id, o.display_name, o.email, g.grantee_id, u.display_name, u.email,
+			coalesce(g.folder_id::text, ''), coalesce(g.file_id::text, ''), coalesce(fo.name, fi.name),
+			coalesce(fi.size, 0), g.role, g.created_at, g.updated_at
+		FROM grants g
+		JOIN users o ON o.id = g.owner_id
+		JOIN users u ON u.id = g.grantee_id
+		LEFT JOIN folders fo ON fo.id = g.folder_id
+		LEFT JOIN files fi ON fi.id = g.file_id
+		WHERE `+where+` AND coalesce(fo.trashed_at, fi.trashed_at) IS NULL
+		ORDER BY g.created_at DESC, g.id DESC LIMIT `+fmt.Sprint(MaxGrants), args...)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Grant, error) {
+		var g Grant
+		err := r.Scan(&g.ID, &g.OwnerID, &g.OwnerName, &g.OwnerEmail, &g.GranteeID, &g.GranteeName, &g.GranteeEmail,
+			&g.FolderID, &g.FileID, &g.Name, &g.Size, &g.Role, &g.CreatedAt, &g.UpdatedAt)
+		return g, err
+	})
+}
+
+// setGrantRole changes the role of one of the owner's grants and reports
+// whether there was one.
+func setGrantRole(ctx context.Context, q database.Querier, ownerID, id string, role Role, now time.Time) (bool, error) {
+	tag, err := q.Exec(ctx, `UPDATE grants SET role = $3, updated_at = $4 WHERE id = $1 AND owner_id = $2`, id, ownerID, role, now)
+	return tag.RowsAffected() == 1, err
+}
+
+// deleteGrant removes a grant its owner or its grantee names.
+func deleteGrant(ctx context.Context, q database.Querier, userID, id string) (bool, error) {
+	tag, err := q.Exec(ctx, `DELETE FROM grants WHERE id = $1 AND (owner_id = $2 OR grantee_id = $2)`, id, userID)
+	return tag.RowsAffected() == 1, err
+}

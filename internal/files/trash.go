@@ -12,22 +12,24 @@ import (
 )
 
 // TrashFolder moves a folder and everything in it to the trash. Errors:
-// NotFound, Unavailable.
-func (s *Service) TrashFolder(ctx context.Context, ownerID, id string) error {
-	return s.Trash(ctx, ownerID, Selection{Folders: []string{id}})
+// NotFound, Forbidden, Unavailable.
+func (s *Service) TrashFolder(ctx context.Context, userID, id string) error {
+	return s.Trash(ctx, userID, Selection{Folders: []string{id}})
 }
 
-// TrashFile moves a file to the trash. Errors: NotFound, Unavailable.
-func (s *Service) TrashFile(ctx context.Context, ownerID, id string) error {
-	return s.Trash(ctx, ownerID, Selection{Files: []string{id}})
+// TrashFile moves a file to the trash. Errors: NotFound, Forbidden,
+// Unavailable.
+func (s *Service) TrashFile(ctx context.Context, userID, id string) error {
+	return s.Trash(ctx, userID, Selection{Files: []string{id}})
 }
 
 // Trash moves the selected files and folders (with their contents) to the
 // trash, all or none. Trashed entries stop being listed, found and
 // downloadable at once, keep counting against the quota, and can be
-// restored until the retention period ends. Errors: Invalid (empty
-// selection), NotFound, Unavailable.
-func (s *Service) Trash(ctx context.Context, ownerID string, sel Selection) error {
+// restored until the retention period ends. What an editor deletes in a
+// shared folder goes to its owner's trash. Errors: Invalid (empty
+// selection), NotFound, Forbidden, Unavailable.
+func (s *Service) Trash(ctx context.Context, userID string, sel Selection) error {
 	sel, err := sel.clean()
 	if err != nil {
 		return err
@@ -35,7 +37,11 @@ func (s *Service) Trash(ctx context.Context, ownerID string, sel Selection) erro
 	err = s.inTx(ctx, func(tx pgx.Tx) error {
 		now := s.now()
 		for _, id := range sel.Folders {
-			if _, err := lockLiveEntry(ctx, tx, folderKind(), ownerID, id); err != nil {
+			a, err := s.authorizeRemoval(ctx, tx, userID, folderKind(), id)
+			if err != nil {
+				return err
+			}
+			if _, err := lockLiveEntry(ctx, tx, folderKind(), a.OwnerID, id); err != nil {
 				return err
 			}
 			// The subtree stops at folders already in the trash on their
@@ -54,7 +60,11 @@ func (s *Service) Trash(ctx context.Context, ownerID string, sel Selection) erro
 			}
 		}
 		for _, id := range sel.Files {
-			if _, err := lockLiveEntry(ctx, tx, fileKind(), ownerID, id); err != nil {
+			a, err := s.authorizeRemoval(ctx, tx, userID, fileKind(), id)
+			if err != nil {
+				return err
+			}
+			if _, err := lockLiveEntry(ctx, tx, fileKind(), a.OwnerID, id); err != nil {
 				return err
 			}
 			if _, err := tx.Exec(ctx, `UPDATE files SET trashed_at = $2, trash_id = $1 WHERE id = $1`, id, now); err != nil {

@@ -35,8 +35,12 @@ const (
 
 // Upload is an upload in progress or finished.
 type Upload struct {
-	ID          string
-	OwnerID     string
+	ID string
+	// OwnerID owns the folder the file goes to and pays for it.
+	OwnerID string
+	// UploaderID started the upload: the owner, or an editor of a folder
+	// shared with them.
+	UploaderID  string
 	FolderID    string // where the file goes; empty for the root
 	Name        string
 	Size        int64
@@ -68,14 +72,14 @@ func (u Upload) options() blob.MultipartOptions {
 	return blob.MultipartOptions{Size: u.Size, PartSize: u.PartSize, ContentType: u.ContentType}
 }
 
-const uploadColumns = `id, owner_id, folder_id, name, size, content_type, sha256, mode, part_size, state, file_id,
+const uploadColumns = `id, owner_id, uploader_id, folder_id, name, size, content_type, sha256, mode, part_size, state, file_id,
 	created_at, expires_at, object_key, coalesce(multipart_id, '')`
 
 func scanUpload(row pgx.Row) (Upload, error) {
 	var u Upload
 	var folder, file *string
 	var sum []byte
-	err := row.Scan(&u.ID, &u.OwnerID, &folder, &u.Name, &u.Size, &u.ContentType, &sum, &u.Mode, &u.PartSize, &u.State, &file,
+	err := row.Scan(&u.ID, &u.OwnerID, &u.UploaderID, &folder, &u.Name, &u.Size, &u.ContentType, &sum, &u.Mode, &u.PartSize, &u.State, &file,
 		&u.CreatedAt, &u.ExpiresAt, &u.objectKey, &u.multipartID)
 	if folder != nil {
 		u.FolderID = *folder
@@ -137,19 +141,21 @@ const (
 // and records it as pending, commits, and only then returns the presigned
 // URL(s). The object key is made here ("u/<owner>/<random>"). Files of at
 // least the multipart threshold (and any above 5 GiB) go in parts of
-// max(configured part size, size/10000). Errors: Invalid (name, size,
-// content type, sha256, on_conflict), NotFound (folder), Conflict (name
-// taken, quota exceeded), Unavailable.
-func (s *Service) InitiateUpload(ctx context.Context, ownerID string, in InitiateInput) (UploadURLs, error) {
+// max(configured part size, size/10000). The folder may be one shared with
+// the user as editor: the file is then its owner's and the owner's quota
+// pays. Errors: Invalid (name, size, content type, sha256, on_conflict),
+// NotFound (folder), Forbidden (viewer), Conflict (name taken, quota
+// exceeded), Unavailable.
+func (s *Service) InitiateUpload(ctx context.Context, userID string, in InitiateInput) (UploadURLs, error) {
 	u, sum, err := s.validateInitiate(in)
 	if err != nil {
 		return UploadURLs{}, err
 	}
-	if in.FolderID != "" {
-		if _, err := s.FindFolder(ctx, ownerID, in.FolderID); err != nil {
-			return UploadURLs{}, err
-		}
+	a, err := s.authorizeFolder(ctx, s.pool, userID, in.FolderID, RoleEditor)
+	if err != nil {
+		return UploadURLs{}, Fail(err, "files: initiate upload")
 	}
+	ownerID := a.OwnerID
 	if in.OnConflict != ConflictRename {
 		taken, err := nameTaken(ctx, s.pool, ownerID, in.FolderID, u.Name, "")
 		if err != nil {
@@ -159,7 +165,7 @@ func (s *Service) InitiateUpload(ctx context.Context, ownerID string, in Initiat
 			return UploadURLs{}, errNameTaken(u.Name)
 		}
 	}
-	u.OwnerID = ownerID
+	u.OwnerID, u.UploaderID = ownerID, userID
 	u.FolderID = in.FolderID
 	u.objectKey = newObjectKey(ownerID)
 	u.CreatedAt = s.now()
@@ -281,11 +287,11 @@ func (s *Service) insertUpload(ctx context.Context, u *Upload, sum []byte) error
 				WHERE user_id = $1 AND used_bytes + reserved_bytes + $4 <= coalesce(quota_bytes, $12)
 				RETURNING user_id
 			)
-			INSERT INTO uploads (owner_id, folder_id, name, size, content_type, sha256, object_key, mode, part_size, created_at, expires_at)
-			SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11 FROM q
+			INSERT INTO uploads (owner_id, folder_id, name, size, content_type, sha256, object_key, mode, part_size, created_at, expires_at, uploader_id)
+			SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $13 FROM q
 			RETURNING id`,
 			u.OwnerID, nullID(u.FolderID), u.Name, u.Size, u.ContentType, sum, u.objectKey, u.Mode, u.PartSize,
-			u.CreatedAt, u.ExpiresAt, s.cfg.DefaultQuota).Scan(&u.ID)
+			u.CreatedAt, u.ExpiresAt, s.cfg.DefaultQuota, u.UploaderID).Scan(&u.ID)
 		if !errors.Is(err, pgx.ErrNoRows) {
 			return err
 		}
@@ -297,22 +303,27 @@ func (s *Service) insertUpload(ctx context.Context, u *Upload, sum []byte) error
 		if made && attempt == 0 {
 			continue
 		}
-		return s.quotaExceeded(ctx, u.OwnerID, u.Size)
+		return s.quotaExceeded(ctx, *u)
 	}
 }
 
 // quotaExceeded is the Conflict error for a file that does not fit.
-func (s *Service) quotaExceeded(ctx context.Context, ownerID string, size int64) error {
-	us, err := s.Usage(ctx, ownerID)
+func (s *Service) quotaExceeded(ctx context.Context, u Upload) error {
+	us, err := s.Usage(ctx, u.OwnerID)
 	if err != nil {
 		return err
 	}
 	free := max(us.Quota-us.Used-us.Reserved, 0)
+	msg := fmt.Sprintf("Not enough space: this file needs %s, and %s of your %s is free (uploads in progress count).",
+		FormatBytes(u.Size), FormatBytes(free), FormatBytes(us.Quota))
+	if u.UploaderID != u.OwnerID {
+		// Only the fact, not the owner's figures.
+		msg = "Not enough space: the owner of this folder does not have room for this file."
+	}
 	return &apperr.Error{
-		Code: apperr.Conflict,
-		Message: fmt.Sprintf("Not enough space: this file needs %s, and %s of your %s is free (uploads in progress count).",
-			FormatBytes(size), FormatBytes(free), FormatBytes(us.Quota)),
-		Fields: map[string]string{"size": "Not enough space left."},
+		Code:    apperr.Conflict,
+		Message: msg,
+		Fields:  map[string]string{"size": "Not enough space left."},
 	}
 }
 
@@ -342,12 +353,12 @@ func (s *Service) partURLs(ctx context.Context, u Upload, numbers []int32) (Uplo
 	return out, nil
 }
 
-// findUpload loads the owner's upload. Errors: NotFound.
-func (s *Service) findUpload(ctx context.Context, q database.Querier, ownerID, id string) (Upload, error) {
+// findUpload loads an upload the user started or owns. Errors: NotFound.
+func (s *Service) findUpload(ctx context.Context, q database.Querier, userID, id string) (Upload, error) {
 	if !validIDs(id) {
 		return Upload{}, errUploadNotFound
 	}
-	u, err := scanUpload(q.QueryRow(ctx, `SELECT `+uploadColumns+` FROM uploads WHERE id = $1 AND owner_id = $2`, id, ownerID))
+	u, err := scanUpload(q.QueryRow(ctx, `SELECT `+uploadColumns+` FROM uploads WHERE id = $1 AND (owner_id = $2 OR uploader_id = $2)`, id, userID))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Upload{}, errUploadNotFound
 	}
@@ -359,8 +370,8 @@ func (s *Service) findUpload(ctx context.Context, q database.Querier, ownerID, i
 // (numbers must be empty). Use it for very large files, after the first
 // URLs expired, and to resume. Errors: Invalid (numbers), NotFound,
 // Conflict (not pending), Gone (expired), Unavailable.
-func (s *Service) UploadURLs(ctx context.Context, ownerID, id string, numbers []int32) (UploadURLs, error) {
-	u, err := s.pendingUpload(ctx, ownerID, id)
+func (s *Service) UploadURLs(ctx context.Context, userID, id string, numbers []int32) (UploadURLs, error) {
+	u, err := s.pendingUpload(ctx, userID, id)
 	if err != nil {
 		return UploadURLs{}, err
 	}
@@ -389,8 +400,8 @@ func (s *Service) UploadURLs(ctx context.Context, ownerID, id string, numbers []
 
 // pendingUpload loads an upload that may still receive bytes. Errors:
 // NotFound, Conflict (done, failed), Gone (aborted, expired).
-func (s *Service) pendingUpload(ctx context.Context, ownerID, id string) (Upload, error) {
-	u, err := s.findUpload(ctx, s.pool, ownerID, id)
+func (s *Service) pendingUpload(ctx context.Context, userID, id string) (Upload, error) {
+	u, err := s.findUpload(ctx, s.pool, userID, id)
 	if err != nil {
 		return Upload{}, Fail(err, "files: upload %s", id)
 	}
@@ -435,8 +446,8 @@ type UploadState struct {
 
 // FindUpload returns an upload and, while it is a pending multipart upload,
 // the parts already stored. Errors: NotFound, Unavailable.
-func (s *Service) FindUpload(ctx context.Context, ownerID, id string) (UploadState, error) {
-	u, err := s.findUpload(ctx, s.pool, ownerID, id)
+func (s *Service) FindUpload(ctx context.Context, userID, id string) (UploadState, error) {
+	u, err := s.findUpload(ctx, s.pool, userID, id)
 	if err != nil {
 		return UploadState{}, Fail(err, "files: find upload %s", id)
 	}
@@ -453,14 +464,14 @@ func (s *Service) FindUpload(ctx context.Context, ownerID, id string) (UploadSta
 	return st, nil
 }
 
-// ListUploads returns the user's pending uploads, oldest first, so a page
-// reload can offer to resume them. Errors: Unavailable.
-func (s *Service) ListUploads(ctx context.Context, ownerID string) ([]Upload, error) {
-	if !validIDs(ownerID) {
+// ListUploads returns the pending uploads the user started, oldest first,
+// so a page reload can offer to resume them. Errors: Unavailable.
+func (s *Service) ListUploads(ctx context.Context, userID string) ([]Upload, error) {
+	if !validIDs(userID) {
 		return nil, nil
 	}
 	rows, err := s.pool.Query(ctx, `SELECT `+uploadColumns+` FROM uploads
-		WHERE owner_id = $1 AND state = 'pending' ORDER BY created_at, id LIMIT 1000`, ownerID)
+		WHERE uploader_id = $1 AND state = 'pending' ORDER BY created_at, id LIMIT 1000`, userID)
 	if err != nil {
 		return nil, Fail(err, "files: list uploads")
 	}
@@ -494,8 +505,8 @@ type CompleteInput struct {
 // object deleted); Gone (aborted or expired); BadRequest (malformed part
 // list); Unavailable (store or database down: the upload stays pending and
 // a retry completes it).
-func (s *Service) CompleteUpload(ctx context.Context, ownerID, id string, in CompleteInput) (File, error) {
-	u, err := s.findUpload(ctx, s.pool, ownerID, id)
+func (s *Service) CompleteUpload(ctx context.Context, userID, id string, in CompleteInput) (File, error) {
+	u, err := s.findUpload(ctx, s.pool, userID, id)
 	if err != nil {
 		return File{}, Fail(err, "files: complete upload %s", id)
 	}
@@ -503,6 +514,9 @@ func (s *Service) CompleteUpload(ctx context.Context, ownerID, id string, in Com
 		return s.uploadedFile(ctx, u)
 	}
 	if err := s.checkPending(u); err != nil {
+		return File{}, err
+	}
+	if err := s.checkUploader(ctx, userID, u); err != nil {
 		return File{}, err
 	}
 	if err := s.assemble(ctx, u, in.Parts); err != nil {
@@ -527,6 +541,21 @@ func (s *Service) CompleteUpload(ctx context.Context, ownerID, id string, in Com
 		return File{}, Fail(err, "files: complete upload %s", id)
 	}
 	return f, nil
+}
+
+// checkUploader checks, for an editor's upload into a shared folder, that
+// the grant still holds; an upload whose access was removed is aborted (its
+// reservation released) rather than finished. Errors: NotFound, Forbidden,
+// Unavailable.
+func (s *Service) checkUploader(ctx context.Context, userID string, u Upload) error {
+	if userID == u.OwnerID {
+		return nil
+	}
+	_, err := s.authorizeFolder(ctx, s.pool, userID, u.FolderID, RoleEditor)
+	if apperr.Is(err, apperr.NotFound) || apperr.Is(err, apperr.Forbidden) {
+		s.dropQuietly(u, StateAborted)
+	}
+	return Fail(err, "files: complete upload %s", u.ID)
 }
 
 // assemble completes a multipart upload in the store. A store that no
@@ -659,8 +688,8 @@ func (s *Service) uploadedFile(ctx context.Context, u Upload) (File, error) {
 // the store is down). Aborting an aborted, expired or failed upload does
 // nothing. Errors: NotFound, Conflict (already complete: delete the file
 // instead), Unavailable.
-func (s *Service) AbortUpload(ctx context.Context, ownerID, id string) error {
-	u, err := s.findUpload(ctx, s.pool, ownerID, id)
+func (s *Service) AbortUpload(ctx context.Context, userID, id string) error {
+	u, err := s.findUpload(ctx, s.pool, userID, id)
 	if err != nil {
 		return Fail(err, "files: abort upload %s", id)
 	}
