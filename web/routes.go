@@ -144,6 +144,20 @@ func (a *app) routes() chi.Router {
 				r.Delete("/links/{id}", a.apiLinkRevoke)
 			})
 		})
+		// Upload requests (web/api_requests.go). Reading needs files:read;
+		// changing a request also files:write and shares:write, since a
+		// request lets anyone with its link add files to the folder.
+		r.Group(func(r chi.Router) {
+			r.Use(requireScope(a, auth.ScopeFilesRead))
+			r.Get("/requests", a.apiRequestList)
+			r.Get("/requests/{id}", a.apiRequestGet)
+			r.Group(func(r chi.Router) {
+				r.Use(requireScope(a, auth.ScopeFilesWrite), requireScope(a, auth.ScopeSharesWrite))
+				r.Post("/requests", a.apiRequestCreate)
+				r.Patch("/requests/{id}", a.apiRequestUpdate)
+				r.Delete("/requests/{id}", a.apiRequestClose)
+			})
+		})
 	})
 	// Share links for recipients: the session (it remembers a typed
 	// password, per link) but no user; no-referrer, no-store, noindex. The
@@ -163,6 +177,7 @@ func (a *app) routes() chi.Router {
 		r.Get("/r/{token}", a.handleRequestLanding)
 		r.Post("/r/{token}", a.handleRequestUnlock)
 		r.Post("/r/{token}/uploads", a.handleRequestInitiate)
+		r.Get("/r/{token}/uploads/{id}", a.handleRequestUpload)
 		r.Post("/r/{token}/uploads/{id}/parts", a.handleRequestParts)
 		r.Post("/r/{token}/uploads/{id}/complete", a.handleRequestComplete)
 		r.Delete("/r/{token}/uploads/{id}", a.handleRequestAbort)

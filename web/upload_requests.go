@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 
@@ -234,6 +235,36 @@ func (a *app) handleRequestInitiate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusCreated, toUploadURLs(urls))
+}
+
+// requestUploadJSON is an upload as its uploader sees it: its progress,
+// nothing of the owner's folder or file.
+type requestUploadJSON struct {
+	ID        string           `json:"id"`
+	State     string           `json:"state"`
+	Mode      string           `json:"mode"`
+	Name      string           `json:"name"`
+	Size      int64            `json:"size"`
+	PartSize  int64            `json:"part_size,omitempty"`
+	ExpiresAt time.Time        `json:"expires_at"`
+	Parts     []storedPartJSON `json:"parts"`
+}
+
+// handleRequestUpload answers an upload's state and the parts already
+// stored, so the page resumes it after a reload:
+// GET /r/{token}/uploads/{id}.
+func (a *app) handleRequestUpload(w http.ResponseWriter, r *http.Request) {
+	st, err := a.shares.RequestUploadState(r.Context(), chi.URLParam(r, "token"), a.visitor(r), chi.URLParam(r, "id"))
+	if err != nil {
+		a.jsonError(w, r, err)
+		return
+	}
+	out := requestUploadJSON{ID: st.ID, State: st.State, Mode: st.Mode, Name: st.Name, Size: st.Size, PartSize: st.PartSize,
+		ExpiresAt: st.ExpiresAt.UTC(), Parts: []storedPartJSON{}}
+	for _, p := range st.Parts {
+		out.Parts = append(out.Parts, storedPartJSON{Number: p.Number, Size: p.Size, ETag: p.ETag})
+	}
+	writeJSON(w, http.StatusOK, out)
 }
 
 // handleRequestParts returns fresh URLs for an upload of the request.

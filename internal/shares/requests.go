@@ -102,16 +102,9 @@ const (
 // when FolderID is empty). Errors: Invalid, NotFound (the folder),
 // Unavailable.
 func (s *Service) CreateRequest(ctx context.Context, ownerID string, in CreateRequestInput) (Request, error) {
-	fields := map[string]string{}
-	o := s.validateOptions(fields, "message", in.Title, in.Message, &in.Password, in.ExpiresAt, nil)
-	if in.MaxFiles != nil && (*in.MaxFiles < 1 || *in.MaxFiles > MaxRequestFiles) {
-		fields["max_files"] = fmt.Sprintf("Allow 1 to %d files, or leave it empty for no limit.", MaxRequestFiles)
-	}
-	if in.MaxBytes != nil && *in.MaxBytes < 1 {
-		fields["max_bytes"] = "Allow at least 1 byte, or leave it empty for no limit."
-	}
-	if len(fields) > 0 {
-		return Request{}, apperr.InvalidFields(fields)
+	o, err := s.validateRequest(in.Title, in.Message, &in.Password, in.ExpiresAt, in.MaxFiles, in.MaxBytes)
+	if err != nil {
+		return Request{}, err
 	}
 	folderID := strings.ToLower(in.FolderID)
 	if folderID != "" {
@@ -136,6 +129,93 @@ func (s *Service) CreateRequest(ctx context.Context, ownerID string, in CreateRe
 	id, err := insertRequest(ctx, s.pool, ownerID, token, hash, folderID, o, in.MaxFiles, in.MaxBytes, s.now())
 	if err != nil {
 		return Request{}, files.Fail(err, "shares: create request")
+	}
+	return s.FindRequest(ctx, ownerID, id)
+}
+
+// validateRequest checks the options of a request, for CreateRequest and
+// UpdateRequest alike (nil: not given). Errors: Invalid.
+func (s *Service) validateRequest(title, message string, password *string, expires *time.Time, maxFiles *int, maxBytes *int64) (options, error) {
+	fields := map[string]string{}
+	o := s.validateOptions(fields, "message", title, message, password, expires, nil)
+	if maxFiles != nil && (*maxFiles < 1 || *maxFiles > MaxRequestFiles) {
+		fields["max_files"] = fmt.Sprintf("Allow 1 to %d files, or leave it empty for no limit.", MaxRequestFiles)
+	}
+	if maxBytes != nil && *maxBytes < 1 {
+		fields["max_bytes"] = "Allow at least 1 byte, or leave it empty for no limit."
+	}
+	if len(fields) > 0 {
+		return options{}, apperr.InvalidFields(fields)
+	}
+	return o, nil
+}
+
+// UpdateRequestInput changes the options of an upload request; fields not
+// given stay. The folder cannot change (make a new request instead).
+type UpdateRequestInput struct {
+	Title   *string `json:"title"`
+	Message *string `json:"message"`
+	// Password: a new password; "" or null removes it.
+	Password Optional[string] `json:"password"`
+	// ExpiresAt: null for never.
+	ExpiresAt Optional[time.Time] `json:"expires_at"`
+	// MaxFiles and MaxBytes: null for no limit.
+	MaxFiles Optional[int]   `json:"max_files"`
+	MaxBytes Optional[int64] `json:"max_bytes"`
+}
+
+// UpdateRequest changes a request's options, validated as CreateRequest
+// does; they apply to the very next upload (limits are checked again when
+// an upload in flight completes). An expired request given a later expiry
+// takes files again; a new or removed password ends every remembered
+// unlock. Errors: Invalid, NotFound, Conflict (closed), Unavailable.
+func (s *Service) UpdateRequest(ctx context.Context, ownerID, id string, in UpdateRequestInput) (Request, error) {
+	if !validIDs(id) {
+		return Request{}, errRequestNotFound
+	}
+	var title, message string
+	if in.Title != nil {
+		title = *in.Title
+	}
+	if in.Message != nil {
+		message = *in.Message
+	}
+	o, err := s.validateRequest(title, message, in.Password.Value, in.ExpiresAt.Value, in.MaxFiles.Value, in.MaxBytes.Value)
+	if err != nil {
+		return Request{}, err
+	}
+	if in.Password.Value != nil {
+		if err := s.hashPassword(&o, *in.Password.Value); err != nil {
+			return Request{}, err
+		}
+	}
+	u := requestUpdate{
+		setPassword: in.Password.Set, passwordHash: o.passwordHash,
+		setExpiry: in.ExpiresAt.Set, expiresAt: o.expiresAt,
+		setMaxFiles: in.MaxFiles.Set, maxFiles: in.MaxFiles.Value,
+		setMaxBytes: in.MaxBytes.Set, maxBytes: in.MaxBytes.Value,
+	}
+	if in.Title != nil {
+		u.title = &o.title
+	}
+	if in.Message != nil {
+		u.message = &o.note
+	}
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		closed, err := lockRequest(ctx, tx, ownerID, id)
+		if noRows(err) {
+			return errRequestNotFound
+		}
+		if err != nil {
+			return err
+		}
+		if closed {
+			return apperr.Errorf(apperr.Conflict, "This upload link has been closed; create a new one instead.")
+		}
+		return updateRequest(ctx, tx, id, u, s.now())
+	})
+	if err != nil {
+		return Request{}, files.Fail(err, "shares: update request %s", id)
 	}
 	return s.FindRequest(ctx, ownerID, id)
 }
@@ -438,6 +518,18 @@ func (s *Service) requestOfUpload(ctx context.Context, token string, v Visitor, 
 	return r, s.requestUpload(ctx, r, uploadID)
 }
 
+// RequestUploadState returns an upload made through the request with the
+// parts already stored, so the uploader's page can resume it after a
+// reload; it answers whatever the request's state, like
+// AbortRequestUpload. Errors: NotFound, Unauthorized, Unavailable.
+func (s *Service) RequestUploadState(ctx context.Context, token string, v Visitor, uploadID string) (files.UploadState, error) {
+	r, err := s.requestOfUpload(ctx, token, v, uploadID)
+	if err != nil {
+		return files.UploadState{}, err
+	}
+	return s.files.FindUpload(ctx, r.ownerID, uploadID)
+}
+
 // RequestUploadURLs returns fresh part URLs (or a fresh single URL) of an
 // upload made through the request, as files.Service.UploadURLs. Errors:
 // Invalid, NotFound, Gone, Unauthorized, Conflict, Unavailable.
@@ -512,4 +604,47 @@ func (s *Service) AbortRequestUpload(ctx context.Context, token string, v Visito
 		return err
 	}
 	return s.files.AbortUpload(ctx, r.ownerID, uploadID)
+}
+
+// lockRequest locks the owner's request for an update and reports whether
+// it is closed; pgx.ErrNoRows when there is no such request.
+func lockRequest(ctx context.Context, q database.Querier, ownerID, id string) (bool, error) {
+	var closed bool
+	err := q.QueryRow(ctx, `SELECT closed_at IS NOT NULL FROM upload_requests WHERE id = $1 AND owner_id = $2 FOR UPDATE`,
+		id, ownerID).Scan(&closed)
+	return closed, err
+}
+
+// requestUpdate says which options change; a nil pointer with its set flag
+// clears the option.
+type requestUpdate struct {
+	title, message *string
+	setPassword    bool
+	passwordHash   *string
+	setExpiry      bool
+	expiresAt      *time.Time
+	setMaxFiles    bool
+	maxFiles       *int
+	setMaxBytes    bool
+	maxBytes       *int64
+}
+
+func updateRequest(ctx context.Context, q database.Querier, id string, u requestUpdate, now time.Time) error {
+	_, err := q.Exec(ctx, `
+		UPDATE upload_requests SET
+			title = coalesce($2, title),
+			message = coalesce($3, message),
+			password_hash = CASE WHEN $4 THEN $5 ELSE password_hash END,
+			password_version = password_version + CASE WHEN $4 THEN 1 ELSE 0 END,
+			expires_at = CASE WHEN $6 THEN $7 ELSE expires_at END,
+			max_files = CASE WHEN $8 THEN $9 ELSE max_files END,
+			max_bytes = CASE WHEN $10 THEN $11 ELSE max_bytes END,
+			updated_at = greatest($12, updated_at + interval '1 microsecond')
+		WHERE id = $1`,
+		id, u.title, u.message, u.setPassword, u.passwordHash, u.setExpiry, u.expiresAt,
+		u.setMaxFiles, u.maxFiles, u.setMaxBytes, u.maxBytes, now)
+	if err != nil {
+		return fmt.Errorf("update request: %w", err)
+	}
+	return nil
 }

@@ -354,3 +354,123 @@ func TestRequestPendingCap(t *testing.T) {
 		t.Fatalf("after one ended: %v", err)
 	}
 }
+
+// TestRequestUpdate: the options change as given, with create's
+// validation; limits apply to the next upload and again at complete; a
+// later expiry reopens an expired request; a new password ends unlocks; a
+// closed request, or someone else's, cannot change.
+func TestRequestUpdate(t *testing.T) {
+	e := newEnv(t, "disk")
+	ctx := context.Background()
+	ann, bob := e.user(t, "Ann"), e.user(t, "Bob")
+	exp := e.clock.Now().Add(time.Hour)
+	r := e.request(t, ann, shares.CreateRequestInput{Title: "Photos", Message: "Please", MaxFiles: ptr(3), ExpiresAt: &exp, Password: "drop it here"})
+	token := tokenOf(r)
+	u, err := e.shares.UnlockRequest(ctx, token, "drop it here", anyone)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := holding(u)
+
+	t.Run("invalid as at create", func(t *testing.T) {
+		past := e.clock.Now().Add(-time.Second)
+		_, err := e.shares.UpdateRequest(ctx, ann, r.ID, shares.UpdateRequestInput{
+			MaxFiles: shares.Some(0), MaxBytes: shares.Some[int64](0), ExpiresAt: shares.Some(past),
+			Password: shares.Some("short"), Title: ptr(strings.Repeat("t", 201)), Message: ptr("a\u202eb"),
+		})
+		ae := apperr.As(err)
+		if ae == nil || ae.Code != apperr.Invalid {
+			t.Fatalf("update: %v", err)
+		}
+		for _, f := range []string{"max_files", "max_bytes", "expires_at", "password", "title", "message"} {
+			if ae.Fields[f] == "" {
+				t.Errorf("no message for %s: %v", f, ae.Fields)
+			}
+		}
+		if got, _ := e.shares.FindRequest(ctx, ann, r.ID); got.Title != "Photos" || got.MaxFiles != 3 {
+			t.Fatalf("a refused update changed %+v", got)
+		}
+	})
+	t.Run("others", func(t *testing.T) {
+		_, err := e.shares.UpdateRequest(ctx, bob, r.ID, shares.UpdateRequestInput{Title: ptr("mine")})
+		wantCode(t, err, apperr.NotFound)
+		_, err = e.shares.UpdateRequest(ctx, ann, "nope", shares.UpdateRequestInput{})
+		wantCode(t, err, apperr.NotFound)
+	})
+
+	// Given fields change, absent ones stay, null clears.
+	got, err := e.shares.UpdateRequest(ctx, ann, r.ID, shares.UpdateRequestInput{Title: ptr(" Holiday "), MaxBytes: shares.Some[int64](10), MaxFiles: shares.Null[int]()})
+	if err != nil || got.Title != "Holiday" || got.Message != "Please" || got.MaxFiles != 0 || got.MaxBytes != 10 || !got.HasPassword || got.ExpiresAt == nil ||
+		!got.UpdatedAt.After(r.UpdatedAt) {
+		t.Fatalf("updated %+v %v", got, err)
+	}
+	if in, err := e.shares.OpenRequest(ctx, token, v); err != nil || in.Title != "Holiday" || in.BytesLeft != 10 || in.FilesLeft != -1 {
+		t.Fatalf("the uploader sees %+v %v", in, err)
+	}
+	// A lower limit refuses the upload in flight when it completes.
+	inFlight := e.send(t, token, v, "eight.txt", []byte("8 bytes!"))
+	if _, err := e.shares.UpdateRequest(ctx, ann, r.ID, shares.UpdateRequestInput{MaxBytes: shares.Some[int64](4)}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.shares.CompleteRequestUpload(ctx, token, v, inFlight, files.CompleteInput{})
+	wantCode(t, err, apperr.Conflict)
+
+	// Expired, then given a later expiry: it takes files again.
+	e.clock.Advance(2 * time.Hour)
+	_, err = e.shares.OpenRequest(ctx, token, v)
+	wantCode(t, err, apperr.Gone)
+	later := e.clock.Now().Add(time.Hour)
+	if got, err := e.shares.UpdateRequest(ctx, ann, r.ID, shares.UpdateRequestInput{ExpiresAt: shares.Some(later), MaxBytes: shares.Null[int64]()}); err != nil || got.State != shares.RequestOpen {
+		t.Fatalf("reopened %+v %v", got, err)
+	}
+	if u, err = e.shares.UnlockRequest(ctx, token, "drop it here", anyone); err != nil { // the unlock expired too
+		t.Fatal(err)
+	}
+	v = holding(u)
+	e.complete(t, token, v, e.send(t, token, v, "ok.txt", []byte("ok")))
+
+	// A new password ends the unlock; none opens it for everyone.
+	if _, err := e.shares.UpdateRequest(ctx, ann, r.ID, shares.UpdateRequestInput{Password: shares.Some("another password")}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.shares.OpenRequest(ctx, token, v)
+	if !shares.IsRequestLocked(err) {
+		t.Fatalf("after a new password: %v", err)
+	}
+	if got, err := e.shares.UpdateRequest(ctx, ann, r.ID, shares.UpdateRequestInput{Password: shares.Null[string]()}); err != nil || got.HasPassword {
+		t.Fatalf("password removed %+v %v", got, err)
+	}
+	if _, err := e.shares.OpenRequest(ctx, token, anyone); err != nil {
+		t.Fatalf("without a password: %v", err)
+	}
+
+	if _, err := e.shares.CloseRequest(ctx, ann, r.ID); err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.shares.UpdateRequest(ctx, ann, r.ID, shares.UpdateRequestInput{Title: ptr("again")})
+	wantCode(t, err, apperr.Conflict)
+}
+
+// TestRequestUploadState: the uploader reads the state of its own uploads
+// (to resume them), even once the request closed; not others'.
+func TestRequestUploadState(t *testing.T) {
+	e := newEnv(t, "disk")
+	ctx := context.Background()
+	ann := e.user(t, "Ann")
+	r := e.request(t, ann, shares.CreateRequestInput{})
+	other := e.request(t, ann, shares.CreateRequestInput{})
+	token := tokenOf(r)
+	id := e.send(t, token, anyone, "a.txt", []byte("a"))
+	st, err := e.shares.RequestUploadState(ctx, token, anyone, id)
+	if err != nil || st.State != files.StatePending || st.Size != 1 {
+		t.Fatalf("state %+v %v", st, err)
+	}
+	_, err = e.shares.RequestUploadState(ctx, tokenOf(other), anyone, id)
+	wantCode(t, err, apperr.NotFound)
+	if _, err := e.shares.CloseRequest(ctx, ann, r.ID); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := e.shares.RequestUploadState(ctx, token, anyone, id); err != nil || st.ID != id {
+		t.Fatalf("after closing %+v %v", st, err)
+	}
+}
