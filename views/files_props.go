@@ -60,7 +60,18 @@ type Listing struct {
 	Folders  []FolderRow
 	Files    []FileRow
 	Next     string
+	// Role is the user's role in the folder: owner, editor or viewer; the
+	// actions offered follow it (the service enforces it regardless).
+	Role string
+	// Owner names the owner of a folder shared with the user.
+	Owner string
 }
+
+// Owned reports whether the listing is the user's own folder (or a search).
+func (l Listing) Owned() bool { return l.Role == "" || l.Role == "owner" }
+
+// CanWrite reports whether the user may change what is listed.
+func (l Listing) CanWrite() bool { return l.Owned() || l.Role == "editor" }
 
 // FilesPage is "My files": one folder (or a search over all of them).
 type FilesPage struct {

@@ -96,6 +96,17 @@ type ShareDialog struct {
 	Requests      []UploadRequestRow
 	RequestForm   Form
 	RequestNotice string
+	// People: for one folder or one file, who it is shared with, the form
+	// to add someone, and the notice of the last change there.
+	People       []PersonRow
+	PeopleForm   Form
+	PeopleNotice string
+}
+
+// CanSharePeople reports whether the subject is one folder or one file
+// (grants are per entry).
+func (d ShareDialog) CanSharePeople() bool {
+	return d.Link == nil && ((d.FolderID != "" && len(d.FileIDs) == 0) || (d.FolderID == "" && len(d.FileIDs) == 1))
 }
 
 // SharePageProps shows the share dialog as a page (no script).
@@ -137,4 +148,34 @@ type UploadRequestPage struct {
 	API string
 	// Full is set when no more files are taken.
 	Full bool
+}
+
+// PersonRow is someone a file or folder is shared with, in the share
+// dialog's People section.
+type PersonRow struct {
+	GrantID string
+	Name    string
+	Email   string
+	Role    string // viewer | editor
+}
+
+// SharedWithMePage lists what other users shared with the user.
+type SharedWithMePage struct {
+	Shell
+	Items  []SharedItem
+	Usage  Usage
+	Limits UploadLimits
+}
+
+// SharedItem is one folder or file shared with the user.
+type SharedItem struct {
+	GrantID    string
+	ID         string
+	Folder     bool
+	Name       string
+	Size       int64
+	Owner      string
+	OwnerEmail string
+	Role       string
+	SharedAt   time.Time
 }

@@ -76,7 +76,9 @@ func newApp(cfg config.Config, logger *slog.Logger, pool *pgxpool.Pool) (*app, e
 	if err != nil {
 		return nil, err
 	}
-	filesSvc := files.New(pool, store, filesConfig(cfg.Storage))
+	fcfg := filesConfig(cfg.Storage)
+	fcfg.Limiter = limiter
+	filesSvc := files.New(pool, store, fcfg)
 	a := &app{
 		cfg:      cfg,
 		log:      logger,

@@ -65,6 +65,7 @@ func (a *app) listing(r *http.Request, folderID string) (views.Listing, error) {
 		})
 	}
 	l.Folders, l.Files, l.Next = folderRows(p.Folders), fileRows(p.Files), p.Next
+	l.Role, l.Owner = string(p.Access.Role), p.Access.OwnerName
 	return l, err
 }
 
@@ -173,6 +174,10 @@ func (a *app) handleFileDetails(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	path, err := a.files.FolderPath(r.Context(), uid, f.FolderID)
+	if apperr.Is(err, apperr.NotFound) {
+		// A file shared on its own: its folder is not the user's to see.
+		path, err = nil, nil
+	}
 	if err != nil {
 		a.error(w, r, err)
 		return
@@ -335,8 +340,22 @@ func viewSelection(s files.Selection) views.Selection {
 	return views.Selection{Files: s.Files, Folders: s.Folders}
 }
 
-// moveDialog loads the picker at folder at for a selection.
+// moveDialog loads the picker at folder at for a selection. Things shared
+// with the user move only within the share, so their picker opens at the
+// shared folder rather than at the user's own root.
 func (a *app) moveDialog(r *http.Request, sel files.Selection, at string) (views.MoveDialog, error) {
+	if at == "" {
+		var acc files.Access
+		var err error
+		if len(sel.Folders) > 0 {
+			acc, err = a.files.FolderAccess(r.Context(), currentUser(r).ID, sel.Folders[0])
+		} else if len(sel.Files) > 0 {
+			acc, err = a.files.FileAccess(r.Context(), currentUser(r).ID, sel.Files[0])
+		}
+		if err == nil && acc.Shared() && !acc.RootIsFile {
+			at = acc.RootID
+		}
+	}
 	d := views.MoveDialog{Selection: viewSelection(sel), At: at}
 	path, err := a.files.FolderPath(r.Context(), currentUser(r).ID, at)
 	if err != nil {

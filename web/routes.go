@@ -76,6 +76,12 @@ func (a *app) routes() chi.Router {
 			r.Post("/share/links/{id}/revoke", a.handleShareRevoke)
 			r.Post("/share/requests", a.handleRequestCreate)
 			r.Post("/share/requests/{id}/close", a.handleRequestClose)
+			// Sharing with registered users (web/grants.go).
+			r.Post("/share/people", a.handlePersonAdd)
+			r.Post("/share/people/{id}", a.handlePersonRole)
+			r.Post("/share/people/{id}/remove", a.handlePersonRemove)
+			r.Get("/shared-with-me", a.handleSharedWithMe)
+			r.Post("/shared-with-me/{id}/leave", a.handleLeave)
 		})
 		r.Group(func(r chi.Router) {
 			r.Use(a.requireUser)
@@ -142,6 +148,21 @@ func (a *app) routes() chi.Router {
 				r.Post("/links", a.apiLinkCreate)
 				r.Patch("/links/{id}", a.apiLinkUpdate)
 				r.Delete("/links/{id}", a.apiLinkRevoke)
+			})
+		})
+		// Sharing with registered users (web/api_grants.go): reading needs
+		// files:read; sharing, changing a role or removing access also
+		// shares:write.
+		r.Group(func(r chi.Router) {
+			r.Use(requireScope(a, auth.ScopeFilesRead))
+			r.Get("/grants", a.apiGrantList)
+			r.Get("/grants/received", a.apiGrantReceived)
+			r.Get("/grants/{id}", a.apiGrantGet)
+			r.Group(func(r chi.Router) {
+				r.Use(requireScope(a, auth.ScopeSharesWrite))
+				r.Post("/grants", a.apiGrantCreate)
+				r.Patch("/grants/{id}", a.apiGrantUpdate)
+				r.Delete("/grants/{id}", a.apiGrantDelete)
 			})
 		})
 		// Upload requests (web/api_requests.go). Reading needs files:read;

@@ -87,11 +87,17 @@ func (a *app) shareDialog(ctx context.Context, userID string, fileIDs []string, 
 		if err != nil {
 			return d, err
 		}
+		if f.OwnerID != userID {
+			return d, errOwnerShares
+		}
 		d.Subject = "folder “" + f.Name + "”"
 	case folderID == "" && len(fileIDs) > 0:
 		f, err := a.files.FindFile(ctx, userID, fileIDs[0])
 		if err != nil {
 			return d, err
+		}
+		if f.OwnerID != userID {
+			return d, errOwnerShares
 		}
 		d.Subject = "“" + f.Name + "”"
 		if len(fileIDs) > 1 {
@@ -116,8 +122,12 @@ func (a *app) shareDialog(ctx context.Context, userID string, fileIDs []string, 
 			d.Links = append(d.Links, linkRow(l))
 		}
 	}
-	return d, nil
+	return d, a.people(ctx, userID, &d)
 }
+
+// errOwnerShares refuses the share dialog for something shared with the
+// user: only its owner shares it further.
+var errOwnerShares = apperr.Errorf(apperr.Forbidden, "Only the owner can share this. Ask them to add people or make a link.")
 
 // renderShareDialog answers with the whole dialog (opening it), its body
 // (a swap inside an open dialog), or, without htmx, a page around it.

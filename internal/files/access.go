@@ -45,8 +45,9 @@ func (r Role) CanWrite() bool { return r.AtLeast(RoleEditor) }
 // Access is a user's access to one folder or file.
 type Access struct {
 	// OwnerID owns the entry; its quota pays for what is uploaded there.
-	OwnerID string
-	Role    Role
+	OwnerID   string
+	OwnerName string
+	Role      Role
 	// RootID is the shared entry the access comes from (the entry itself
 	// or a folder above it); empty for the owner.
 	RootID string
@@ -69,7 +70,7 @@ func (s *Service) authorize(ctx context.Context, q database.Querier, userID stri
 	if !validIDs(id) || !validIDs(userID) {
 		return Access{}, k.notFound
 	}
-	owner, folder, err := entryOwner(ctx, q, k, id)
+	owner, ownerName, folder, err := entryOwner(ctx, q, k, id)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Access{}, k.notFound
 	}
@@ -77,7 +78,7 @@ func (s *Service) authorize(ctx context.Context, q database.Querier, userID stri
 		return Access{}, err
 	}
 	if owner == userID {
-		return Access{OwnerID: owner, Role: RoleOwner}, nil
+		return Access{OwnerID: owner, OwnerName: ownerName, Role: RoleOwner}, nil
 	}
 	fileID := ""
 	if k.table == "files" {
@@ -92,7 +93,7 @@ func (s *Service) authorize(ctx context.Context, q database.Querier, userID stri
 	if err != nil {
 		return Access{}, err
 	}
-	a.OwnerID = owner
+	a.OwnerID, a.OwnerName = owner, ownerName
 	if !a.Role.AtLeast(need) {
 		return Access{}, errReadOnly
 	}

@@ -90,7 +90,7 @@ func (s *Service) Share(ctx context.Context, ownerID string, in ShareInput) (Gra
 	if !validIDs(id) {
 		return Grant{}, k.notFound
 	}
-	owner, _, err := entryOwner(ctx, s.pool, k, id)
+	owner, _, _, err := entryOwner(ctx, s.pool, k, id)
 	if errors.Is(err, pgx.ErrNoRows) || (err == nil && owner != ownerID) {
 		return Grant{}, k.notFound
 	}
@@ -150,7 +150,7 @@ func (s *Service) ListGrants(ctx context.Context, ownerID string, f GrantFilter)
 		if !validIDs(id) {
 			return nil, k.notFound
 		}
-		owner, _, err := entryOwner(ctx, s.pool, k, id)
+		owner, _, _, err := entryOwner(ctx, s.pool, k, id)
 		if errors.Is(err, pgx.ErrNoRows) || (err == nil && owner != ownerID) {
 			return nil, k.notFound
 		}

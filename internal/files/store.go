@@ -119,15 +119,16 @@ func releaseReservation(ctx context.Context, q database.Querier, ownerID string,
 	return err
 }
 
-// entryOwner returns the owner of a live entry and, for a file, its folder
-// ("" at the root).
-func entryOwner(ctx context.Context, q database.Querier, k kind, id string) (owner, folder string, err error) {
+// entryOwner returns the owner of a live entry (id and display name) and,
+// for a file, its folder ("" at the root).
+func entryOwner(ctx context.Context, q database.Querier, k kind, id string) (owner, ownerName, folder string, err error) {
 	var parent *string
-	err = q.QueryRow(ctx, `SELECT owner_id, `+k.parentCol+` FROM `+k.table+` WHERE id = $1 AND trashed_at IS NULL`, id).Scan(&owner, &parent)
+	err = q.QueryRow(ctx, `SELECT e.owner_id, u.display_name, e.`+k.parentCol+` FROM `+k.table+` e
+		JOIN users u ON u.id = e.owner_id WHERE e.id = $1 AND e.trashed_at IS NULL`, id).Scan(&owner, &ownerName, &parent)
 	if parent != nil {
 		folder = *parent
 	}
-	return owner, folder, err
+	return owner, ownerName, folder, err
 }
 
 // grantedAccess finds the grants that give userID access to a file (fileID,

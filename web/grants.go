@@ -1,0 +1,182 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/weupload/weupload/internal/apperr"
+	"github.com/weupload/weupload/internal/files"
+	"github.com/weupload/weupload/views"
+)
+
+// Sharing with registered users in the web app: the People section of the
+// share dialog (its forms answer with the dialog's body, like the link
+// forms in web/shares.go) and the "Shared with me" page. The files service
+// enforces every role; these handlers only read forms and render.
+
+func personRows(gs []files.Grant) []views.PersonRow {
+	rows := make([]views.PersonRow, len(gs))
+	for i, g := range gs {
+		rows[i] = views.PersonRow{GrantID: g.ID, Name: g.GranteeName, Email: g.GranteeEmail, Role: string(g.Role)}
+	}
+	return rows
+}
+
+// people fills the dialog's People section for its one folder or file.
+func (a *app) people(ctx context.Context, userID string, d *views.ShareDialog) error {
+	if !d.CanSharePeople() {
+		return nil
+	}
+	f := files.GrantFilter{FolderID: d.FolderID}
+	if d.FolderID == "" {
+		f.FileID = d.FileIDs[0]
+	}
+	gs, err := a.files.ListGrants(ctx, userID, f)
+	d.People = personRows(gs)
+	return err
+}
+
+// grantSubject is the share dialog's subject for a grant's entry.
+func grantSubject(g files.Grant) (fileIDs []string, folderID string) {
+	if g.FileID != "" {
+		return []string{g.FileID}, ""
+	}
+	return nil, g.FolderID
+}
+
+// peopleDialog answers a change in the People section: the dialog again
+// with a notice (htmx), or the dialog page (no script).
+func (a *app) peopleDialog(w http.ResponseWriter, r *http.Request, fileIDs []string, folderID, notice string, status int, form views.Form) {
+	d, err := a.shareDialog(r.Context(), currentUser(r).ID, fileIDs, folderID, "")
+	if err != nil {
+		a.error(w, r, err)
+		return
+	}
+	d.PeopleNotice, d.PeopleForm = notice, form
+	if status == http.StatusOK {
+		w.Header().Set("HX-Trigger", shareChanged)
+	}
+	a.renderShareDialog(w, r, status, d)
+}
+
+// handlePersonAdd shares the dialog's folder or file with someone by email.
+func (a *app) handlePersonAdd(w http.ResponseWriter, r *http.Request) {
+	if err := parseForm(r); err != nil {
+		a.error(w, r, err)
+		return
+	}
+	in := files.ShareInput{FolderID: r.PostForm.Get("folder"), FileID: r.PostForm.Get("file"), Email: r.PostForm.Get("email"), Role: files.Role(r.PostForm.Get("role"))}
+	fileIDs := r.PostForm["file"]
+	g, err := a.files.Share(r.Context(), currentUser(r).ID, in)
+	switch {
+	case apperr.Is(err, apperr.Invalid) || apperr.Is(err, apperr.TooMany):
+		status := http.StatusUnprocessableEntity
+		if e := apperr.As(err); e.Code == apperr.TooMany {
+			status = http.StatusTooManyRequests
+			w.Header().Set("Retry-After", fmt.Sprint(int(e.RetryAfter.Seconds())))
+		}
+		a.peopleDialog(w, r, fileIDs, in.FolderID, "", status, formOf(r, err, "email", "role"))
+		return
+	case err != nil:
+		a.error(w, r, err)
+		return
+	}
+	a.peopleDialog(w, r, fileIDs, in.FolderID, fmt.Sprintf("Shared with %s (%s) as %s. They find it under “Shared with me”.", g.GranteeName, g.GranteeEmail, g.Role), http.StatusOK, views.Form{})
+}
+
+// handlePersonRole changes someone's role from the dialog.
+func (a *app) handlePersonRole(w http.ResponseWriter, r *http.Request) {
+	if err := parseForm(r); err != nil {
+		a.error(w, r, err)
+		return
+	}
+	g, err := a.files.SetGrantRole(r.Context(), currentUser(r).ID, chi.URLParam(r, "id"), files.Role(r.PostForm.Get("role")))
+	if err != nil {
+		a.error(w, r, err)
+		return
+	}
+	fileIDs, folderID := grantSubject(g)
+	what := "can now view and download"
+	if g.Role == files.RoleEditor {
+		what = "can now also add and change files"
+	}
+	a.peopleDialog(w, r, fileIDs, folderID, g.GranteeName+" "+what+".", http.StatusOK, views.Form{})
+}
+
+// handlePersonRemove removes someone's access from the dialog.
+func (a *app) handlePersonRemove(w http.ResponseWriter, r *http.Request) {
+	uid, id := currentUser(r).ID, chi.URLParam(r, "id")
+	g, err := a.files.FindGrant(r.Context(), uid, id)
+	if err == nil && g.OwnerID != uid {
+		err = apperr.Errorf(apperr.NotFound, "Share not found.")
+	}
+	if err == nil {
+		err = a.files.RemoveGrant(r.Context(), uid, id)
+	}
+	if err != nil {
+		a.error(w, r, err)
+		return
+	}
+	fileIDs, folderID := grantSubject(g)
+	a.peopleDialog(w, r, fileIDs, folderID, g.GranteeName+" no longer has access.", http.StatusOK, views.Form{})
+}
+
+func sharedItems(gs []files.Grant) []views.SharedItem {
+	items := make([]views.SharedItem, len(gs))
+	for i, g := range gs {
+		items[i] = views.SharedItem{
+			GrantID: g.ID, ID: g.FolderID, Folder: g.FolderID != "", Name: g.Name, Size: g.Size,
+			Owner: g.OwnerName, OwnerEmail: g.OwnerEmail, Role: string(g.Role), SharedAt: g.CreatedAt,
+		}
+		if g.FileID != "" {
+			items[i].ID = g.FileID
+		}
+	}
+	return items
+}
+
+// handleSharedWithMe serves "Shared with me": the full page, the #browser
+// region, or the #listing card when it refreshes itself.
+func (a *app) handleSharedWithMe(w http.ResponseWriter, r *http.Request) {
+	gs, err := a.files.SharedWithMe(r.Context(), currentUser(r).ID)
+	if err != nil {
+		a.error(w, r, err)
+		return
+	}
+	p := views.SharedWithMePage{Items: sharedItems(gs), Limits: a.uploadLimits()}
+	target := htmxTarget(r)
+	if target == "listing" {
+		a.render(w, r, http.StatusOK, views.SharedWithMeListing(p.Items))
+		return
+	}
+	if p.Usage, err = a.usage(r); err != nil {
+		a.error(w, r, err)
+		return
+	}
+	p.Shell = a.shellNav(r, "Shared with me", "files")
+	if target == "browser" {
+		a.render(w, r, http.StatusOK, views.SharedWithMeFragment(p))
+		return
+	}
+	a.render(w, r, http.StatusOK, views.SharedWithMe(p))
+}
+
+// handleLeave removes something shared with the user from their list.
+func (a *app) handleLeave(w http.ResponseWriter, r *http.Request) {
+	uid, id := currentUser(r).ID, chi.URLParam(r, "id")
+	g, err := a.files.FindGrant(r.Context(), uid, id)
+	if err == nil && g.GranteeID != uid {
+		err = apperr.Errorf(apperr.NotFound, "Share not found.")
+	}
+	if err == nil {
+		err = a.files.RemoveGrant(r.Context(), uid, id)
+	}
+	if err != nil {
+		a.error(w, r, err)
+		return
+	}
+	a.changed(w, r, views.ActionToast{Message: fmt.Sprintf("“%s” is no longer shared with you.", g.Name)}, "/shared-with-me")
+}
