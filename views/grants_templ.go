@@ -177,7 +177,7 @@ func sharePeopleSection(d ShareDialog) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 14, "\" name=\"role\" class=\"input w-auto py-1.5 text-sm\" data-person-role><option value=\"viewer\"")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 14, "\" name=\"role\" class=\"input w-auto py-1.5 pr-9 text-sm\" data-person-role><option value=\"viewer\"")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
@@ -373,7 +373,7 @@ func sharePeopleSection(d ShareDialog) templ.Component {
 				return templ_7745c5c3_Err
 			}
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 36, "</div><div class=\"flex gap-2\"><label for=\"f-person_role\" class=\"sr-only\">Role</label> <select id=\"f-person_role\" name=\"role\" class=\"input w-auto\"><option value=\"viewer\"")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 36, "</div><div class=\"flex gap-2\"><label for=\"f-person_role\" class=\"sr-only\">Role</label> <select id=\"f-person_role\" name=\"role\" class=\"input w-auto pr-9\"><option value=\"viewer\"")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
