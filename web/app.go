@@ -149,7 +149,13 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, migrate 
 	}
 	defer a.close()
 	// Sweepers: each runs on one instance at a time; they stop with ctx.
-	runner := jobs.New(pool, logger, jobs.Sweepers(a.files, a.limiter)...)
+	runner := jobs.New(pool, logger, jobs.Sweepers(a.files, a.limiter, logger)...)
+	runner.Observe = func(job, result string, d time.Duration) {
+		a.metrics.jobRuns.WithLabelValues(job, result).Inc()
+		if result != "skipped" {
+			a.metrics.jobDuration.WithLabelValues(job).Observe(d.Seconds())
+		}
+	}
 	runner.Start(ctx)
 	defer runner.Stop()
 

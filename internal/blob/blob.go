@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"slices"
 	"strings"
 	"time"
@@ -90,6 +91,17 @@ type Object struct {
 	ETag string
 }
 
+// ObjectInfo is one object of a listing.
+type ObjectInfo struct {
+	// Key is the object's key.
+	Key string
+	// Size is the object length in bytes.
+	Size int64
+	// Modified is when the object was stored (S3: LastModified; disk: the
+	// file's modification time, the end of its upload).
+	Modified time.Time
+}
+
 // GetOptions describe a presigned download.
 type GetOptions struct {
 	// Filename is the user's name for the file, sent as an RFC 6266
@@ -146,6 +158,14 @@ type Store interface {
 	PresignGet(ctx context.Context, key string, o GetOptions) (string, error)
 	// Delete removes an object; deleting a missing object is not an error.
 	Delete(ctx context.Context, key string) error
+	// List yields every object whose key starts with prefix, once each, in
+	// no particular order (S3 lists in key order, the disk store in
+	// directory order); multipart uploads in progress are not objects.
+	// Objects stored or deleted while it runs may be missed or listed. An
+	// error (wrapping ErrUnavailable when the store cannot be reached) is
+	// yielded last. It reads the store lazily, page by page, so a listing
+	// of millions of keys holds one page in memory.
+	List(ctx context.Context, prefix string) iter.Seq2[ObjectInfo, error]
 	// Ping is a cheap readiness check; it wraps ErrUnavailable when the
 	// store cannot be used.
 	Ping(ctx context.Context) error

@@ -39,6 +39,10 @@ type Runner struct {
 	jobs []Job
 	// Timeout bounds one run of a job.
 	Timeout time.Duration
+	// Observe, when set, is told about every run: the job's name, the
+	// result ("ok", "error", or "skipped" when another instance held the
+	// lock) and how long it ran. The app feeds its metrics with it.
+	Observe func(job, result string, d time.Duration)
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -89,6 +93,23 @@ var ErrBusy = errors.New("jobs: running elsewhere")
 // RunOnce runs j now if no other runner (on any instance) is running it,
 // and returns what it handled; ErrBusy when another holds the lock.
 func (r *Runner) RunOnce(ctx context.Context, j Job) (int, error) {
+	start := time.Now()
+	n, err := r.runOnce(ctx, j)
+	if r.Observe != nil {
+		result := "ok"
+		switch {
+		case errors.Is(err, ErrBusy):
+			result = "skipped"
+		case err != nil:
+			result = "error"
+		}
+		r.Observe(j.Name, result, time.Since(start))
+	}
+	return n, err
+}
+
+// runOnce is RunOnce without the observer.
+func (r *Runner) runOnce(ctx context.Context, j Job) (int, error) {
 	conn, err := r.pool.Acquire(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("jobs: %s: connection for the lock: %w", j.Name, err)

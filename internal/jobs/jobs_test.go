@@ -74,6 +74,44 @@ func TestRunOnceIsExclusiveAcrossInstances(t *testing.T) {
 	}
 }
 
+func TestObserve(t *testing.T) {
+	p1, p2 := twoInstances(t)
+	type run struct{ job, result string }
+	var mu sync.Mutex
+	var runs []run
+	observe := func(job, result string, d time.Duration) {
+		mu.Lock()
+		defer mu.Unlock()
+		if d < 0 {
+			t.Errorf("%s: negative duration %v", job, d)
+		}
+		runs = append(runs, run{job, result})
+	}
+	r1, r2 := jobs.New(p1, quiet()), jobs.New(p2, quiet())
+	r1.Observe, r2.Observe = observe, observe
+	ctx := context.Background()
+	started, release := make(chan struct{}), make(chan struct{})
+	slow := jobs.Job{Name: "slow", Run: func(context.Context) (int, error) { close(started); <-release; return 0, nil }}
+	done := make(chan struct{})
+	go func() { r1.RunOnce(ctx, slow); close(done) }()
+	<-started
+	r2.RunOnce(ctx, slow)
+	close(release)
+	<-done
+	r2.RunOnce(ctx, jobs.Job{Name: "bad", Run: func(context.Context) (int, error) { return 0, errors.New("boom") }})
+	want := []run{{"slow", "skipped"}, {"slow", "ok"}, {"bad", "error"}}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(runs) != len(want) {
+		t.Fatalf("observed %v, want %v", runs, want)
+	}
+	for i := range want {
+		if runs[i] != want[i] {
+			t.Errorf("run %d: %v, want %v", i, runs[i], want[i])
+		}
+	}
+}
+
 func TestPeriodicRunsNeverOverlap(t *testing.T) {
 	p1, p2 := twoInstances(t)
 	var running, maxRunning, runs atomic.Int32
@@ -182,8 +220,8 @@ func TestSweepers(t *testing.T) {
 	now = now.Add(files.DefaultUploadExpiry + files.DefaultExpiryGrace + time.Hour)
 
 	r := jobs.New(pool, quiet())
-	want := map[string]int{"expire-uploads": 1, "purge-trash": 0, "delete-objects": 0, "sweep-throttles": 1}
-	for _, j := range jobs.Sweepers(fs, limiter) {
+	want := map[string]int{"expire-uploads": 1, "purge-trash": 0, "delete-objects": 0, "sweep-throttles": 1, "reconcile-store": 0}
+	for _, j := range jobs.Sweepers(fs, limiter, quiet()) {
 		n, err := r.RunOnce(ctx, j)
 		if err != nil || n != want[j.Name] {
 			t.Errorf("%s: %d %v, want %d", j.Name, n, err, want[j.Name])

@@ -16,10 +16,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"mime"
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -87,6 +89,7 @@ func Run(t *testing.T, newStore func(t *testing.T) blob.Store) {
 		{"Missing", testMissing},
 		{"InvalidInput", testInvalidInput},
 		{"Ping", testPing},
+		{"List", testList},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -734,6 +737,97 @@ func testInvalidInput(t *testing.T, s blob.Store) {
 func testPing(t *testing.T, s blob.Store) {
 	if err := s.Ping(context.Background()); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func testList(t *testing.T, s blob.Store) {
+	ctx := context.Background()
+	start := time.Now().Add(-time.Minute) // file system and S3 clocks are coarse
+	base := "u/list-" + hex.EncodeToString(randomBytes(6)) + "/"
+	sizes := map[string]int{"a1": 1, "a2": 20, "b": 0, "sub/c": 300}
+	for name, n := range sizes {
+		mustPut(t, s, base+name, randomBytes(n), blob.PutOptions{})
+	}
+	// A sibling whose key shares the prefix as a string, a completed
+	// multipart object and one in progress.
+	mustPut(t, s, strings.TrimSuffix(base, "/")+"x/d", randomBytes(3), blob.PutOptions{})
+	o := blob.MultipartOptions{Size: 10, PartSize: partSize}
+	done, err := s.CreateMultipart(ctx, base+"m", o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := uploadPart(t, s, base+"m", done, o, 1, randomBytes(10))
+	if err := s.CompleteMultipart(ctx, base+"m", done, []blob.Part{p}); err != nil {
+		t.Fatal(err)
+	}
+	sizes["m"] = 10
+	pending, err := s.CreateMultipart(ctx, base+"pending", o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	uploadPart(t, s, base+"pending", pending, o, 1, randomBytes(10))
+
+	list := func(prefix string) map[string]blob.ObjectInfo {
+		t.Helper()
+		got := map[string]blob.ObjectInfo{}
+		for obj, err := range s.List(ctx, prefix) {
+			if err != nil {
+				t.Fatalf("List(%q): %v", prefix, err)
+			}
+			if _, dup := got[obj.Key]; dup {
+				t.Errorf("List(%q) yielded %s twice", prefix, obj.Key)
+			}
+			got[obj.Key] = obj
+		}
+		return got
+	}
+	keys := func(m map[string]blob.ObjectInfo) []string { return slices.Sorted(maps.Keys(m)) }
+	all := list(base)
+	if want := []string{base + "a1", base + "a2", base + "b", base + "m", base + "sub/c"}; !slices.Equal(keys(all), want) {
+		t.Errorf("List(%q) = %v, want %v", base, keys(all), want)
+	}
+	for key, obj := range all {
+		if want := int64(sizes[strings.TrimPrefix(key, base)]); obj.Size != want {
+			t.Errorf("%s: size %d, want %d", key, obj.Size, want)
+		}
+		if obj.Modified.Before(start) || obj.Modified.After(time.Now().Add(time.Minute)) {
+			t.Errorf("%s: modified %v, want about now", key, obj.Modified)
+		}
+	}
+	tests := []struct {
+		prefix string
+		want   []string
+	}{
+		{base + "a", []string{base + "a1", base + "a2"}},
+		{base + "sub/", []string{base + "sub/c"}},
+		{base + "su", []string{base + "sub/c"}},
+		{base + "zzz", nil},
+		{"u/no-such-prefix-" + hex.EncodeToString(randomBytes(6)) + "/", nil},
+	}
+	for _, tt := range tests {
+		if got := keys(list(tt.prefix)); !slices.Equal(got, tt.want) {
+			t.Errorf("List(%q) = %v, want %v", tt.prefix, got, tt.want)
+		}
+	}
+	// Stopping early stops the listing.
+	n := 0
+	for _, err := range s.List(ctx, base) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n++; n == 2 {
+			break
+		}
+	}
+	if n != 2 {
+		t.Errorf("early stop after %d objects, want 2", n)
+	}
+	// A deleted object is no longer listed.
+	if err := s.Delete(ctx, base+"a1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := list(base)[base+"a1"]; ok {
+		t.Errorf("List still yields %s after Delete", base+"a1")
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"net"
 	"net/http"
 	"slices"
@@ -387,6 +388,34 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 		return err
 	}
 	return nil
+}
+
+// listPage is how many keys one ListObjectsV2 call asks for (S3's most).
+const listPage = 1000
+
+// List pages through ListObjectsV2 (key order), one page in memory at a
+// time.
+func (s *Store) List(ctx context.Context, prefix string) iter.Seq2[blob.ObjectInfo, error] {
+	return func(yield func(blob.ObjectInfo, error) bool) {
+		pages := s3.NewListObjectsV2Paginator(s.client, &s3.ListObjectsV2Input{
+			Bucket:  aws.String(s.bucket),
+			Prefix:  aws.String(prefix),
+			MaxKeys: aws.Int32(listPage),
+		})
+		for pages.HasMorePages() {
+			page, err := pages.NextPage(ctx)
+			if err != nil {
+				yield(blob.ObjectInfo{}, wrap("list", prefix, err))
+				return
+			}
+			for _, o := range page.Contents {
+				info := blob.ObjectInfo{Key: aws.ToString(o.Key), Size: aws.ToInt64(o.Size), Modified: aws.ToTime(o.LastModified)}
+				if !yield(info, nil) {
+					return
+				}
+			}
+		}
+	}
 }
 
 // Ping checks that the bucket is reachable with HeadBucket. Every failure,
