@@ -13,7 +13,6 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/weupload/weupload/internal/browsertest"
-	"github.com/weupload/weupload/internal/files"
 	"github.com/weupload/weupload/internal/shares"
 )
 
@@ -293,61 +292,5 @@ func TestBrowserShareDialog(t *testing.T) {
 	browsertest.Screenshot(t, ctx, "9-phone-dialog")
 	if hint := browsertest.Value(t, ctx, chromedp.Text(chromedp.CSS("#share-dialog [data-utc-hint]"))); !strings.Contains(hint, "time zone") {
 		t.Fatalf("expiry hint %q: share.js did not run", hint)
-	}
-}
-
-// TestBrowserUploadRequest: the owner makes an upload link in the share
-// dialog of a folder; someone in a fresh browser (no account) opens it and
-// sends two files, which land in the owner's folder.
-func TestBrowserUploadRequest(t *testing.T) {
-	ta := newFilesTestApp(t, nil)
-	_, ann := ta.shareUser(t, "ann@example.com")
-	inbox, err := ta.files.CreateFolder(t.Context(), ann.ID, files.CreateFolderInput{Name: "Inbox"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	owner := browsertest.New(t)
-	browserLogin(t, owner, ta.srv.URL, "ann@example.com")
-	browsertest.Do(t, owner, chromedp.Navigate(ta.srv.URL+"/shared"), chromedp.WaitVisible(chromedp.ID("shared-links")))
-	addShareButton(t, owner, "folder="+inbox.ID)
-	browsertest.Do(t, owner,
-		chromedp.Click(chromedp.ID("t-share")),
-		chromedp.WaitVisible(chromedp.ID("share-dialog")),
-		chromedp.Click(chromedp.CSS("#share-request-h ~ details summary")),
-		chromedp.SendKeys(chromedp.ID("f-request_message"), "The signed contracts, please."),
-		chromedp.SendKeys(chromedp.ID("f-request_max_files"), "5"),
-		chromedp.Click(chromedp.CSS("#share-request-form button[type=submit]")),
-	)
-	waitJS(t, owner, `document.querySelector("#share-dialog")?.textContent.includes("Upload link created") || false`)
-	browsertest.Screenshot(t, owner, "1-dialog-request")
-	rs, _ := ta.shares.ListRequests(t.Context(), ann.ID, false, "")
-	if len(rs) != 1 {
-		t.Fatalf("%d requests", len(rs))
-	}
-
-	for _, variant := range []string{"desktop", "phone-dark"} {
-		t.Run(variant, func(t *testing.T) {
-			ctx := browsertest.New(t)
-			if variant == "phone-dark" {
-				browsertest.PhoneDark(t, ctx)
-			}
-			browsertest.Do(t, ctx, chromedp.Navigate(rs[0].URL), chromedp.WaitVisible(chromedp.ID("request-heading")))
-			browsertest.Screenshot(t, ctx, "2-uploader")
-			a := tempFile(t, variant+"-contract.pdf", []byte("%PDF signed"))
-			b := tempFile(t, variant+"-annex.txt", bytes.Repeat([]byte("annex "), 5000))
-			browsertest.Do(t, ctx, chromedp.SetUploadFiles(chromedp.ID("request-files"), []string{a, b}))
-			waitJS(t, ctx, `[...document.querySelectorAll("#request-list [data-status]")].filter(s => s.textContent === "Sent.").length === 2`)
-			browsertest.Screenshot(t, ctx, "3-sent")
-		})
-	}
-	p, err := ta.files.List(t.Context(), ann.ID, files.ListInput{FolderID: inbox.ID})
-	if err != nil || len(p.Files) != 4 {
-		t.Fatalf("inbox holds %d files (%v), want 4", len(p.Files), err)
-	}
-	browsertest.Do(t, owner, chromedp.KeyEvent("\u001b"), chromedp.WaitNotPresent(chromedp.ID("share-dialog")),
-		chromedp.Navigate(ta.srv.URL+"/shared"), chromedp.WaitVisible(chromedp.ID("shared-requests")))
-	browsertest.Screenshot(t, owner, "4-shared-requests")
-	if txt := browsertest.Value(t, owner, chromedp.Text(chromedp.ID("shared-requests"))); !strings.Contains(txt, "4 files received") {
-		t.Fatalf("Shared page: %q", txt)
 	}
 }

@@ -186,7 +186,7 @@ func (a *app) handleRequestLanding(w http.ResponseWriter, r *http.Request) {
 	if in.ExpiresAt != nil {
 		p.Facts = append(p.Facts, "Open until "+in.ExpiresAt.UTC().Format("2 Jan 2006, 15:04 UTC"))
 	}
-	a.render(w, r, http.StatusOK, views.UploadRequest(p))
+	a.render(w, r, http.StatusOK, views.UploadRequest(p, views.RequestUploader{Records: in.RequestID, Limits: a.uploadLimits()}))
 }
 
 func (a *app) requestPasswordPage(r *http.Request, f views.Form) views.SharePasswordPage {

@@ -66,7 +66,7 @@ func TestUploadRequestFlow(t *testing.T) {
 	up := ta.client(t)
 	page := up.get("/r/" + token)
 	wantStatus(t, page, 200)
-	wantBody(t, page, "ann asks you for files", "Your photos, please", "Up to 2 more files", `id="request-files"`, `data-api="/r/`+token+`/uploads"`)
+	wantBody(t, page, "ann asks you for files", "Your photos, please", "Up to 2 more files", `data-upload-pick="files"`, `data-upload-api="/r/`+token+`/uploads"`)
 	if strings.Contains(page.body, "secret-plans") || page.header.Get("Referrer-Policy") != "no-referrer" {
 		t.Fatal("the uploader page shows the folder or lacks no-referrer")
 	}
@@ -119,8 +119,34 @@ func TestUploadRequestPassword(t *testing.T) {
 	wantStatus(t, up.post("/r/"+token, url.Values{"password": {"nope nope"}}), http.StatusUnprocessableEntity)
 	r := up.post("/r/"+token, url.Values{"password": {"drop it here"}})
 	wantStatus(t, r, http.StatusSeeOther)
-	wantBody(t, up.get("/r/"+token), `id="request-files"`)
+	wantBody(t, up.get("/r/"+token), `data-upload-api=`)
 	wantStatus(t, requestSend(t, up, token, "a.txt", []byte("a")), 200)
 	// Another visitor still needs the password.
 	wantProblem(t, requestSend(t, ta.client(t), token, "b.txt", []byte("b")), http.StatusUnauthorized, "password")
+}
+
+// TestUploadRequestUploadState: the uploader's page reads the state of its
+// own uploads to resume them, and learns nothing of the owner's folder or
+// file; other uploads are not found.
+func TestUploadRequestUploadState(t *testing.T) {
+	ta := newFilesTestApp(t, nil)
+	ann, annUser := ta.shareUser(t, "ann@example.com")
+	req, err := ta.shares.CreateRequest(t.Context(), annUser.ID, shares.CreateRequestInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	token := tokenFrom(req.URL)
+	up := ta.client(t)
+	r := up.apiCall("POST", "/r/"+token+"/uploads", "", `{"name":"a.txt","size":1}`)
+	wantStatus(t, r, http.StatusCreated)
+	id := decode[apiUploadURLs](t, r).ID
+	r = up.get("/r/" + token + "/uploads/" + id)
+	wantStatus(t, r, http.StatusOK)
+	if got := keys(t, r.body); strings.Join(got, ",") != "expires_at,id,mode,name,parts,size,state" {
+		t.Fatalf("state keys %v", got)
+	}
+	wantBody(t, r, `"state":"pending"`, `"parts":[]`)
+	own := decode[apiUploadURLs](t, ann.apiCall("POST", "/api/v1/uploads", "", `{"name":"mine.txt","size":1}`))
+	wantProblem(t, up.get("/r/"+token+"/uploads/"+own.ID), http.StatusNotFound, "not found")
+	wantProblem(t, up.get("/r/"+token+"/uploads/nope"), http.StatusNotFound, "not found")
 }

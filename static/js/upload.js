@@ -2,8 +2,18 @@
 // or the app's own signed /blob/ URLs on the disk store. The app only sees
 // small JSON calls (POST /api/v1/uploads, .../parts, .../complete); the
 // bytes never pass through it. No framework and no bundler: one module,
-// loaded by the file pages, driving the tray that views/files_chrome.templ
-// renders.
+// loaded by the file pages and by the page of an upload request, driving
+// the tray that views/files_chrome.templ renders.
+//
+// Where the JSON calls go comes from the page: the closest element around
+// the tray with data-upload-api names the base of the upload protocol
+// (POST <base> initiates, GET/DELETE <base>/<id> reads or aborts, POST
+// <base>/<id>/parts and /complete); without one, the account's
+// /api/v1/uploads. The request page adds data-upload-anonymous: its
+// uploader has no account, so the server picks the folder and renames
+// taken names, folders dropped are flattened, finished uploads are
+// recognised by their upload rather than their file, and resume records
+// live under data-upload-records (never the link's token).
 //
 // The flow per file: initiate (the server reserves quota and returns the
 // exact headers each PUT must send) → one PUT, or parts 4 at a time, each
@@ -40,7 +50,6 @@ const MAX_ATTEMPTS = 6;
 const HASH_LIMIT = 16 * MiB;
 // localStorage key of the resume records, and how long the record of a
 // finished upload is kept (so the same file dropped again is recognised).
-const RECORDS_KEY = "weupload.uploads.v1";
 const DONE_TTL_MS = 24 * 3600 * 1000;
 
 const tray = document.getElementById("upload-tray");
@@ -48,6 +57,14 @@ const list = document.getElementById("upload-list");
 const filesInput = document.getElementById("upload-files");
 const folderInput = document.getElementById("upload-folder");
 const overlay = document.getElementById("drop-overlay");
+
+const page = tray?.closest("[data-upload-api]")?.dataset || {};
+const UPLOADS = page.uploadApi || `${API}/uploads`;
+const anonymous = "uploadAnonymous" in page;
+const RECORDS_KEY = page.uploadRecords ? `weupload.uploads.v1:${page.uploadRecords}` : "weupload.uploads.v1";
+
+// uploadPath is the protocol's path of an upload, plus what follows it.
+const uploadPath = (id, rest = "") => `${UPLOADS}/${encodeURIComponent(id)}${rest}`;
 
 const limits = {
   maxFileSize: Number(tray?.dataset.maxFileSize) || Infinity,
@@ -120,10 +137,11 @@ function networkError() {
 
 // ---- JSON API --------------------------------------------------------------
 
+// api sends one JSON call to path (absolute, on this site).
 async function api(method, path, body) {
   let res;
   try {
-    res = await fetch(API + path, {
+    res = await fetch(path, {
       method,
       credentials: "same-origin",
       headers: body === undefined ? { Accept: "application/json" } : { Accept: "application/json", "Content-Type": "application/json" },
@@ -279,7 +297,7 @@ function forget(fp) {
 function pruneRecords() {
   const records = readRecords();
   for (const [fp, r] of Object.entries(records)) {
-    if (r.fileId && Date.now() - r.savedAt > DONE_TTL_MS) delete records[fp];
+    if ((r.fileId || r.sentId) && Date.now() - r.savedAt > DONE_TTL_MS) delete records[fp];
   }
   writeRecords(records);
   return records;
@@ -371,6 +389,7 @@ function statusText(item) {
     case "finishing":
       return `${size} · Finishing`;
     case "done":
+      if (anonymous) return item.already ? `${size} · Already sent` : `${size} · Sent to ${item.folderName}`;
       return item.already ? `${size} · Already uploaded` : `${size} · Uploaded to ${item.path || item.folderName}`;
     case "interrupted":
       return `${formatBytes(sent(item))} of ${size} uploaded · Interrupted`;
@@ -392,7 +411,7 @@ function actionsFor(item) {
   if (item.state === "interrupted") return [["resume", "Choose file to resume"], ["discard", "Discard"]];
   if (item.state !== "error") return [];
   if (item.error?.field === "name" && item.error.status === 409) return [["keep-both", "Keep both"], ["discard", "Skip"]];
-  if (item.error?.status === 410) return [["restart", "Start again"]];
+  if (item.error?.status === 410 && !item.error.final) return [["restart", "Start again"]];
   if (item.error?.retryable) return [["retry", "Retry"]];
   return [];
 }
@@ -524,12 +543,14 @@ async function run(item) {
 
 // alreadyUploaded recognises a file that finished on an earlier visit
 // (dropped again with its folder after a reload) and skips it.
+// An uploader without an account cannot see files: what it sent is known
+// by the upload's state.
 async function alreadyUploaded(item) {
   const rec = readRecords()[item.fp];
-  if (!rec?.fileId) return false;
+  if (!rec?.fileId && !rec?.sentId) return false;
   try {
-    const f = await api("GET", `/files/${encodeURIComponent(rec.fileId)}`);
-    if (f.size === item.size && !f.trashed_at) {
+    const f = rec.fileId ? await api("GET", `${API}/files/${encodeURIComponent(rec.fileId)}`) : await api("GET", uploadPath(rec.sentId));
+    if (f.size === item.size && !f.trashed_at && (rec.fileId || f.state === "done")) {
       item.already = true;
       succeed(item);
       return true;
@@ -550,13 +571,13 @@ async function resume(item) {
   if (!rec?.uploadId) return "";
   let st;
   try {
-    st = await retrying(item, () => api("GET", `/uploads/${encodeURIComponent(rec.uploadId)}`));
+    st = await retrying(item, () => api("GET", uploadPath(rec.uploadId)));
   } catch (err) {
     if (err.status !== 404) throw err;
   }
-  if (st?.state === "done" && st.file_id) {
+  if (st?.state === "done" && (st.file_id || anonymous)) {
     item.uploadId = st.id;
-    remember(item, { fileId: st.file_id });
+    remember(item, anonymous ? { sentId: st.id } : { fileId: st.file_id });
     succeed(item);
     return "done";
   }
@@ -571,18 +592,14 @@ async function resume(item) {
   return "resumed";
 }
 
-// initiate asks for a new upload. Small files send their SHA-256.
+// initiate asks for a new upload. Small files send their SHA-256. An
+// uploader without an account says nothing of where the file goes.
 async function initiate(item) {
-  const body = {
-    name: item.name,
-    size: item.size,
-    content_type: item.file.type || "application/octet-stream",
-    folder_id: item.folderId,
-    on_conflict: item.onConflict,
-  };
+  const body = { name: item.name, size: item.size, content_type: item.file.type || "application/octet-stream" };
+  if (!anonymous) Object.assign(body, { folder_id: item.folderId, on_conflict: item.onConflict });
   const digest = await sha256(item);
   if (digest) body.sha256 = digest;
-  const res = await retrying(item, () => api("POST", "/uploads", body));
+  const res = await retrying(item, () => api("POST", UPLOADS, body));
   item.uploadId = res.id;
   item.mode = res.mode;
   item.partSize = res.part_size || 0;
@@ -623,7 +640,7 @@ async function freshURLs(item, n) {
     const total = Math.ceil(item.size / item.partSize);
     for (let i = n; i <= total && numbers.length < 100; i++) if (!item.stored.has(i)) numbers.push(i);
   }
-  item.refreshing = retrying(item, () => api("POST", `/uploads/${encodeURIComponent(item.uploadId)}/parts`, { numbers }))
+  item.refreshing = retrying(item, () => api("POST", uploadPath(item.uploadId, "/parts"), { numbers }))
     .then((res) => takeURLs(item, res))
     .finally(() => {
       item.refreshing = null;
@@ -700,9 +717,9 @@ async function complete(item) {
   if (item.mode === "multipart") {
     body.parts = [...item.stored.entries()].sort((a, b) => a[0] - b[0]).map(([number, p]) => ({ number, etag: p.etag }));
   }
-  const file = await retrying(item, () => api("POST", `/uploads/${encodeURIComponent(item.uploadId)}/complete`, body));
+  const file = await retrying(item, () => api("POST", uploadPath(item.uploadId, "/complete"), body));
   item.fileId = file.id;
-  remember(item, { fileId: file.id });
+  remember(item, anonymous ? { sentId: item.uploadId } : { fileId: file.id });
   succeed(item);
 }
 
@@ -727,8 +744,13 @@ function fail(item, err) {
     e.message = "The storage refused the upload link (it may have expired). Retry to get a new one.";
   } else if (e.status === 409 && e.field === "name") {
     e.message = `A file named “${item.name}” already exists in ${item.path || item.folderName}.`;
+  } else if (e.status === 410 && anonymous) {
+    e.final = true; // the link was closed or expired: the server says which
   } else if (e.status === 410) {
     e.message = "This upload expired before it finished.";
+  } else if (e.status === 401 && anonymous) {
+    e.message = `${e.message} Reload the page and type it again; the upload continues where it stopped.`;
+    e.final = true;
   }
   // Not worth retrying: the server refused the file itself (size, quota, name).
   e.retryable = !e.final && (e.transient || e.status === 0 || e.status === 403 || (e.status === 409 && e.field !== "size" && e.field !== "name"));
@@ -744,7 +766,7 @@ function cancel(item) {
   item.cancelled = true;
   for (const xhr of item.requests) xhr.abort();
   const pending = item.uploadId && item.state !== "done";
-  if (pending) api("DELETE", `/uploads/${encodeURIComponent(item.uploadId)}`).catch(() => {});
+  if (pending) api("DELETE", uploadPath(item.uploadId)).catch(() => {});
   const fp = item.fp || item.recordFp;
   if (fp && item.state !== "done") forget(fp);
   if (pending) announce(`Upload of ${item.name} cancelled.`);
@@ -760,8 +782,11 @@ function remove(item) {
 
 // ---- Adding files -----------------------------------------------------------------------
 
-// target is where new uploads go: the folder on screen, else My files.
+// target is where new uploads go: the folder on screen, else My files;
+// for an uploader without an account, whoever asked (the server knows the
+// folder).
 function target() {
+  if (anonymous) return { id: "", name: page.uploadTarget || "" };
   const view = document.querySelector("[data-view]");
   if (view?.dataset.view === "files") return { id: view.dataset.folderId || "", name: view.dataset.folderName || "My files" };
   return { id: "", name: "My files" };
@@ -772,9 +797,11 @@ function target() {
 async function add(entries, dest = target(), emptyDirs = []) {
   if (!entries.length && !emptyDirs.length) return;
   tray.hidden = false;
-  const ids = await makeFolders(dest, [...entries.map((e) => e.dirs), ...emptyDirs]);
+  // Without an account there are no folders to make: a dropped folder's
+  // files all go where the request says.
+  const ids = anonymous ? new Map() : await makeFolders(dest, [...entries.map((e) => e.dirs), ...emptyDirs]);
   for (const { file, dirs } of entries) {
-    const path = dirs.join("/");
+    const path = anonymous ? "" : dirs.join("/");
     const item = newItem({ file, name: file.name, size: file.size, folderId: ids.get(path)?.id ?? dest.id, folderName: dest.name, path });
     if (ids.get(path)?.error) {
       fail(item, ids.get(path).error);
@@ -816,7 +843,7 @@ async function makeFolders(dest, paths) {
 async function folderIn(parentId, name) {
   const probe = { cancelled: false, state: "", el: null };
   try {
-    const f = await retrying(probe, () => api("POST", "/folders", { parent_id: parentId, name }));
+    const f = await retrying(probe, () => api("POST", `${API}/folders`, { parent_id: parentId, name }));
     return f.id;
   } catch (err) {
     if (err.status !== 409) throw err;
@@ -828,11 +855,11 @@ async function folderIn(parentId, name) {
   for (;;) {
     const q = new URLSearchParams({ limit: "1000" });
     if (cursor) q.set("cursor", cursor);
-    const page = await api("GET", `/folders/${parentId || "root"}/items?${q}`);
-    const hit = page.folders.find((f) => f.name === want);
+    const listing = await api("GET", `${API}/folders/${parentId || "root"}/items?${q}`);
+    const hit = listing.folders.find((f) => f.name === want);
     if (hit) return hit.id;
-    if (!page.next || page.files.length) throw new UploadError(`a file named “${name}” is in the way.`);
-    cursor = page.next;
+    if (!listing.next || listing.files.length) throw new UploadError(`a file named “${name}” is in the way.`);
+    cursor = listing.next;
   }
 }
 
@@ -885,7 +912,7 @@ async function showInterrupted() {
   for (const [fp, rec] of pending) {
     let st;
     try {
-      st = await api("GET", `/uploads/${encodeURIComponent(rec.uploadId)}`);
+      st = await api("GET", uploadPath(rec.uploadId));
     } catch (err) {
       if (err.status === 404) forget(fp);
       continue;
