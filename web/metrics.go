@@ -20,9 +20,11 @@ type metrics struct {
 	uploads      *prometheus.CounterVec
 	uploadBytes  prometheus.Counter
 	shareEvents  *prometheus.CounterVec
-	logins       *prometheus.CounterVec
-	jobRuns      *prometheus.CounterVec
-	jobDuration  *prometheus.HistogramVec
+	// requestEvents count the uploaders' side of upload requests.
+	requestEvents *prometheus.CounterVec
+	logins        *prometheus.CounterVec
+	jobRuns       *prometheus.CounterVec
+	jobDuration   *prometheus.HistogramVec
 }
 
 func newMetrics(pool *pgxpool.Pool) *metrics {
@@ -49,6 +51,10 @@ func newMetrics(pool *pgxpool.Pool) *metrics {
 			Name: "weupload_share_link_events_total",
 			Help: "Share-link landing page views and issued downloads.",
 		}, []string{"event"}),
+		requestEvents: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "weupload_upload_request_events_total",
+			Help: "Upload-request (reverse share) uploader page views, and uploads initiated, completed and aborted through them.",
+		}, []string{"event"}),
 		logins: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "weupload_login_events_total",
 			Help: "Failed logins (bad credentials) and throttled attempts.",
@@ -73,7 +79,7 @@ func newMetrics(pool *pgxpool.Pool) *metrics {
 		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, func() float64 { return f(pool.Stat()) })
 	}
 	m.reg.MustRegister(
-		m.httpDuration, m.httpRequests, m.uploads, m.uploadBytes, m.shareEvents, m.logins, m.jobRuns, m.jobDuration, build,
+		m.httpDuration, m.httpRequests, m.uploads, m.uploadBytes, m.shareEvents, m.requestEvents, m.logins, m.jobRuns, m.jobDuration, build,
 		poolGauge("weupload_db_pool_acquired_conns", "Connections in use.", func(s *pgxpool.Stat) float64 { return float64(s.AcquiredConns()) }),
 		poolGauge("weupload_db_pool_idle_conns", "Idle connections.", func(s *pgxpool.Stat) float64 { return float64(s.IdleConns()) }),
 		poolGauge("weupload_db_pool_max_conns", "Pool size limit.", func(s *pgxpool.Stat) float64 { return float64(s.MaxConns()) }),

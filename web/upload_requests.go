@@ -1,6 +1,8 @@
 package main
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"net/http"
 	"strconv"
 	"strings"
@@ -186,6 +188,7 @@ func (a *app) handleRequestLanding(w http.ResponseWriter, r *http.Request) {
 	if in.ExpiresAt != nil {
 		p.Facts = append(p.Facts, "Open until "+in.ExpiresAt.UTC().Format("2 Jan 2006, 15:04 UTC"))
 	}
+	a.metrics.requestEvents.WithLabelValues("view").Inc()
 	a.render(w, r, http.StatusOK, views.UploadRequest(p, views.RequestUploader{Records: in.RequestID, Limits: a.uploadLimits()}))
 }
 
@@ -211,6 +214,24 @@ func (a *app) jsonError(w http.ResponseWriter, r *http.Request, err error) {
 	a.problem(w, r, statusOf(e.Code), e)
 }
 
+// limitUploader counts an uploader's JSON call against the API's rate
+// limits (app.apiRules), per upload link and per client IP; a call refused
+// per link is not counted per IP. The link is keyed by a hash of its
+// token, so the throttles table holds no secret. On refusal it answers the
+// 429 itself and returns false.
+func (a *app) limitUploader(w http.ResponseWriter, r *http.Request) bool {
+	sum := sha256.Sum256([]byte(chi.URLParam(r, "token")))
+	err := a.limiter.Take(r.Context(), "r:"+hex.EncodeToString(sum[:16]), a.apiRules.Caller)
+	if err == nil {
+		err = a.limiter.Take(r.Context(), "r:ip:"+info(r).clientIP, a.apiRules.IP)
+	}
+	if err != nil {
+		a.jsonError(w, r, err)
+		return false
+	}
+	return true
+}
+
 // requestInitiate is what an uploader may say about a file: not where it
 // goes, nor what to do with a taken name.
 type requestInitiate struct {
@@ -223,6 +244,9 @@ type requestInitiate struct {
 // handleRequestInitiate starts an upload into the request's folder:
 // POST /r/{token}/uploads, answered like POST /api/v1/uploads.
 func (a *app) handleRequestInitiate(w http.ResponseWriter, r *http.Request) {
+	if !a.limitUploader(w, r) {
+		return
+	}
 	var in requestInitiate
 	if err := decodeJSON(r, &in); err != nil {
 		a.jsonError(w, r, err)
@@ -234,6 +258,7 @@ func (a *app) handleRequestInitiate(w http.ResponseWriter, r *http.Request) {
 		a.jsonError(w, r, err)
 		return
 	}
+	a.metrics.requestEvents.WithLabelValues("initiated").Inc()
 	writeJSON(w, http.StatusCreated, toUploadURLs(urls))
 }
 
@@ -254,6 +279,9 @@ type requestUploadJSON struct {
 // stored, so the page resumes it after a reload:
 // GET /r/{token}/uploads/{id}.
 func (a *app) handleRequestUpload(w http.ResponseWriter, r *http.Request) {
+	if !a.limitUploader(w, r) {
+		return
+	}
 	st, err := a.shares.RequestUploadState(r.Context(), chi.URLParam(r, "token"), a.visitor(r), chi.URLParam(r, "id"))
 	if err != nil {
 		a.jsonError(w, r, err)
@@ -269,6 +297,9 @@ func (a *app) handleRequestUpload(w http.ResponseWriter, r *http.Request) {
 
 // handleRequestParts returns fresh URLs for an upload of the request.
 func (a *app) handleRequestParts(w http.ResponseWriter, r *http.Request) {
+	if !a.limitUploader(w, r) {
+		return
+	}
 	var in partsRequest
 	if err := decodeJSON(r, &in); err != nil {
 		a.jsonError(w, r, err)
@@ -285,6 +316,9 @@ func (a *app) handleRequestParts(w http.ResponseWriter, r *http.Request) {
 // handleRequestComplete finishes an upload of the request. The answer
 // names the file as the uploader sent it, nothing of the owner's folder.
 func (a *app) handleRequestComplete(w http.ResponseWriter, r *http.Request) {
+	if !a.limitUploader(w, r) {
+		return
+	}
 	var in files.CompleteInput
 	if r.ContentLength != 0 {
 		if err := decodeJSON(r, &in); err != nil {
@@ -297,15 +331,20 @@ func (a *app) handleRequestComplete(w http.ResponseWriter, r *http.Request) {
 		a.jsonError(w, r, err)
 		return
 	}
+	a.metrics.requestEvents.WithLabelValues("completed").Inc()
 	writeJSON(w, http.StatusOK, map[string]any{"size": f.Size, "received": true})
 }
 
 // handleRequestAbort cancels an upload of the request.
 func (a *app) handleRequestAbort(w http.ResponseWriter, r *http.Request) {
+	if !a.limitUploader(w, r) {
+		return
+	}
 	if err := a.shares.AbortRequestUpload(r.Context(), chi.URLParam(r, "token"), a.visitor(r), chi.URLParam(r, "id")); err != nil {
 		a.jsonError(w, r, err)
 		return
 	}
+	a.metrics.requestEvents.WithLabelValues("aborted").Inc()
 	w.WriteHeader(http.StatusNoContent)
 }
 

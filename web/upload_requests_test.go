@@ -6,8 +6,12 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
+
+	dto "github.com/prometheus/client_model/go"
 
 	"github.com/weupload/weupload/internal/files"
+	"github.com/weupload/weupload/internal/ratelimit"
 	"github.com/weupload/weupload/internal/shares"
 )
 
@@ -149,4 +153,51 @@ func TestUploadRequestUploadState(t *testing.T) {
 	own := decode[apiUploadURLs](t, ann.apiCall("POST", "/api/v1/uploads", "", `{"name":"mine.txt","size":1}`))
 	wantProblem(t, up.get("/r/"+token+"/uploads/"+own.ID), http.StatusNotFound, "not found")
 	wantProblem(t, up.get("/r/"+token+"/uploads/nope"), http.StatusNotFound, "not found")
+}
+
+// TestUploadRequestRateLimit: an uploader's JSON calls count per upload
+// link and per client IP, with the API's rules; a call refused per link is
+// not counted per IP. The metrics count what uploaders do.
+func TestUploadRequestRateLimit(t *testing.T) {
+	ta := newFilesTestApp(t, nil, func(a *app) {
+		a.apiRules = apiRules{Caller: ratelimit.Rule{Limit: 3, Window: time.Minute}, IP: ratelimit.Rule{Limit: 5, Window: time.Minute}}
+	})
+	_, annUser := ta.shareUser(t, "ann@example.com")
+	var tokens []string
+	for range 2 {
+		req, err := ta.shares.CreateRequest(t.Context(), annUser.ID, shares.CreateRequestInput{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tokens = append(tokens, tokenFrom(req.URL))
+	}
+	up := ta.client(t)
+	views, initiated, completed := requestEvents(t, ta, "view"), requestEvents(t, ta, "initiated"), requestEvents(t, ta, "completed")
+	wantStatus(t, up.get("/r/"+tokens[0]), http.StatusOK)                             // pages are not counted
+	wantStatus(t, requestSend(t, up, tokens[0], "a.txt", []byte("a")), http.StatusOK) // calls 1 and 2
+	wantProblem(t, up.get("/r/"+tokens[0]+"/uploads/nope"), http.StatusNotFound, "not found")
+	r := up.get("/r/" + tokens[0] + "/uploads/nope")
+	wantProblem(t, r, http.StatusTooManyRequests, "")
+	if r.header.Get("Retry-After") == "" {
+		t.Error("no Retry-After")
+	}
+	// The other link has its own count, but the address is near its limit
+	// (3 calls counted; the refused one is not).
+	wantProblem(t, up.get("/r/"+tokens[1]+"/uploads/nope"), http.StatusNotFound, "not found")
+	wantProblem(t, up.get("/r/"+tokens[1]+"/uploads/nope"), http.StatusNotFound, "not found")
+	wantProblem(t, up.get("/r/"+tokens[1]+"/uploads/nope"), http.StatusTooManyRequests, "")
+	if requestEvents(t, ta, "view")-views != 1 || requestEvents(t, ta, "initiated")-initiated != 1 || requestEvents(t, ta, "completed")-completed != 1 {
+		t.Errorf("metrics: views %v, initiated %v, completed %v", requestEvents(t, ta, "view")-views,
+			requestEvents(t, ta, "initiated")-initiated, requestEvents(t, ta, "completed")-completed)
+	}
+}
+
+// requestEvents reads the upload-request events counter.
+func requestEvents(t testing.TB, ta *testApp, event string) float64 {
+	t.Helper()
+	var m dto.Metric
+	if err := ta.metrics.requestEvents.WithLabelValues(event).Write(&m); err != nil {
+		t.Fatal(err)
+	}
+	return m.GetCounter().GetValue()
 }
