@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math"
 	"mime"
 	"strings"
 	"time"
@@ -315,7 +316,7 @@ func (s *Service) quotaExceeded(ctx context.Context, u Upload) error {
 	}
 	free := max(us.Quota-us.Used-us.Reserved, 0)
 	msg := fmt.Sprintf("Not enough space: this file needs %s, and %s of your %s is free (uploads in progress count).",
-		FormatBytes(u.Size), FormatBytes(free), FormatBytes(us.Quota))
+		formatBytes(u.Size, math.Ceil), formatBytes(free, math.Floor), FormatBytes(us.Quota))
 	if u.UploaderID != u.OwnerID {
 		// Only the fact, not the owner's figures.
 		msg = "Not enough space: the owner of this folder does not have room for this file."
@@ -774,7 +775,12 @@ func (s *Service) ExpireUploads(ctx context.Context) (int, error) {
 }
 
 // FormatBytes formats a size for messages: 1.5 GiB, 200 MiB, 12 bytes.
-func FormatBytes(n int64) string {
+func FormatBytes(n int64) string { return formatBytes(n, math.Round) }
+
+// formatBytes is FormatBytes rounding to one decimal with round: a refused
+// upload shows what it needs rounded up and the free space rounded down, so
+// the two never look equal ("needs 3 MiB, 3 MiB free").
+func formatBytes(n int64, round func(float64) float64) string {
 	const unit = 1024
 	if n < unit {
 		return fmt.Sprintf("%d bytes", n)
@@ -784,7 +790,10 @@ func FormatBytes(n int64) string {
 		div *= unit
 		exp++
 	}
-	v := float64(n) / float64(div)
+	v := round(float64(n)/float64(div)*10) / 10
+	if v >= unit && exp < 4 { // 1023.95 KiB rounded up is 1 MiB
+		v, exp = 1, exp+1
+	}
 	s := fmt.Sprintf("%.1f", v)
 	s = strings.TrimSuffix(s, ".0")
 	return s + " " + [...]string{"KiB", "MiB", "GiB", "TiB", "PiB"}[exp]
