@@ -77,6 +77,8 @@ func newApp(cfg config.Config, logger *slog.Logger, pool *pgxpool.Pool) (*app, e
 		return nil, err
 	}
 	fcfg := filesConfig(cfg.Storage)
+	fcfg.UploadExpiry = cfg.Storage.UploadExpiry
+	fcfg.TrashRetention = cfg.Storage.TrashRetention
 	fcfg.Limiter = limiter
 	filesSvc := files.New(pool, store, fcfg)
 	a := &app{

@@ -14,9 +14,12 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/weupload/weupload/internal/auth"
 	"github.com/weupload/weupload/internal/config"
 	"github.com/weupload/weupload/internal/database"
+	"github.com/weupload/weupload/internal/files"
 	"github.com/weupload/weupload/internal/ratelimit"
 )
 
@@ -43,6 +46,8 @@ commands:
   migrate up|down|status                     manage the database schema
   user create --email E [--name N] [--admin] --password-stdin
                                              create an account (reads the password from stdin)
+  user quota EMAIL SIZE|default              set a user's storage quota (e.g. 50GiB), or go back
+                                             to DEFAULT_QUOTA
   storage init                               create the S3 bucket and its CORS rule for BASE_URL
                                              (development and docker compose; the disk store
                                              just creates STORAGE_DIR)
@@ -109,9 +114,14 @@ func newLogger(w io.Writer, level string) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))
 }
 
+const userUsage = "usage: weupload user create --email E [--name N] [--admin] --password-stdin | user quota EMAIL SIZE|default"
+
 func userCommand(ctx context.Context, cfg config.Config, logger *slog.Logger, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "quota" {
+		return userQuotaCommand(ctx, cfg, logger, args[1:], stdout)
+	}
 	if len(args) == 0 || args[0] != "create" {
-		return errors.New("usage: weupload user create --email E [--name N] [--admin] --password-stdin")
+		return errors.New(userUsage)
 	}
 	fs := flag.NewFlagSet("user create", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -152,5 +162,53 @@ func userCommand(ctx context.Context, cfg config.Config, logger *slog.Logger, ar
 		role = "admin"
 	}
 	fmt.Fprintf(stdout, "created %s %s (%s)\n", role, u.Email, u.ID)
+	return nil
+}
+
+// userQuotaCommand sets a user's quota override (files.Service.SetQuota):
+// a size with units as in the configuration (50GiB), or "default" to follow
+// DEFAULT_QUOTA again. Uploads in progress keep their reservation; a quota
+// below what the user stores already refuses new uploads until they delete.
+func userQuotaCommand(ctx context.Context, cfg config.Config, logger *slog.Logger, args []string, stdout io.Writer) error {
+	if len(args) != 2 {
+		return errors.New("usage: weupload user quota EMAIL SIZE|default (SIZE such as 50GiB or 500MB)")
+	}
+	quota := int64(-1) // SetQuota: negative restores the default
+	if !strings.EqualFold(args[1], "default") {
+		n, err := config.ParseSize(args[1])
+		if err != nil {
+			return fmt.Errorf("quota %q: %w", args[1], err)
+		}
+		quota = n
+	}
+	pool, err := openDB(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	// auth exports no lookup by email; emails are stored trimmed and lower-case.
+	email := strings.ToLower(strings.TrimSpace(args[0]))
+	var userID string
+	err = pool.QueryRow(ctx, `SELECT id FROM users WHERE email = $1`, email).Scan(&userID)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return fmt.Errorf("no user with email %s", email)
+	}
+	if err != nil {
+		return fmt.Errorf("find user %s: %w", email, err)
+	}
+	// Quotas are rows in the database: the service needs no blob store here.
+	svc := files.New(pool, nil, filesConfig(cfg.Storage))
+	if err := svc.SetQuota(ctx, userID, quota); err != nil {
+		return err
+	}
+	u, err := svc.Usage(ctx, userID)
+	if err != nil {
+		return err
+	}
+	which := "own quota"
+	if quota < 0 {
+		which = "default quota"
+	}
+	fmt.Fprintf(stdout, "%s: %s %s, %s stored\n", email, which, files.FormatBytes(u.Quota), files.FormatBytes(u.Used))
 	return nil
 }

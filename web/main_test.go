@@ -5,6 +5,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/weupload/weupload/internal/database/dbtest"
 )
@@ -60,5 +61,15 @@ func TestUserCreateAndMigrateCommands(t *testing.T) {
 	out, err = runCmd(t, env, "", "migrate", "status")
 	if err != nil || !strings.Contains(out, "00001_accounts.sql") || !strings.Contains(out, "applied") {
 		t.Fatalf("migrate status: %v\n%s", err, out)
+	}
+}
+
+func TestExpiryAndRetentionConfig(t *testing.T) {
+	ta := newTestApp(t, map[string]string{"UPLOAD_EXPIRY": "6h", "TRASH_RETENTION": "168h"})
+	if c := ta.files.Config(); c.UploadExpiry != 6*time.Hour || c.TrashRetention != 7*24*time.Hour {
+		t.Errorf("files config: upload expiry %s, trash retention %s; want 6h, 168h", c.UploadExpiry, c.TrashRetention)
+	}
+	if got, want := ta.files.MinOrphanAge(), 13*time.Hour; got != want {
+		t.Errorf("orphans are deleted after %s, want %s", got, want)
 	}
 }

@@ -57,6 +57,12 @@ type Storage struct {
 	PartSize           int64
 	UploadURLTTL       time.Duration
 	DownloadURLTTL     time.Duration
+	// UploadExpiry is how long a pending upload may take before the
+	// sweeper ends it and releases its reservation.
+	UploadExpiry time.Duration
+	// TrashRetention is how long trashed items stay restorable before the
+	// sweeper deletes them for good.
+	TrashRetention time.Duration
 }
 
 // S3MinPartSize is S3's minimum size for every part but the last.
@@ -124,6 +130,12 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	s.UploadURLTTL = p.duration("UPLOAD_URL_TTL", 15*time.Minute)
 	s.DownloadURLTTL = p.duration("DOWNLOAD_URL_TTL", 5*time.Minute)
+	s.UploadExpiry = p.duration("UPLOAD_EXPIRY", 24*time.Hour)
+	if s.UploadExpiry < s.UploadURLTTL {
+		// A URL valid after its upload ended would PUT bytes no row owns.
+		p.fail("UPLOAD_EXPIRY", "must be at least UPLOAD_URL_TTL")
+	}
+	s.TrashRetention = p.duration("TRASH_RETENTION", 30*24*time.Hour)
 
 	if len(p.errs) > 0 {
 		return Config{}, fmt.Errorf("config: %w", errors.Join(p.errs...))

@@ -21,7 +21,8 @@ func TestLoadDefaults(t *testing.T) {
 	if c.SessionSecure {
 		t.Fatal("an http base URL must default to non-Secure cookies")
 	}
-	if c.Storage.MaxFileSize != 5<<30 || c.Storage.DownloadURLTTL != 5*time.Minute {
+	if c.Storage.MaxFileSize != 5<<30 || c.Storage.DownloadURLTTL != 5*time.Minute ||
+		c.Storage.UploadExpiry != 24*time.Hour || c.Storage.TrashRetention != 30*24*time.Hour {
 		t.Fatalf("storage defaults: %+v", c.Storage)
 	}
 }
@@ -33,6 +34,8 @@ func TestLoadValues(t *testing.T) {
 		"TRUSTED_PROXIES": "10.0.0.0/16, 192.0.2.1",
 		"MAX_FILE_SIZE":   "50GiB",
 		"REGISTRATION":    "OPEN",
+		"UPLOAD_EXPIRY":   "6h",
+		"TRASH_RETENTION": "168h",
 	}))
 	if err != nil {
 		t.Fatal(err)
@@ -45,6 +48,9 @@ func TestLoadValues(t *testing.T) {
 	}
 	if c.Storage.MaxFileSize != 50<<30 {
 		t.Fatalf("max file size %d", c.Storage.MaxFileSize)
+	}
+	if c.Storage.UploadExpiry != 6*time.Hour || c.Storage.TrashRetention != 7*24*time.Hour {
+		t.Fatalf("upload expiry %s, trash retention %s", c.Storage.UploadExpiry, c.Storage.TrashRetention)
 	}
 }
 
@@ -65,8 +71,11 @@ func TestLoadErrors(t *testing.T) {
 			"MAX_FILE_SIZE":    "5 parsecs",
 			"UPLOAD_PART_SIZE": "1MiB",
 			"UPLOAD_URL_TTL":   "-5m",
+			"TRASH_RETENTION":  "a month",
 			"STORAGE_BACKEND":  "s3",
-		}, []string{"LISTEN_ADDR", "BASE_URL", "SESSION_SECURE", "REGISTRATION", "TRUSTED_PROXIES", "MAX_FILE_SIZE", "UPLOAD_PART_SIZE", "UPLOAD_URL_TTL", "S3_BUCKET is required"}},
+		}, []string{"LISTEN_ADDR", "BASE_URL", "SESSION_SECURE", "REGISTRATION", "TRUSTED_PROXIES", "MAX_FILE_SIZE", "UPLOAD_PART_SIZE", "UPLOAD_URL_TTL", "TRASH_RETENTION", "S3_BUCKET is required"}},
+		{"upload expiry", map[string]string{"DATABASE_URL": "postgres://u@localhost/db", "UPLOAD_EXPIRY": "0s"}, []string{"UPLOAD_EXPIRY is \"0s\""}},
+		{"upload expiry under the URL TTL", map[string]string{"DATABASE_URL": "postgres://u@localhost/db", "UPLOAD_EXPIRY": "10m"}, []string{"UPLOAD_EXPIRY must be at least UPLOAD_URL_TTL"}},
 		{"short signing key", map[string]string{"DATABASE_URL": "postgres://u@localhost/db", "BLOB_SIGNING_KEY": "short"}, []string{"BLOB_SIGNING_KEY"}},
 		{"idle over lifetime", map[string]string{"DATABASE_URL": "postgres://u@localhost/db", "SESSION_IDLE_TIMEOUT": "48h", "SESSION_LIFETIME": "24h"}, []string{"SESSION_IDLE_TIMEOUT must not exceed"}},
 	}
