@@ -19,4 +19,6 @@ if [ -z "${TEST_DATABASE_URL:-}" ]; then
   export TEST_DATABASE_URL
 fi
 
-go test -count=1 "${@:-./...}"
+# A generous timeout: the web package runs many browser tests, and a loaded
+# machine can push it past go test's default of 10 minutes.
+go test -count=1 -timeout 30m "${@:-./...}"

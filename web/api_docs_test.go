@@ -167,8 +167,11 @@ func TestAPIDocExamples(t *testing.T) {
 	})
 	waitFor(t, base+"/healthz")
 	const email, password = "ann@example.com", "correct horse battery"
-	if err := run(ctx, []string{"user", "create", "--email", email, "--password-stdin"}, getenv, strings.NewReader(password+"\n"), io.Discard, io.Discard); err != nil {
-		t.Fatal(err)
+	// bob is the colleague of "Share a folder with a colleague".
+	for _, who := range []string{email, "bob@example.com"} {
+		if err := run(ctx, []string{"user", "create", "--email", who, "--password-stdin"}, getenv, strings.NewReader(password+"\n"), io.Discard, io.Discard); err != nil {
+			t.Fatal(err)
+		}
 	}
 
 	// The account page, as a person would use it: sign in, create a token
