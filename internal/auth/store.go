@@ -51,7 +51,13 @@ func findUserByID(ctx context.Context, db *pgxpool.Pool, id string) (User, error
 	if !database.ValidID(id) {
 		return User{}, pgx.ErrNoRows
 	}
-	u, err := scanUser(db.QueryRow(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1`, id))
+	// Every signed-in request runs this: a connection lost under it is read
+	// again on another one rather than answered with 503.
+	var u User
+	err := database.RetryRead(ctx, func(ctx context.Context) (err error) {
+		u, err = scanUser(db.QueryRow(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1`, id))
+		return err
+	})
 	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 		return User{}, fmt.Errorf("auth: find user %s: %w", id, err)
 	}
@@ -136,11 +142,16 @@ func deleteToken(ctx context.Context, db *pgxpool.Pool, userID, id string) (bool
 // findToken returns pgx.ErrNoRows unwrapped for an unknown hash.
 func findToken(ctx context.Context, db *pgxpool.Pool, hash []byte) (User, Token, error) {
 	var u User
-	t, err := scanToken(db.QueryRow(ctx, `
-		SELECT t.id, t.name, t.prefix, t.scopes, t.expires_at, t.last_used_at, t.created_at,
-		       u.id, u.email, u.display_name, u.is_admin, u.auth_epoch, u.created_at
-		FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1`, hash),
-		&u.ID, &u.Email, &u.DisplayName, &u.IsAdmin, &u.AuthEpoch, &u.CreatedAt)
+	var t Token
+	// Every API request runs this read; see findUserByID.
+	err := database.RetryRead(ctx, func(ctx context.Context) (err error) {
+		t, err = scanToken(db.QueryRow(ctx, `
+			SELECT t.id, t.name, t.prefix, t.scopes, t.expires_at, t.last_used_at, t.created_at,
+			       u.id, u.email, u.display_name, u.is_admin, u.auth_epoch, u.created_at
+			FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1`, hash),
+			&u.ID, &u.Email, &u.DisplayName, &u.IsAdmin, &u.AuthEpoch, &u.CreatedAt)
+		return err
+	})
 	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 		return User{}, Token{}, fmt.Errorf("auth: find token: %w", err)
 	}

@@ -32,9 +32,10 @@ type Options struct {
 	Logger *slog.Logger
 }
 
-// Open connects to PostgreSQL, retrying with backoff for up to o.Wait, and
-// returns a pool whose connections carry the statement timeout.
-func Open(ctx context.Context, url string, o Options) (*pgxpool.Pool, error) {
+// PoolConfig is the pool configuration Open uses: the URL's settings plus
+// the options and the session settings every connection gets. The
+// benchmarks start from it too, so they measure what the app runs.
+func PoolConfig(url string, o Options) (*pgxpool.Config, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, errors.New("database: DATABASE_URL is not a valid PostgreSQL connection string")
@@ -45,7 +46,27 @@ func Open(ctx context.Context, url string, o Options) (*pgxpool.Pool, error) {
 	if o.StatementTimeout > 0 {
 		cfg.ConnConfig.RuntimeParams["statement_timeout"] = strconv.FormatInt(o.StatementTimeout.Milliseconds(), 10)
 	}
+	// pgx prepares every statement once per connection; after five runs
+	// PostgreSQL may switch a prepared statement to a generic plan, made
+	// without the parameter values. Ours are skewed (one folder of 40,000
+	// files next to folders of 10; a two-letter search pattern next to a
+	// long one), and the generic plans were 40-300x slower there: listing a
+	// big folder by name sorted the whole folder (42 ms instead of 0.2 ms)
+	// and short searches scanned the trigram index of every account.
+	// Planning each execution with its values costs ~0.1 ms.
+	// docs/benchmarks.md, "Hot query plans at 1M files / 1k users".
+	cfg.ConnConfig.RuntimeParams["plan_cache_mode"] = "force_custom_plan"
 	cfg.ConnConfig.ConnectTimeout = 5 * time.Second
+	return cfg, nil
+}
+
+// Open connects to PostgreSQL, retrying with backoff for up to o.Wait, and
+// returns a pool configured by PoolConfig.
+func Open(ctx context.Context, url string, o Options) (*pgxpool.Pool, error) {
+	cfg, err := PoolConfig(url, o)
+	if err != nil {
+		return nil, err
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("database: %w", err)
