@@ -14,7 +14,10 @@
 // Last, it measures the caching question: a typical authenticated page
 // through the real binary against the session and user lookups it makes.
 //
-//	go run ./bench/plans [-users 1000] [-files 1000000] [-n 200] [-db URL]
+//	go run ./bench/plans [-users 1000] [-files 1000000] [-n 200] [-db URL] [-bin weupload]
+//
+// -bin runs the page measurement on a binary built elsewhere (when the
+// working tree's web package is mid-change).
 package main
 
 import (
@@ -27,11 +30,13 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/alexedwards/scs/pgxstore"
@@ -84,6 +89,14 @@ func run(users, total, n int, dbURL, bin string) error {
 		env = &harness.Env{Dir: dir, DatabaseURL: dbURL}
 	}
 	defer env.Close()
+	// Interrupted: stop the cluster and remove the scratch directory anyway.
+	stop := make(chan os.Signal, 1)
+	signal.Notify(stop, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-stop
+		env.Close()
+		os.Exit(130)
+	}()
 
 	rec := &recorder{}
 	// The app's pool settings (database.Open), plus the recorder.
