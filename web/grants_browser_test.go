@@ -79,7 +79,34 @@ func TestBrowserSharePeople(t *testing.T) {
 		t.Errorf("the editor was charged %d bytes", u.Used)
 	}
 
+	// As a viewer: no upload button, and a file dropped on the page goes
+	// nowhere (no overlay, no upload, the page stays).
+	gs, err := ta.files.ListGrants(t.Context(), ann.ID, files.GrantFilter{FolderID: folder.ID})
+	if err != nil || len(gs) != 1 {
+		t.Fatalf("grants %v, %v", gs, err)
+	}
+	if _, err := ta.files.SetGrantRole(t.Context(), ann.ID, gs[0].ID, files.RoleViewer); err != nil {
+		t.Fatal(err)
+	}
+	browsertest.Do(t, colleague, chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("[data-view][data-readonly]")))
+	if n := js[int](t, colleague, `document.querySelectorAll('#browser [data-upload-pick]').length`); n != 0 {
+		t.Errorf("a viewer sees %d upload buttons", n)
+	}
+	js[bool](t, colleague, `(() => {
+		const dt = new DataTransfer();
+		dt.items.add(new File(['nope'], 'viewer.txt', {type: 'text/plain'}));
+		window.dispatchEvent(new DragEvent('dragenter', {dataTransfer: dt, cancelable: true}));
+		window.__overlay = !document.getElementById('drop-overlay').hidden;
+		window.dispatchEvent(new DragEvent('drop', {dataTransfer: dt, cancelable: true}));
+		return true;
+	})()`)
+	if js[bool](t, colleague, `new Promise(r => setTimeout(r, 500)).then(() => window.__overlay ||
+		[...document.querySelectorAll('#upload-list li')].some(li => li.textContent.includes('viewer.txt')))`) {
+		t.Error("a drop on a folder shared as viewer showed the overlay or queued an upload")
+	}
+	browsertest.Screenshot(t, colleague, "4-viewer")
+
 	browsertest.PhoneDark(t, colleague)
 	browsertest.Do(t, colleague, chromedp.Navigate(ta.srv.URL+"/shared-with-me"), chromedp.WaitVisible(chromedp.CSS(`[data-shared-item="Team plans"]`)))
-	browsertest.Screenshot(t, colleague, "4-phone-dark")
+	browsertest.Screenshot(t, colleague, "5-phone-dark")
 }

@@ -1007,10 +1007,14 @@ function itemAction(action, item) {
   }
 }
 
+// readOnly: the folder on screen is shared with the user as a viewer, so
+// it takes no uploads (the server would refuse each one anyway).
+const readOnly = () => document.querySelector("[data-view][data-readonly]") !== null;
+
 // Pasting files (a screenshot, files copied in a file manager) uploads them.
 document.addEventListener("paste", (e) => {
   const files = [...(e.clipboardData?.files || [])];
-  if (!files.length) return;
+  if (!files.length || readOnly()) return;
   e.preventDefault();
   add(files.map((file) => ({ file, dirs: [] })));
 });
@@ -1022,6 +1026,7 @@ const carriesFiles = (e) => [...(e.dataTransfer?.types || [])].includes("Files")
 window.addEventListener("dragenter", (e) => {
   if (!carriesFiles(e)) return;
   e.preventDefault();
+  if (readOnly()) return;
   dragDepth++;
   overlay.querySelector("[data-drop-target]").textContent = target().name;
   overlay.hidden = false;
@@ -1029,7 +1034,7 @@ window.addEventListener("dragenter", (e) => {
 window.addEventListener("dragover", (e) => {
   if (!carriesFiles(e)) return;
   e.preventDefault();
-  e.dataTransfer.dropEffect = "copy";
+  e.dataTransfer.dropEffect = readOnly() ? "none" : "copy";
 });
 window.addEventListener("dragleave", (e) => {
   if (!carriesFiles(e)) return;
@@ -1041,6 +1046,7 @@ window.addEventListener("drop", async (e) => {
   e.preventDefault();
   dragDepth = 0;
   overlay.hidden = true;
+  if (readOnly()) return;
   const dest = target();
   const { entries, emptyDirs } = await fromDataTransfer(e.dataTransfer);
   add(entries, dest, emptyDirs);
