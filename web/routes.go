@@ -20,7 +20,7 @@ func (a *app) routes() chi.Router {
 	// No session, no database: probes and assets.
 	r.Get("/healthz", a.handleHealthz)
 	r.Get("/readyz", a.handleReadyz)
-	r.With(middleware.Compress(5, "text/css", "application/javascript", "image/svg+xml")).Handle("/static/*", a.assets)
+	r.With(middleware.Compress(5, "text/css", "text/javascript", "application/javascript", "image/svg+xml")).Handle("/static/*", a.assets)
 	// The API's OpenAPI document needs no credentials (web/openapi.yaml).
 	r.With(middleware.Compress(5, "application/json")).Get("/api/v1/openapi.json", a.apiSpecJSON)
 	// The disk store's signed URLs (file bytes): no session and no body
