@@ -81,7 +81,7 @@ func (s *Service) List(ctx context.Context, userID string, in ListInput) (Page, 
 	}
 	l.folderWhere = "owner_id = $1 AND parent_id " + parent + " AND trashed_at IS NULL"
 	l.fileWhere = "owner_id = $1 AND folder_id " + parent + " AND trashed_at IS NULL"
-	p, err := l.page(ctx, s.pool, in.Cursor, in.Limit)
+	p, err := l.readPage(ctx, s.pool, in.Cursor, in.Limit)
 	p.Access = a
 	return p, Fail(err, "files: list %q", in.FolderID)
 }
@@ -115,8 +115,19 @@ func (s *Service) Search(ctx context.Context, ownerID string, in SearchInput) (P
 	l := lister{ownerID: ownerID, sort: SortName, args: []any{ownerID, pattern}, matchFirst: utf8.RuneCountInString(q) >= 3}
 	l.folderWhere = "owner_id = $1 AND trashed_at IS NULL AND name ILIKE $2"
 	l.fileWhere = l.folderWhere
-	p, err := l.page(ctx, s.pool, in.Cursor, in.Limit)
+	p, err := l.readPage(ctx, s.pool, in.Cursor, in.Limit)
 	return p, Fail(err, "files: search")
+}
+
+// readPage is page on the pool, run again when the connection was lost
+// (it only reads).
+func (l lister) readPage(ctx context.Context, q database.Querier, cursor string, limit int) (Page, error) {
+	var p Page
+	err := database.RetryRead(ctx, func(ctx context.Context) (err error) {
+		p, err = l.page(ctx, q, cursor, limit)
+		return err
+	})
+	return p, err
 }
 
 // lister pages through folders then files with one keyset cursor.
