@@ -76,10 +76,12 @@ func newApp(cfg config.Config, logger *slog.Logger, pool *pgxpool.Pool) (*app, e
 	if err != nil {
 		return nil, err
 	}
+	m := newMetrics(pool)
 	fcfg := filesConfig(cfg.Storage)
 	fcfg.UploadExpiry = cfg.Storage.UploadExpiry
 	fcfg.TrashRetention = cfg.Storage.TrashRetention
 	fcfg.Limiter = limiter
+	fcfg.Observe = m.observeUpload
 	filesSvc := files.New(pool, store, fcfg)
 	a := &app{
 		cfg:      cfg,
@@ -88,7 +90,7 @@ func newApp(cfg config.Config, logger *slog.Logger, pool *pgxpool.Pool) (*app, e
 		sessions: newSessionManager(cfg, pool),
 		assets:   assets,
 		auth:     authSvc,
-		metrics:  newMetrics(pool),
+		metrics:  m,
 		limiter:  limiter,
 		apiRules: defaultAPIRules(),
 		apiSpec:  spec,

@@ -41,7 +41,7 @@ func newMetrics(pool *pgxpool.Pool) *metrics {
 		}, []string{"route", "method", "code_class"}),
 		uploads: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "weupload_uploads_total",
-			Help: "Upload lifecycle events: initiated, completed, failed (verification mismatch), aborted (by the user or the sweeper).",
+			Help: "Upload lifecycle events: initiated, completed, failed (verification mismatch), aborted (by the uploader), expired (swept).",
 		}, []string{"event"}),
 		uploadBytes: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "weupload_upload_bytes_completed_total",
@@ -91,6 +91,15 @@ func newMetrics(pool *pgxpool.Pool) *metrics {
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
 	return m
+}
+
+// observeUpload counts an upload state change (files.Config.Observe), and
+// the bytes of completed ones.
+func (m *metrics) observeUpload(event string, size int64) {
+	m.uploads.WithLabelValues(event).Inc()
+	if event == "completed" {
+		m.uploadBytes.Add(float64(size))
+	}
 }
 
 // observeRequest records one answered request.

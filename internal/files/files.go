@@ -55,6 +55,11 @@ type Config struct {
 	// nil counts nothing (tests of other packages).
 	Limiter      *ratelimit.Limiter
 	GrantLookups ratelimit.Rule
+	// Observe, when set, hears each upload state change where it happens
+	// (once, whatever the retries): "initiated", "completed", "failed",
+	// "aborted" or "expired", with the upload's size. The web layer feeds
+	// its metrics with it.
+	Observe func(event string, size int64)
 }
 
 // Defaults for the zero fields of Config.
@@ -103,6 +108,13 @@ func New(pool *pgxpool.Pool, store blob.Store, cfg Config) *Service {
 		cfg.GrantLookups = ratelimit.Rule{Limit: 60, Window: time.Hour}
 	}
 	return &Service{pool: pool, store: store, cfg: cfg, Now: time.Now}
+}
+
+// observe reports an upload state change to Config.Observe.
+func (s *Service) observe(event string, size int64) {
+	if s.cfg.Observe != nil {
+		s.cfg.Observe(event, size)
+	}
 }
 
 // Config returns the effective limits (defaults filled in).

@@ -174,6 +174,7 @@ func (s *Service) InitiateUpload(ctx context.Context, userID string, in Initiate
 	if err := s.insertUpload(ctx, &u, sum); err != nil {
 		return UploadURLs{}, Fail(err, "files: initiate upload")
 	}
+	s.observe("initiated", u.Size)
 	// The pending row and the reservation are committed: from here on a
 	// failure leaves nothing the sweeper would not clean up.
 	if u.Mode == ModeMultipart {
@@ -655,6 +656,7 @@ func (s *Service) finish(ctx context.Context, u Upload, obj blob.Object) (File, 
 		return File{}, err
 	}
 	if !raced {
+		s.observe("completed", u.Size)
 		return f, nil
 	}
 	// Another call finished (or aborted) the upload first.
@@ -724,6 +726,7 @@ func (s *Service) drop(ctx context.Context, u Upload, state string) error {
 	if err != nil || !dropped {
 		return err
 	}
+	s.observe(state, u.Size)
 	s.deleteQuietly(u)
 	return nil
 }
