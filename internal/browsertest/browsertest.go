@@ -4,6 +4,7 @@ package browsertest
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -20,6 +21,17 @@ import (
 // between tests) and returns a browser context, closed on cleanup.
 func New(tb testing.TB) context.Context {
 	tb.Helper()
+	ctx, cancel, err := Launch(tb.TempDir())
+	if err != nil {
+		testenv.Missing(tb, "Chromium", err.Error())
+	}
+	tb.Cleanup(cancel)
+	return ctx
+}
+
+// Launch starts a headless Chromium with its profile in dir (for programs
+// outside tests, such as bench/devflow). cancel stops it.
+func Launch(dir string) (context.Context, context.CancelFunc, error) {
 	path := os.Getenv("CHROMIUM")
 	if path == "" {
 		for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
@@ -30,11 +42,11 @@ func New(tb testing.TB) context.Context {
 		}
 	}
 	if path == "" {
-		testenv.Missing(tb, "Chromium", "install it with: apt-get install -y chromium (make test does)")
+		return nil, nil, errors.New("no chromium on PATH: install it with: apt-get install -y chromium (make test does)")
 	}
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(path),
-		chromedp.UserDataDir(tb.TempDir()),
+		chromedp.UserDataDir(dir),
 		chromedp.Headless,
 		chromedp.NoSandbox, // these machines run as root
 		chromedp.DisableGPU,
@@ -48,18 +60,17 @@ func New(tb testing.TB) context.Context {
 		chromedp.WindowSize(1280, 860),
 	}
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancel := chromedp.NewContext(actx)
+	ctx, cancelCtx := chromedp.NewContext(actx)
+	cancel := func() {
+		cancelCtx()
+		cancelAlloc()
+	}
 	// Start the browser now so a start failure is reported here.
 	if err := chromedp.Do(ctx); err != nil {
 		cancel()
-		cancelAlloc()
-		testenv.Missing(tb, "Chromium", err.Error())
+		return nil, nil, err
 	}
-	tb.Cleanup(func() {
-		cancel()
-		cancelAlloc()
-	})
-	return ctx
+	return ctx, cancel, nil
 }
 
 // Do runs steps with a timeout and fails the test on error, with a
