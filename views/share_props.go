@@ -148,6 +148,10 @@ type UploadRequestPage struct {
 	API string
 	// Full is set when no more files are taken.
 	Full bool
+	// Records names the page's resume records in the browser's storage: the
+	// request's id, never its token.
+	Records string
+	Limits  UploadLimits
 }
 
 // PersonRow is someone a file or folder is shared with, in the share

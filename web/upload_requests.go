@@ -173,7 +173,8 @@ func (a *app) handleRequestLanding(w http.ResponseWriter, r *http.Request) {
 	p := views.UploadRequestPage{
 		Shell: a.shareShell(r, "Send files"), Intro: in.OwnerName + " asks you for files", OwnerName: in.OwnerName,
 		Heading: in.Title, Message: in.Message, API: requestURL(r) + "/uploads",
-		Full: in.FilesLeft == 0 || in.BytesLeft == 0,
+		Full:    in.FilesLeft == 0 || in.BytesLeft == 0,
+		Records: in.RequestID, Limits: a.uploadLimits(),
 	}
 	if p.Heading == "" {
 		p.Heading = "Send files to " + in.OwnerName
@@ -189,7 +190,7 @@ func (a *app) handleRequestLanding(w http.ResponseWriter, r *http.Request) {
 		p.Facts = append(p.Facts, "Open until "+in.ExpiresAt.UTC().Format("2 Jan 2006, 15:04 UTC"))
 	}
 	a.metrics.requestEvents.WithLabelValues("view").Inc()
-	a.render(w, r, http.StatusOK, views.UploadRequest(p, views.RequestUploader{Records: in.RequestID, Limits: a.uploadLimits()}))
+	a.render(w, r, http.StatusOK, views.UploadRequest(p))
 }
 
 func (a *app) requestPasswordPage(r *http.Request, f views.Form) views.SharePasswordPage {

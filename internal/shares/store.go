@@ -517,3 +517,46 @@ func slotSize(ctx context.Context, q database.Querier, requestID, uploadID strin
 		requestID, uploadID).Scan(&size)
 	return size, err
 }
+
+// lockRequest locks the owner's request for an update and reports whether
+// it is closed; pgx.ErrNoRows when there is no such request.
+func lockRequest(ctx context.Context, q database.Querier, ownerID, id string) (bool, error) {
+	var closed bool
+	err := q.QueryRow(ctx, `SELECT closed_at IS NOT NULL FROM upload_requests WHERE id = $1 AND owner_id = $2 FOR UPDATE`,
+		id, ownerID).Scan(&closed)
+	return closed, err
+}
+
+// requestUpdate says which options change; a nil pointer with its set flag
+// clears the option.
+type requestUpdate struct {
+	title, message *string
+	setPassword    bool
+	passwordHash   *string
+	setExpiry      bool
+	expiresAt      *time.Time
+	setMaxFiles    bool
+	maxFiles       *int
+	setMaxBytes    bool
+	maxBytes       *int64
+}
+
+func updateRequest(ctx context.Context, q database.Querier, id string, u requestUpdate, now time.Time) error {
+	_, err := q.Exec(ctx, `
+		UPDATE upload_requests SET
+			title = coalesce($2, title),
+			message = coalesce($3, message),
+			password_hash = CASE WHEN $4 THEN $5 ELSE password_hash END,
+			password_version = password_version + CASE WHEN $4 THEN 1 ELSE 0 END,
+			expires_at = CASE WHEN $6 THEN $7 ELSE expires_at END,
+			max_files = CASE WHEN $8 THEN $9 ELSE max_files END,
+			max_bytes = CASE WHEN $10 THEN $11 ELSE max_bytes END,
+			updated_at = greatest($12, updated_at + interval '1 microsecond')
+		WHERE id = $1`,
+		id, u.title, u.message, u.setPassword, u.passwordHash, u.setExpiry, u.expiresAt,
+		u.setMaxFiles, u.maxFiles, u.setMaxBytes, u.maxBytes, now)
+	if err != nil {
+		return fmt.Errorf("update request: %w", err)
+	}
+	return nil
+}
