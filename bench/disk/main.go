@@ -4,7 +4,14 @@
 // io.Copy's the body to a file and fsyncs (the floor), both on loopback in
 // the same run; then the server's RSS while a 4 GiB file is uploaded.
 //
-//	go run ./bench/disk [-size 1GiB] [-rss-size 4GiB] [-runs 3]
+// The disk store hashes a body (SHA-256) only when the upload declared a
+// digest, as S3 does; the row "one PUT, SHA-256" declares one, and every
+// upload is also compared with a second floor that hashes what it copies
+// ("bare+sha"), the fair floor for that row. The server's CPU time per GiB
+// (user+system, from /proc) is printed beside the rates: on a shared machine
+// it moves much less than wall-clock throughput.
+//
+//	go run ./bench/disk [-size 1GiB] [-rss-size 4GiB] [-runs 3] [-rows put,put-sha,parts,get,rss]
 //
 // Put BENCH_DIR on the disk you want to measure (default: the system temp
 // directory).
@@ -14,6 +21,8 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -25,6 +34,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -38,6 +48,7 @@ func main() {
 	size := flag.String("size", "1GiB", "file size of the throughput runs")
 	rssSize := flag.String("rss-size", "4GiB", "file size of the memory run")
 	runs := flag.Int("runs", 3, "runs per measurement (the median is reported)")
+	rows := flag.String("rows", "put,put-sha,parts,get,rss", "what to measure: put, put-sha (the app checks a SHA-256), parts, get, rss")
 	bare := flag.String("bare", "", "internal: serve the bare floor server on this address")
 	bareDir := flag.String("bare-dir", "", "internal: the bare server's directory")
 	flag.Parse()
@@ -52,7 +63,7 @@ func main() {
 	if err == nil {
 		var m int64
 		if m, err = config.ParseSize(*rssSize); err == nil {
-			err = run(n, m, *runs)
+			err = run(n, m, *runs, strings.Split(*rows, ","))
 		}
 	}
 	if err != nil {
@@ -63,7 +74,7 @@ func main() {
 
 const partSize = 64 << 20
 
-func run(size, rssSize int64, runs int) error {
+func run(size, rssSize int64, runs int, only []string) error {
 	env, bin, err := harness.Start()
 	if err != nil {
 		return err
@@ -96,41 +107,110 @@ func run(size, rssSize int64, runs int) error {
 	}
 
 	type row struct {
-		label    string
-		app, flr func() (time.Duration, error)
+		name, label string
+		app, flr    func() (time.Duration, error)
+		hashed      func() (time.Duration, error) // the floor that hashes too; nil: none
+		appPID      int
 	}
 	var lastSingle string // the file the download rows read
 	rows := []row{
-		{"upload, one PUT",
+		{"put", "upload, one PUT",
 			func() (time.Duration, error) {
 				d, id, err := appUpload(cs, size, false)
 				lastSingle = id
 				return d, err
 			},
-			func() (time.Duration, error) { return bareUpload(bare, size, false) }},
-		{"upload, 64 MiB parts x4",
+			func() (time.Duration, error) { return bareUpload(bare, size, false, false) },
+			func() (time.Duration, error) { return bareUpload(bare, size, false, true) },
+			single.Cmd.Process.Pid},
+		{"put-sha", "upload, one PUT, SHA-256",
+			func() (time.Duration, error) {
+				patternSHA256(size) // the client's own hashing is not timed
+				d, _, err := appUploadDigest(cs, size, false, true)
+				return d, err
+			},
+			func() (time.Duration, error) { return bareUpload(bare, size, false, false) },
+			func() (time.Duration, error) { return bareUpload(bare, size, false, true) },
+			single.Cmd.Process.Pid},
+		{"parts", "upload, 64 MiB parts x4",
 			func() (time.Duration, error) { d, _, err := appUpload(cp, size, true); return d, err },
-			func() (time.Duration, error) { return bareUpload(bare, size, true) }},
-		{"download (one GET)",
-			func() (time.Duration, error) { return appDownload(cs, lastSingle, size) },
-			func() (time.Duration, error) { return bareDownload(bare, size) }},
+			func() (time.Duration, error) { return bareUpload(bare, size, true, false) },
+			func() (time.Duration, error) { return bareUpload(bare, size, true, true) },
+			parts.Cmd.Process.Pid},
+		{"get", "download (one GET)",
+			func() (time.Duration, error) {
+				if lastSingle == "" {
+					d, id, err := appUpload(cs, size, false)
+					if err != nil {
+						return d, err
+					}
+					lastSingle = id
+					if _, err := bareUpload(bare, size, false, false); err != nil {
+						return 0, err
+					}
+				}
+				return appDownload(cs, lastSingle, size)
+			},
+			func() (time.Duration, error) { return bareDownload(bare, size) }, nil,
+			single.Cmd.Process.Pid},
 	}
-	fmt.Printf("%-26s %12s %12s %8s\n", "", "app", "bare Go", "app/bare")
+	fmt.Printf("throughput (median MB/s) and the server's CPU time (median, user+system, per GiB):\n")
+	fmt.Printf("%-24s %9s %9s %9s %9s %9s %9s %9s %9s   runs, MB/s: app | bare | bare+sha\n",
+		"", "app", "bare", "app/bare", "bare+sha", "app/b+sha", "app cpu", "bare cpu", "b+sha cpu")
 	for _, r := range rows {
-		var app, flr []time.Duration
-		for range runs {
-			d, err := r.app()
-			if err != nil {
-				return fmt.Errorf("%s (app): %w", r.label, err)
-			}
-			app = append(app, d)
-			if d, err = r.flr(); err != nil {
-				return fmt.Errorf("%s (bare): %w", r.label, err)
-			}
-			flr = append(flr, d)
+		if !slices.Contains(only, r.name) {
+			continue
 		}
-		a, f := median(app), median(flr)
-		fmt.Printf("%-26s %8.0f MB/s %8.0f MB/s %7.0f %%\n", r.label, mbps(size, a), mbps(size, f), 100*f.Seconds()/a.Seconds())
+		type series struct {
+			fn     func() (time.Duration, error)
+			pid    int
+			who    string
+			d, cpu []time.Duration
+		}
+		ss := []*series{{fn: r.app, pid: r.appPID, who: "app"}, {fn: r.flr, pid: bare.pid, who: "bare"}, {fn: r.hashed, pid: bare.pid, who: "bare+sha"}}
+		for range runs {
+			// Alternate, so slow phases of a shared machine hit all alike.
+			for _, m := range ss {
+				if m.fn == nil {
+					continue
+				}
+				c0, err := cpuTime(m.pid)
+				if err != nil {
+					return err
+				}
+				d, err := m.fn()
+				if err != nil {
+					return fmt.Errorf("%s (%s): %w", r.label, m.who, err)
+				}
+				c1, err := cpuTime(m.pid)
+				if err != nil {
+					return err
+				}
+				m.d = append(m.d, d)
+				m.cpu = append(m.cpu, time.Duration(float64(c1-c0)*float64(1<<30)/float64(size)))
+			}
+		}
+		a, f := median(ss[0].d), median(ss[1].d)
+		cell := func(m *series, f string) string {
+			if len(m.d) == 0 {
+				return "-"
+			}
+			switch f {
+			case "rate":
+				return fmt.Sprintf("%.0f", mbps(size, median(m.d)))
+			case "ratio":
+				return fmt.Sprintf("%.0f %%", 100*median(m.d).Seconds()/a.Seconds())
+			default:
+				return fmt.Sprintf("%.2f s", median(m.cpu).Seconds())
+			}
+		}
+		fmt.Printf("%-24s %9s %9s %9.0f%% %9s %9s %9s %9s %9s   %s | %s | %s\n", r.label,
+			cell(ss[0], "rate"), cell(ss[1], "rate"), 100*f.Seconds()/a.Seconds(), cell(ss[2], "rate"), cell(ss[2], "ratio"),
+			cell(ss[0], "cpu"), cell(ss[1], "cpu"), cell(ss[2], "cpu"),
+			rates(size, ss[0].d), rates(size, ss[1].d), rates(size, ss[2].d))
+	}
+	if !slices.Contains(only, "rss") {
+		return nil
 	}
 
 	// Memory: RSS of each server while it receives a large single PUT.
@@ -141,7 +221,7 @@ func run(size, rssSize int64, runs int) error {
 		up    func() error
 	}{
 		{"app", single.Cmd.Process.Pid, func() error { _, _, err := appUpload(cs, rssSize, false); return err }},
-		{"bare Go", bare.pid, func() error { _, err := bareUpload(bare, rssSize, false); return err }},
+		{"bare Go", bare.pid, func() error { _, err := bareUpload(bare, rssSize, false, false); return err }},
 	} {
 		idle, peak, err := sampleRSS(s.pid, s.up)
 		if err != nil {
@@ -155,6 +235,12 @@ func run(size, rssSize int64, runs int) error {
 // appUpload sends a file through the upload protocol and returns how long
 // the signed PUTs took (initiate and complete excluded) and the file id.
 func appUpload(c *harness.Client, size int64, multipart bool) (time.Duration, string, error) {
+	return appUploadDigest(c, size, multipart, false)
+}
+
+// appUploadDigest is appUpload, declaring the file's SHA-256 at initiate
+// when digest is set (the store then checks it while receiving).
+func appUploadDigest(c *harness.Client, size int64, multipart, digest bool) (time.Duration, string, error) {
 	var u struct {
 		ID       string            `json:"id"`
 		Mode     string            `json:"mode"`
@@ -168,7 +254,11 @@ func appUpload(c *harness.Client, size int64, multipart bool) (time.Duration, st
 		} `json:"parts"`
 	}
 	name := "bench-" + strconv.FormatInt(time.Now().UnixNano(), 36) + ".bin"
-	if _, err := c.JSON("POST", "/api/v1/uploads", map[string]any{"name": name, "size": size}, &u); err != nil {
+	in := map[string]any{"name": name, "size": size}
+	if digest {
+		in["sha256"] = patternSHA256(size)
+	}
+	if _, err := c.JSON("POST", "/api/v1/uploads", in, &u); err != nil {
 		return 0, "", err
 	}
 	if (u.Mode == "multipart") != multipart {
@@ -221,30 +311,31 @@ func appDownload(c *harness.Client, id string, size int64) (time.Duration, error
 }
 
 type bareServer struct {
-	url string
-	pid int
+	url  string
+	pid  int
+	last string // the name of the last single PUT
 }
 
 // startBare runs the floor server in a child process (this binary, -bare).
-func startBare(dir string) (bareServer, func(), error) {
+func startBare(dir string) (*bareServer, func(), error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return bareServer{}, nil, err
+		return nil, nil, err
 	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return bareServer{}, nil, err
+		return nil, nil, err
 	}
 	addr := l.Addr().String()
 	l.Close()
 	self, err := os.Executable()
 	if err != nil {
-		return bareServer{}, nil, err
+		return nil, nil, err
 	}
 	cmd := exec.Command(self, "-bare", addr, "-bare-dir", dir)
 	cmd.Stderr = os.Stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
-		return bareServer{}, nil, err
+		return nil, nil, err
 	}
 	for range 100 {
 		if c, err := net.Dial("tcp", addr); err == nil {
@@ -253,31 +344,46 @@ func startBare(dir string) (bareServer, func(), error) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	return bareServer{url: "http://" + addr, pid: cmd.Process.Pid}, func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }, nil
+	return &bareServer{url: "http://" + addr, pid: cmd.Process.Pid}, func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }, nil
 }
 
 // serveBare is the floor: PUT /f/<name> copies the body into a file and
-// fsyncs it; PUT /p/<name>?off=N&size=S writes a part at its offset of a
-// preallocated file and fsyncs; GET /f/<name> serves the file.
+// fsyncs it; PUT /p/<name>?off=N writes a part at its offset of one file
+// and fsyncs; GET /f/<name> serves the file. With ?sha=1 a PUT also hashes
+// the body (SHA-256, through io.Copy's own buffer) and answers the digest.
 func serveBare(addr, dir string) error {
 	mux := http.NewServeMux()
+	body := func(w http.ResponseWriter, r *http.Request) (io.Reader, func()) {
+		if r.URL.Query().Get("sha") == "" {
+			return r.Body, func() {}
+		}
+		h := sha256.New()
+		return io.TeeReader(r.Body, h), func() { w.Header().Set("ETag", hex.EncodeToString(h.Sum(nil))) }
+	}
 	mux.HandleFunc("PUT /f/{name}", func(w http.ResponseWriter, r *http.Request) {
 		path := filepath.Join(dir, r.PathValue("name"))
+		src, done := body(w, r)
 		f, err := os.Create(path + ".tmp")
 		if err == nil {
-			_, err = io.Copy(f, r.Body)
+			_, err = io.Copy(f, src)
 			err = errors.Join(err, f.Sync(), f.Close(), os.Rename(path+".tmp", path))
 		}
 		if err != nil {
 			http.Error(w, err.Error(), 500)
+			return
 		}
+		done()
 	})
 	mux.HandleFunc("PUT /p/{name}", func(w http.ResponseWriter, r *http.Request) {
 		off, _ := strconv.ParseInt(r.URL.Query().Get("off"), 10, 64)
+		src, done := body(w, r)
 		f, err := os.OpenFile(filepath.Join(dir, r.PathValue("name")), os.O_WRONLY|os.O_CREATE, 0o644)
 		if err == nil {
-			_, err = io.Copy(io.NewOffsetWriter(f, off), r.Body)
+			_, err = io.Copy(io.NewOffsetWriter(f, off), src)
 			err = errors.Join(err, f.Sync(), f.Close())
+		}
+		if err == nil {
+			done()
 		}
 		if err != nil {
 			http.Error(w, err.Error(), 500)
@@ -291,26 +397,49 @@ func serveBare(addr, dir string) error {
 
 var bareSeq atomic.Int64
 
-func bareUpload(b bareServer, size int64, multipart bool) (time.Duration, error) {
+// bareUpload stores a new file on the bare server (never replacing one:
+// deleting a file costs the next writer on the same disk, e.g. discards,
+// and the app deletes nothing during the run either).
+func bareUpload(b *bareServer, size int64, multipart, hash bool) (time.Duration, error) {
 	name := fmt.Sprintf("f%d", bareSeq.Add(1))
+	q := ""
+	if hash {
+		q = "sha=1"
+	}
 	start := time.Now()
 	if !multipart {
-		if _, err := put(b.url+"/f/latest", nil, 0, size); err != nil {
+		if _, err := put(b.url+"/f/"+name+"?"+q, nil, 0, size); err != nil {
 			return 0, err
 		}
+		b.last = name
 		return time.Since(start), nil
 	}
 	n := int((size + partSize - 1) / partSize)
 	err := parallel(4, n, func(i int) error {
 		off := int64(i) * partSize
-		_, err := put(fmt.Sprintf("%s/p/%s?off=%d", b.url, name, off), nil, off, min(partSize, size-off))
+		_, err := put(fmt.Sprintf("%s/p/%s?off=%d&%s", b.url, name, off, q), nil, off, min(partSize, size-off))
 		return err
 	})
 	return time.Since(start), err
 }
 
-func bareDownload(b bareServer, size int64) (time.Duration, error) {
-	return get(b.url+"/f/latest", size)
+// bareDownload reads the last single PUT of the bare server.
+func bareDownload(b *bareServer, size int64) (time.Duration, error) {
+	return get(b.url+"/f/"+b.last, size)
+}
+
+var digests sync.Map // size → hex SHA-256 of the pattern
+
+// patternSHA256 returns the hex SHA-256 of the first n bytes of the pattern.
+func patternSHA256(n int64) string {
+	if d, ok := digests.Load(n); ok {
+		return d.(string)
+	}
+	h := sha256.New()
+	_, _ = io.Copy(h, &source{left: n})
+	d := hex.EncodeToString(h.Sum(nil))
+	digests.Store(n, d)
+	return d
 }
 
 // block is the repeated content of every upload (generated once, so the
@@ -419,6 +548,15 @@ func sampleRSS(pid int, up func() error) (idle, peak int64, err error) {
 	return idle, peak, err
 }
 
+// rates lists each run's throughput.
+func rates(n int64, ds []time.Duration) string {
+	var s []string
+	for _, d := range ds {
+		s = append(s, fmt.Sprintf("%.0f", mbps(n, d)))
+	}
+	return strings.Join(s, " ")
+}
+
 func median(ds []time.Duration) time.Duration {
 	s := slices.Sorted(slices.Values(ds))
 	return s[len(s)/2]
@@ -432,4 +570,25 @@ func fmtSize(n int64) string {
 		return fmt.Sprintf("%d GiB", n>>30)
 	}
 	return fmt.Sprintf("%d MiB", n>>20)
+}
+
+// cpuTime returns the user+system CPU time process pid has used
+// (/proc/<pid>/stat, clock ticks of 10 ms).
+func cpuTime(pid int) (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	// The command name (field 2) may hold spaces; fields count from after it.
+	i := bytes.LastIndexByte(b, ')')
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return 0, fmt.Errorf("/proc/%d/stat: %d fields", pid, len(f))
+	}
+	utime, err1 := strconv.ParseInt(f[11], 10, 64)
+	stime, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err := errors.Join(err1, err2); err != nil {
+		return 0, err
+	}
+	return time.Duration(utime+stime) * 10 * time.Millisecond, nil
 }

@@ -2,7 +2,8 @@
 // development. Its "presigned" URLs point at the app itself (BaseURL +
 // "/blob/...") and carry an HMAC-SHA256 signature with the same rules as S3:
 // exact size, signed Content-Type, no overwrite (If-None-Match: *), SHA-256
-// checked while streaming, expiry. Handler serves them; this adapter package
+// checked while streaming when a digest was signed (and, as on S3, only
+// then known to Head), expiry. Handler serves them; this adapter package
 // is the one place outside web/ that uses net/http, because it is the
 // server side of its own URLs.
 //
@@ -71,7 +72,7 @@ type Store struct {
 	now     func() time.Time
 	log     *slog.Logger
 	locks   lockTable
-	bufs    sync.Pool // *[]byte of copyBufferSize, bounding memory per request
+	pipes   sync.Pool // *pipe: the buffers of one PUT, bounding memory per request
 }
 
 var _ blob.Store = (*Store)(nil)
@@ -89,9 +90,6 @@ const (
 	dirPerm  = 0o750
 	filePerm = 0o640
 )
-
-// copyBufferSize is the one buffer a PUT streams through.
-const copyBufferSize = 1 << 20
 
 // staleTemp is the age after which New removes files left in tmp/ by a
 // crash.
@@ -135,7 +133,7 @@ func New(cfg Config) (*Store, error) {
 	if s.log == nil {
 		s.log = slog.Default()
 	}
-	s.bufs.New = func() any { b := make([]byte, copyBufferSize); return &b }
+	s.pipes.New = func() any { return newPipe() }
 	s.sweepTemp()
 	return s, nil
 }
@@ -533,6 +531,7 @@ func (s *Store) AbortMultipart(ctx context.Context, key, uploadID string) error 
 
 // Head reads an object's size from the file and its type and digest from the
 // sidecar (an object without sidecar, after a crash, reports its size only).
+// The digest is known for single PUTs that signed one, as on S3.
 func (s *Store) Head(ctx context.Context, key string) (blob.Object, error) {
 	if err := blob.ValidateKey(key); err != nil {
 		return blob.Object{}, fmt.Errorf("blob/disk: head: %w", err)

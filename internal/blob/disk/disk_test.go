@@ -5,7 +5,9 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -571,5 +573,50 @@ func TestPutMemoryBounded(t *testing.T) {
 	}
 	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > size/4 {
 		t.Errorf("PUT+GET of %d bytes allocated %d bytes", size, alloc)
+	}
+}
+
+// TestDigestOnlyWhenSigned checks what the receive pipe computes: the
+// SHA-256 of a body whose digest was signed (across many chunks and
+// writeback ranges), nothing for one without, as on S3; and that a refused
+// body leaves the pooled pipe fit for the next PUT.
+func TestDigestOnlyWhenSigned(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	data := make([]byte, 9<<20+123) // more than one writeback range, a partial last chunk
+	rand.Read(data)
+	sum := sha256.Sum256(data)
+	for i := range 3 {
+		// A body cut short first: its pipe goes back to the pool mid-copy.
+		req, err := s.PresignPut(ctx, "u/1/cut", blob.PutOptions{Size: int64(len(data)), SHA256: sum[:]})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := blobtest.SendTruncated(req, data[:5<<20], int64(len(data))); err != nil {
+			t.Logf("truncated PUT: %v", err)
+		}
+
+		signed, unsigned := fmt.Sprintf("u/1/signed-%d", i), fmt.Sprintf("u/1/unsigned-%d", i)
+		put(t, s, signed, data, blob.PutOptions{SHA256: sum[:]})
+		put(t, s, unsigned, data, blob.PutOptions{})
+		obj, err := s.Head(ctx, signed)
+		if err != nil || !bytes.Equal(obj.SHA256, sum[:]) || obj.ETag != `"`+hex.EncodeToString(sum[:])+`"` {
+			t.Errorf("Head(signed) = %+v, %v; want the digest", obj, err)
+		}
+		obj2, err := s.Head(ctx, unsigned)
+		if err != nil || obj2.SHA256 != nil || obj2.ETag == "" || obj2.ETag == obj.ETag || obj2.Size != int64(len(data)) {
+			t.Errorf("Head(unsigned) = %+v, %v; want no digest and an ETag of its own", obj2, err)
+		}
+		for _, key := range []string{signed, unsigned} {
+			rc, err := s.Get(ctx, key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := io.ReadAll(rc)
+			rc.Close()
+			if err != nil || !bytes.Equal(got, data) {
+				t.Errorf("%s: read %d bytes (%v), not what was uploaded", key, len(got), err)
+			}
+		}
 	}
 }
