@@ -78,8 +78,6 @@ func newApp(cfg config.Config, logger *slog.Logger, pool *pgxpool.Pool) (*app, e
 	}
 	m := newMetrics(pool)
 	fcfg := filesConfig(cfg.Storage)
-	fcfg.UploadExpiry = cfg.Storage.UploadExpiry
-	fcfg.TrashRetention = cfg.Storage.TrashRetention
 	fcfg.Limiter = limiter
 	fcfg.Observe = m.observeUpload
 	filesSvc := files.New(pool, store, fcfg)

@@ -72,6 +72,8 @@ func filesConfig(s config.Storage) files.Config {
 		PartSize:           s.PartSize,
 		UploadURLTTL:       s.UploadURLTTL,
 		DownloadURLTTL:     s.DownloadURLTTL,
+		UploadExpiry:       s.UploadExpiry,
+		TrashRetention:     s.TrashRetention,
 	}
 }
 

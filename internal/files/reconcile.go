@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -59,9 +58,7 @@ func (s *Service) Reconcile(ctx context.Context) (ReconcileReport, error) {
 		return rep, Fail(err, "files: reconcile")
 	}
 	defer releaseReconcile(conn)
-	// SQL of this file (to fold into store.go): the temporary table holds
-	// what the store listed; ANALYZE, since autovacuum never sees it.
-	if _, err := conn.Exec(ctx, `CREATE TEMPORARY TABLE reconcile_objects (object_key text NOT NULL, modified timestamptz NOT NULL)`); err != nil {
+	if err := createReconcileTable(ctx, conn); err != nil {
 		return rep, Fail(err, "files: reconcile: temporary table")
 	}
 	batch := make([][]any, 0, reconcileBatch)
@@ -69,7 +66,7 @@ func (s *Service) Reconcile(ctx context.Context) (ReconcileReport, error) {
 		if len(batch) == 0 {
 			return nil
 		}
-		_, err := conn.CopyFrom(ctx, pgx.Identifier{"reconcile_objects"}, []string{"object_key", "modified"}, pgx.CopyFromRows(batch))
+		err := copyReconcileKeys(ctx, conn, batch)
 		rep.Objects += len(batch)
 		batch = batch[:0]
 		return err
@@ -88,35 +85,15 @@ func (s *Service) Reconcile(ctx context.Context) (ReconcileReport, error) {
 	if err := flush(); err != nil {
 		return rep, Fail(err, "files: reconcile: copy keys")
 	}
-	if _, err := conn.Exec(ctx, `ANALYZE reconcile_objects`); err != nil {
+	if err := analyzeReconcileTable(ctx, conn); err != nil {
 		return rep, Fail(err, "files: reconcile: analyze")
 	}
-
-	// Orphans: old, and referred to by no file, pending upload or queued
-	// deletion. Uploads in any other state had their object queued when
-	// they ended, so a row of theirs protects nothing.
-	tag, err := conn.Exec(ctx, `
-		INSERT INTO object_deletions (object_key, not_before)
-		SELECT o.object_key, $2 FROM reconcile_objects o
-		WHERE o.modified < $1
-		  AND NOT EXISTS (SELECT 1 FROM files f WHERE f.object_key = o.object_key)
-		  AND NOT EXISTS (SELECT 1 FROM uploads u WHERE u.object_key = o.object_key AND u.state = 'pending')
-		  AND NOT EXISTS (SELECT 1 FROM object_deletions d WHERE d.object_key = o.object_key)
-		ON CONFLICT (object_key) DO NOTHING`,
-		started.Add(-s.MinOrphanAge()), started)
+	queued, err := queueOrphans(ctx, conn, started.Add(-s.MinOrphanAge()), started)
 	if err != nil {
 		return rep, Fail(err, "files: reconcile: queue orphans")
 	}
-	rep.Queued = int(tag.RowsAffected())
-
-	// Missing objects: file rows made before the walk started (so their
-	// object was stored before it too) that the listing did not see. A row
-	// deleted since is not counted: its object may be gone with reason.
-	rows, err := conn.Query(ctx, `
-		SELECT f.object_key FROM files f
-		WHERE f.created_at < $1
-		  AND NOT EXISTS (SELECT 1 FROM reconcile_objects o WHERE o.object_key = f.object_key)
-		ORDER BY f.object_key`, started)
+	rep.Queued = int(queued)
+	rows, err := missingObjects(ctx, conn, started)
 	if err != nil {
 		return rep, Fail(err, "files: reconcile: missing objects")
 	}
@@ -143,7 +120,7 @@ func (s *Service) Reconcile(ctx context.Context) (ReconcileReport, error) {
 func releaseReconcile(conn *pgxpool.Conn) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if _, err := conn.Exec(ctx, `DROP TABLE IF EXISTS pg_temp.reconcile_objects`); err != nil {
+	if err := dropReconcileTable(ctx, conn); err != nil {
 		_ = conn.Conn().Close(ctx)
 	}
 	conn.Release()

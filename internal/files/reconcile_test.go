@@ -5,11 +5,9 @@ import (
 	"errors"
 	"net/http"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
-	"github.com/weupload/weupload/internal/apperr"
 	"github.com/weupload/weupload/internal/blob"
 	"github.com/weupload/weupload/internal/blob/blobtest"
 	"github.com/weupload/weupload/internal/files"
@@ -139,38 +137,4 @@ func fileKey(tb testing.TB, e *env, fileID string) string {
 		tb.Fatal(err)
 	}
 	return key
-}
-
-// TestQuotaMessageFiguresDiffer belongs with the upload tests (uploads_test.go);
-// it sits here while that file is being edited.
-func TestQuotaMessageFiguresDiffer(t *testing.T) {
-	e := newEnv(t, "disk", testConfig())
-	ctx := context.Background()
-	tests := []struct {
-		name        string
-		quota, size int64
-		want        string
-	}{
-		{"free just under the need", 3<<20 - 1000, 3 << 20, "needs 3 MiB, and 2.9 MiB of your 3 MiB is free"},
-		{"need just over the free space", 3 << 20, 3<<20 + 1, "needs 3.1 MiB, and 3 MiB of your 3 MiB is free"},
-		{"need just under a unit", 1000 << 10, 1<<20 - 1, "needs 1 MiB, and 1000 KiB of your 1000 KiB is free"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			owner := e.user(t)
-			if err := e.svc.SetQuota(ctx, owner, tt.quota); err != nil {
-				t.Fatal(err)
-			}
-			_, err := e.svc.InitiateUpload(ctx, owner, files.InitiateInput{Name: "big.bin", Size: tt.size})
-			wantCode(t, err, apperr.Conflict)
-			if msg := apperr.As(err).Message; !strings.Contains(msg, tt.want) {
-				t.Errorf("message %q, want it to contain %q", msg, tt.want)
-			}
-		})
-	}
-	for n, want := range map[int64]string{1023: "1023 bytes", 1536: "1.5 KiB", 1<<20 - 1: "1 MiB", 5 << 30: "5 GiB"} {
-		if got := files.FormatBytes(n); got != want {
-			t.Errorf("FormatBytes(%d) = %q, want %q", n, got, want)
-		}
-	}
 }
