@@ -259,7 +259,20 @@ func countLog(ta *testApp, subs ...string) int {
 // from the parts the store holds (no part is stored twice), and a lost
 // connection pauses the upload until the network is back.
 func TestBrowserUploadResume(t *testing.T) {
-	ta := diskTestApp(t, smallParts)
+	resumeAfterReload(t, diskTestApp(t, smallParts), true)
+}
+
+// TestBrowserUploadResumeS3 is the reload on versitygw, which keeps the
+// partial body of a part PUT cut off by the reload as if it were whole: the
+// resumed upload must send such parts again (the page trusts only parts it
+// saw stored), or the assembled file differs from the one picked.
+func TestBrowserUploadResumeS3(t *testing.T) {
+	resumeAfterReload(t, s3TestApp(t, smallParts), false)
+}
+
+// resumeAfterReload is the reload-and-resume flow; countPUTs checks in the
+// disk store's request log that no part was stored twice.
+func resumeAfterReload(t *testing.T, ta *testApp, countPUTs bool) {
 	ta.createUser(t, "ann@example.com", "correct horse battery")
 	ctx := browsertest.New(t)
 	browserLogin(t, ctx, ta.srv.URL, "ann@example.com")
@@ -308,11 +321,11 @@ func TestBrowserUploadResume(t *testing.T) {
 	ids := rowIDs(t, ctx)
 	res, got := downloadViaPage(t, c, ids["backup.tar"])
 	if res.StatusCode != http.StatusOK || !bytes.Equal(got, data) {
-		t.Fatalf("download: status %d, %d bytes, want %d", res.StatusCode, len(got), len(data))
+		t.Fatalf("download: status %d, %d bytes (want %d), same bytes %v", res.StatusCode, len(got), len(data), bytes.Equal(got, data))
 	}
 	// Each of the six parts was stored exactly once: the parts from before
 	// the reload were not sent again.
-	if n := countLog(ta, `"method":"PUT"`, `"route":"/blob/*"`, `"status":200`); n != 6 {
+	if n := countLog(ta, `"method":"PUT"`, `"route":"/blob/*"`, `"status":200`); countPUTs && n != 6 {
 		t.Errorf("%d part PUTs succeeded, want 6", n)
 	}
 

@@ -125,12 +125,15 @@ func run(base, email, password string, size int64, n int, reloadAt float64, shot
 	defer os.RemoveAll(dir)
 	f := &flow{base: base, shots: shots, start: time.Now()}
 
-	big := filepath.Join(dir, "big.bin")
+	// Names of this run, so runs against the same account do not clash.
+	run := time.Now().Format("150405")
+	bigName, folderName := "big-"+run+".bin", "Photos-"+run
+	big := filepath.Join(dir, bigName)
 	sum, err := writeRandom(big, size)
 	if err != nil {
 		return err
 	}
-	folder := filepath.Join(dir, "Photos")
+	folder := filepath.Join(dir, folderName)
 	if err := os.Mkdir(folder, 0o755); err != nil {
 		return err
 	}
@@ -175,13 +178,13 @@ func run(base, email, password string, size int64, n int, reloadAt float64, shot
 	); err != nil {
 		return err
 	}
-	progress := `[...document.querySelectorAll('#upload-list li')].find(li => li.textContent.includes('big.bin'))?.querySelector('progress')?.value || 0`
+	progress := fmt.Sprintf(`[...document.querySelectorAll('#upload-list li')].find(li => li.textContent.includes(%q))?.querySelector('progress')?.value || 0`, bigName)
 	if err := f.wait(30*time.Minute, fmt.Sprintf(`(%s) >= %g`, progress, reloadAt)); err != nil {
 		return err
 	}
 	before := time.Since(t0)
 	f.screenshot("1-uploading")
-	f.step("big.bin at %.0f%% after %.1fs: %.0f MB/s; reloading", reloadAt*100, before.Seconds(), reloadAt*float64(size)/before.Seconds()/1e6)
+	f.step("%s at %.0f%% after %.1fs: %.0f MB/s; reloading", bigName, reloadAt*100, before.Seconds(), reloadAt*float64(size)/before.Seconds()/1e6)
 
 	if err := f.do(60*time.Second, chromedp.Reload(), chromedp.WaitVisible(chromedp.ID("listing"))); err != nil {
 		return err
@@ -206,8 +209,8 @@ func run(base, email, password string, size int64, n int, reloadAt float64, shot
 	}
 	after := time.Since(t1)
 	f.screenshot("3-done")
-	f.step("resumed and finished in %.1fs (the rest of big.bin at %.0f MB/s, with the %d small files)",
-		after.Seconds(), (1-reloadAt)*float64(size)/after.Seconds()/1e6, n)
+	f.step("resumed and finished in %.1fs (the rest of %s at %.0f MB/s, with the %d small files)",
+		after.Seconds(), bigName, (1-reloadAt)*float64(size)/after.Seconds()/1e6, n)
 
 	// Browse, search, rename, move, trash, restore, download.
 	type item struct {
@@ -225,12 +228,12 @@ func run(base, email, password string, size int64, n int, reloadAt float64, shot
 	}
 	var bigID, photosID string
 	for _, it := range root.Files {
-		if it.Name == "big.bin" && it.Size == size {
+		if it.Name == bigName && it.Size == size {
 			bigID = it.ID
 		}
 	}
 	for _, it := range root.Folders {
-		if it.Name == "Photos" {
+		if it.Name == folderName {
 			photosID = it.ID
 		}
 	}
@@ -239,16 +242,27 @@ func run(base, email, password string, size int64, n int, reloadAt float64, shot
 		return err
 	}
 	if bigID == "" || len(photos.Files) != n {
-		return fmt.Errorf("after the upload: big.bin %q, %d files in Photos (want %d)", bigID, len(photos.Files), n)
+		return fmt.Errorf("after the upload: %s %q, %d files in %s (want %d)", bigName, bigID, len(photos.Files), folderName, n)
 	}
-	f.step("browsed: big.bin and Photos with %d files", len(photos.Files))
+	f.step("browsed: %s and %s with %d files", bigName, folderName, len(photos.Files))
 
 	var found page
-	if err := f.api("GET", "/api/v1/search?q=photo-07", nil, &found); err != nil || len(found.Files) != 1 {
-		return fmt.Errorf("search photo-07: %v, %d results", err, len(found.Files))
+	if err := f.api("GET", "/api/v1/search?q=photo-07", nil, &found); err != nil {
+		return fmt.Errorf("search photo-07: %v", err)
 	}
-	target := found.Files[0].ID
-	if err := f.api("POST", "/api/v1/files/"+target+"/rename", map[string]string{"name": "renamed.txt"}, nil); err != nil {
+	target := ""
+	for _, it := range found.Files {
+		for _, p := range photos.Files {
+			if it.ID == p.ID {
+				target = it.ID
+			}
+		}
+	}
+	if target == "" {
+		return fmt.Errorf("search photo-07 did not find this run's file among %d results", len(found.Files))
+	}
+	renamed := "renamed-" + run + ".txt"
+	if err := f.api("POST", "/api/v1/files/"+target+"/rename", map[string]string{"name": renamed}, nil); err != nil {
 		return err
 	}
 	if err := f.api("POST", "/api/v1/files/"+target+"/move", map[string]any{"folder_id": nil}, nil); err != nil {
@@ -261,7 +275,7 @@ func run(base, email, password string, size int64, n int, reloadAt float64, shot
 		return err
 	}
 	var back item
-	if err := f.api("GET", "/api/v1/files/"+target, nil, &back); err != nil || back.Name != "renamed.txt" {
+	if err := f.api("GET", "/api/v1/files/"+target, nil, &back); err != nil || back.Name != renamed {
 		return fmt.Errorf("after rename, move, trash and restore: %+v, %v", back, err)
 	}
 	f.step("searched photo-07, renamed it, moved it to the top, trashed and restored it")
@@ -278,9 +292,9 @@ func run(base, email, password string, size int64, n int, reloadAt float64, shot
 		return err
 	}
 	if got != sum {
-		return fmt.Errorf("downloaded big.bin has sha256 %s, want %s", got, sum)
+		return fmt.Errorf("downloaded %s has sha256 %s, want %s", bigName, got, sum)
 	}
-	f.step("downloaded big.bin in %.1fs (%.0f MB/s): same SHA-256", time.Since(t2).Seconds(), float64(size)/time.Since(t2).Seconds()/1e6)
+	f.step("downloaded "+bigName+" in %.1fs (%.0f MB/s): same SHA-256", time.Since(t2).Seconds(), float64(size)/time.Since(t2).Seconds()/1e6)
 	if err := f.do(30*time.Second, chromedp.Navigate(base+"/files?q=photo"), chromedp.WaitVisible(chromedp.ID("listing"))); err == nil {
 		f.screenshot("4-search")
 	}

@@ -287,6 +287,25 @@ function remember(item, fields) {
   writeRecords(records);
 }
 
+// rememberPart records a part whose PUT this page saw succeed, with its
+// ETag. Only such parts are skipped on resume: a PUT cut off by a reload
+// may still be listed by a store that kept its partial body (versitygw
+// does), and trusting the listing alone would assemble that part.
+function rememberPart(item, n, etag) {
+  const records = readRecords();
+  const rec = records[item.fp];
+  if (!rec) return;
+  rec.parts = { ...rec.parts, [n]: etag };
+  writeRecords(records);
+}
+
+// confirmedParts is the store's listing of an upload's parts, kept to
+// those this browser saw stored with the same ETag (rememberPart).
+function confirmedParts(rec, st) {
+  const seen = rec.parts || {};
+  return new Map((st.parts || []).filter((p) => seen[p.number] === p.etag).map((p) => [p.number, { etag: p.etag, size: p.size }]));
+}
+
 function forget(fp) {
   const records = readRecords();
   delete records[fp];
@@ -588,7 +607,7 @@ async function resume(item) {
   item.uploadId = st.id;
   item.mode = st.mode;
   item.partSize = st.part_size || 0;
-  item.stored = new Map((st.parts || []).map((p) => [p.number, { etag: p.etag, size: p.size }]));
+  item.stored = confirmedParts(rec, st);
   return "resumed";
 }
 
@@ -703,6 +722,7 @@ async function sendPart(item, n) {
       const etag = await put(item, `part-${n}`, url, headers, body);
       if (!etag) throw new UploadError("The storage did not expose the part's ETag (check its CORS rule).");
       item.stored.set(n, { etag, size: body.size });
+      rememberPart(item, n, etag);
     } catch (err) {
       if (err.status === 403) item.urls.delete(n);
       throw err;
@@ -924,7 +944,7 @@ async function showInterrupted() {
     const item = newItem({ name: rec.name, size: rec.size, folderId: rec.folderId, folderName: rec.folderName, path: rec.path || "" });
     item.recordFp = fp;
     item.uploadId = rec.uploadId;
-    item.stored = new Map((st.parts || []).map((p) => [p.number, { etag: p.etag, size: p.size }]));
+    item.stored = confirmedParts(rec, st);
     setState(item, "interrupted");
   }
 }
