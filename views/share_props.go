@@ -103,11 +103,15 @@ type ShareDialog struct {
 	PeopleNotice string
 }
 
-// CanSharePeople reports whether the subject is one folder or one file
-// (grants are per entry).
+// CanSharePeople reports whether the dialog offers sharing with people: for
+// its subject (a folder, or files), not while it shows one link.
 func (d ShareDialog) CanSharePeople() bool {
-	return d.Link == nil && ((d.FolderID != "" && len(d.FileIDs) == 0) || (d.FolderID == "" && len(d.FileIDs) == 1))
+	return d.Link == nil && ((d.FolderID != "" && len(d.FileIDs) == 0) || (d.FolderID == "" && len(d.FileIDs) > 0))
 }
+
+// ManyFiles reports whether the subject is several files: People then adds
+// a person to each, and who has access is shown per item.
+func (d ShareDialog) ManyFiles() bool { return len(d.FileIDs) > 1 }
 
 // SharePageProps shows the share dialog as a page (no script).
 type SharePageProps struct {

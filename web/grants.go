@@ -25,9 +25,9 @@ func personRows(gs []files.Grant) []views.PersonRow {
 	return rows
 }
 
-// people fills the dialog's People section for its one folder or file.
+// people lists who has access to the dialog's one folder or file.
 func (a *app) people(ctx context.Context, userID string, d *views.ShareDialog) error {
-	if !d.CanSharePeople() {
+	if !d.CanSharePeople() || d.ManyFiles() {
 		return nil
 	}
 	f := files.GrantFilter{FolderID: d.FolderID}
@@ -70,7 +70,13 @@ func (a *app) handlePersonAdd(w http.ResponseWriter, r *http.Request) {
 	}
 	in := files.ShareInput{FolderID: r.PostForm.Get("folder"), FileID: r.PostForm.Get("file"), Email: r.PostForm.Get("email"), Role: files.Role(r.PostForm.Get("role"))}
 	fileIDs := r.PostForm["file"]
-	g, err := a.files.Share(r.Context(), currentUser(r).ID, in)
+	var g files.Grant
+	var err error
+	if len(fileIDs) > 1 && in.FolderID == "" {
+		g, err = a.files.ShareFiles(r.Context(), currentUser(r).ID, fileIDs, in.Email, in.Role)
+	} else {
+		g, err = a.files.Share(r.Context(), currentUser(r).ID, in)
+	}
 	switch {
 	case apperr.Is(err, apperr.Invalid) || apperr.Is(err, apperr.TooMany):
 		status := http.StatusUnprocessableEntity
@@ -84,7 +90,11 @@ func (a *app) handlePersonAdd(w http.ResponseWriter, r *http.Request) {
 		a.error(w, r, err)
 		return
 	}
-	a.peopleDialog(w, r, fileIDs, in.FolderID, fmt.Sprintf("Shared with %s (%s) as %s. They find it under “Shared with me”.", g.GranteeName, g.GranteeEmail, g.Role), http.StatusOK, views.Form{})
+	what := "Shared"
+	if len(fileIDs) > 1 {
+		what += " " + plural(len(fileIDs), "file", "files")
+	}
+	a.peopleDialog(w, r, fileIDs, in.FolderID, fmt.Sprintf("%s with %s (%s) as %s. They find it under “Shared with me”.", what, g.GranteeName, g.GranteeEmail, g.Role), http.StatusOK, views.Form{})
 }
 
 // handlePersonRole changes someone's role from the dialog.

@@ -234,3 +234,22 @@ func TestAPIGrants(t *testing.T) {
 	wantStatus(t, bob.apiCall("GET", "/api/v1/folders/"+folder.ID+"/items", bobToken, ""), http.StatusNotFound)
 	wantStatus(t, ann.apiCall("DELETE", "/api/v1/grants/"+g.ID, annToken, ""), http.StatusNotFound)
 }
+
+// TestPeopleMultiSelection shares a multi-selection from the dialog: the
+// People section adds the person to each file.
+func TestPeopleMultiSelection(t *testing.T) {
+	ta := newFilesTestApp(t, nil)
+	ann, annUser := ta.shareUser(t, "ann@example.com")
+	bob, _ := ta.shareUser(t, "bob@example.com")
+	a := ta.uploadTo(t, annUser.ID, "", "a.txt", []byte("a"))
+	b := ta.uploadTo(t, annUser.ID, "", "b.txt", []byte("b"))
+
+	r := ann.htmxGet("/share/dialog?file="+a.ID+"&file="+b.ID, "")
+	wantBody(t, r, `id="share-people-form"`, "each of the 2 files")
+	r = ann.htmxPost("/share/people", "share-dialog-body", url.Values{"file": {a.ID, b.ID}, "email": {"bob@example.com"}, "role": {"viewer"}})
+	wantBody(t, r, "Shared 2 files with")
+	for _, id := range []string{a.ID, b.ID} {
+		wantStatus(t, bob.get("/files/"+id+"/download"), http.StatusSeeOther)
+	}
+	wantBody(t, bob.get("/shared-with-me"), "a.txt", "b.txt")
+}

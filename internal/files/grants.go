@@ -3,6 +3,7 @@ package files
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -69,14 +70,7 @@ func checkRole(fields map[string]string, r Role) {
 // entry is not the owner's), TooMany, Unavailable.
 func (s *Service) Share(ctx context.Context, ownerID string, in ShareInput) (Grant, error) {
 	fields := map[string]string{}
-	checkRole(fields, in.Role)
-	email := strings.ToLower(strings.TrimSpace(in.Email))
-	switch {
-	case email == "":
-		fields["email"] = "Enter the email address of the person to share with."
-	case len(email) > 254 || !strings.Contains(email, "@"):
-		fields["email"] = "Enter an email address like name@example.com."
-	}
+	email := checkShare(fields, in.Email, in.Role)
 	if (in.FolderID == "") == (in.FileID == "") {
 		fields["folder_id"] = "Share either one folder or one file."
 	}
@@ -87,36 +81,107 @@ func (s *Service) Share(ctx context.Context, ownerID string, in ShareInput) (Gra
 	if in.FileID != "" {
 		k, id = fileKind(), in.FileID
 	}
-	if !validIDs(id) {
-		return Grant{}, k.notFound
-	}
-	owner, _, _, err := entryOwner(ctx, s.pool, k, id)
-	if errors.Is(err, pgx.ErrNoRows) || (err == nil && owner != ownerID) {
-		return Grant{}, k.notFound
-	}
-	if err != nil {
+	if err := s.checkOwned(ctx, ownerID, k, id); err != nil {
 		return Grant{}, Fail(err, "files: share %s", id)
 	}
-	if s.cfg.Limiter != nil {
-		if err := s.cfg.Limiter.Take(ctx, "grant-lookup:"+ownerID, s.cfg.GrantLookups); err != nil {
-			return Grant{}, Fail(err, "files: share %s", id)
-		}
-	}
-	grantee, err := userIDByEmail(ctx, s.pool, email)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return Grant{}, apperr.InvalidFields(map[string]string{"email": "No user has this email address. Ask them to create an account, or share a link instead."})
-	}
+	grantee, err := s.lookupGrantee(ctx, ownerID, email)
 	if err != nil {
 		return Grant{}, Fail(err, "files: share %s", id)
-	}
-	if grantee == ownerID {
-		return Grant{}, apperr.InvalidFields(map[string]string{"email": "This is your own email address: you already have access."})
 	}
 	gid, err := upsertGrant(ctx, s.pool, ownerID, grantee, nullID(in.FolderID), nullID(in.FileID), in.Role, s.now())
 	if err != nil {
 		return Grant{}, Fail(err, "files: share %s", id)
 	}
 	return s.FindGrant(ctx, ownerID, gid)
+}
+
+// ShareFiles shares several of the owner's files with one person (the
+// share dialog's multi-selection), all or none, with one email lookup. It
+// returns the grant of the first file. Errors as Share, and Invalid for an
+// empty or too large selection.
+func (s *Service) ShareFiles(ctx context.Context, ownerID string, fileIDs []string, email string, role Role) (Grant, error) {
+	fields := map[string]string{}
+	email = checkShare(fields, email, role)
+	fileIDs = dedup(fileIDs)
+	if len(fileIDs) == 0 || len(fileIDs) > MaxSelection {
+		fields["file_ids"] = fmt.Sprintf("Share 1 to %d files at once.", MaxSelection)
+	}
+	if len(fields) > 0 {
+		return Grant{}, apperr.InvalidFields(fields)
+	}
+	for _, id := range fileIDs {
+		if err := s.checkOwned(ctx, ownerID, fileKind(), id); err != nil {
+			return Grant{}, Fail(err, "files: share %s", id)
+		}
+	}
+	grantee, err := s.lookupGrantee(ctx, ownerID, email)
+	if err != nil {
+		return Grant{}, Fail(err, "files: share files")
+	}
+	var first string
+	err = s.inTx(ctx, func(tx pgx.Tx) error {
+		now := s.now()
+		for i, id := range fileIDs {
+			gid, err := upsertGrant(ctx, tx, ownerID, grantee, nil, &id, role, now)
+			if err != nil {
+				return err
+			}
+			if i == 0 {
+				first = gid
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return Grant{}, Fail(err, "files: share files")
+	}
+	return s.FindGrant(ctx, ownerID, first)
+}
+
+// checkShare validates the role and the email of a share into fields and
+// returns the email normalised.
+func checkShare(fields map[string]string, email string, role Role) string {
+	checkRole(fields, role)
+	email = strings.ToLower(strings.TrimSpace(email))
+	switch {
+	case email == "":
+		fields["email"] = "Enter the email address of the person to share with."
+	case len(email) > 254 || !strings.Contains(email, "@"):
+		fields["email"] = "Enter an email address like name@example.com."
+	}
+	return email
+}
+
+// checkOwned checks that a live entry is the owner's: only the owner
+// shares. Errors: k.notFound.
+func (s *Service) checkOwned(ctx context.Context, ownerID string, k kind, id string) error {
+	if !validIDs(id) {
+		return k.notFound
+	}
+	owner, _, _, err := entryOwner(ctx, s.pool, k, id)
+	if errors.Is(err, pgx.ErrNoRows) || (err == nil && owner != ownerID) {
+		return k.notFound
+	}
+	return err
+}
+
+// lookupGrantee finds the account to share with, counting the lookup
+// against the owner's limit. Errors: Invalid (no such user, oneself),
+// TooMany.
+func (s *Service) lookupGrantee(ctx context.Context, ownerID, email string) (string, error) {
+	if s.cfg.Limiter != nil {
+		if err := s.cfg.Limiter.Take(ctx, "grant-lookup:"+ownerID, s.cfg.GrantLookups); err != nil {
+			return "", err
+		}
+	}
+	grantee, err := userIDByEmail(ctx, s.pool, email)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", apperr.InvalidFields(map[string]string{"email": "No user has this email address. Ask them to create an account, or share a link instead."})
+	}
+	if err == nil && grantee == ownerID {
+		return "", apperr.InvalidFields(map[string]string{"email": "This is your own email address: you already have access."})
+	}
+	return grantee, err
 }
 
 // FindGrant returns a grant the user made or received. Errors: NotFound,
@@ -147,14 +212,7 @@ func (s *Service) ListGrants(ctx context.Context, ownerID string, f GrantFilter)
 		return nil, nil
 	}
 	if id != "" {
-		if !validIDs(id) {
-			return nil, k.notFound
-		}
-		owner, _, _, err := entryOwner(ctx, s.pool, k, id)
-		if errors.Is(err, pgx.ErrNoRows) || (err == nil && owner != ownerID) {
-			return nil, k.notFound
-		}
-		if err != nil {
+		if err := s.checkOwned(ctx, ownerID, k, id); err != nil {
 			return nil, Fail(err, "files: list shares")
 		}
 	}

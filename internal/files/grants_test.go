@@ -303,3 +303,50 @@ func roleErr(e *env, user, id string) error {
 	_, err := e.svc.SetGrantRole(context.Background(), user, id, files.RoleEditor)
 	return err
 }
+
+// TestShareFiles shares a multi-selection with one person: every file or
+// none (one of them someone else's), with one lookup counted.
+func TestShareFiles(t *testing.T) {
+	t.Parallel()
+	cfg := testConfig()
+	e := newEnv(t, "disk", cfg)
+	cfg.Limiter = ratelimit.New(e.pool)
+	cfg.GrantLookups = ratelimit.Rule{Limit: 2, Window: time.Hour}
+	e.cfg = cfg
+	e.svc = e.service(e.store)
+	ctx := context.Background()
+	alice, _ := e.person(t, "Alice")
+	bob, bobEmail := e.person(t, "Bob")
+	a := e.upload(t, alice, "", "a.txt", []byte("a"))
+	b := e.upload(t, alice, "", "b.txt", []byte("b"))
+	bobs := e.upload(t, bob, "", "bob.txt", []byte("mine"))
+
+	_, err := e.svc.ShareFiles(ctx, alice, []string{a.ID, bobs.ID}, bobEmail, files.RoleViewer)
+	wantCode(t, err, apperr.NotFound)
+	if gs, _ := e.svc.SharedWithMe(ctx, bob); len(gs) != 0 {
+		t.Fatalf("a refused multi-share left %d grants", len(gs))
+	}
+	_, err = e.svc.ShareFiles(ctx, alice, nil, bobEmail, files.RoleViewer)
+	wantCode(t, err, apperr.Invalid)
+
+	g, err := e.svc.ShareFiles(ctx, alice, []string{a.ID, b.ID, a.ID}, bobEmail, files.RoleEditor)
+	if err != nil || g.GranteeID != bob || g.Role != files.RoleEditor {
+		t.Fatalf("share files: %+v, %v", g, err)
+	}
+	gs, err := e.svc.SharedWithMe(ctx, bob)
+	if err != nil || len(gs) != 2 {
+		t.Fatalf("shared with Bob: %+v, %v", gs, err)
+	}
+	for _, id := range []string{a.ID, b.ID} {
+		if _, err := e.svc.FindFile(ctx, bob, id); err != nil {
+			t.Errorf("file %s: %v", id, err)
+		}
+	}
+	// One lookup per call, however many files (the refused calls came
+	// before the lookup): the second passes, the third is over the limit.
+	if _, err := e.svc.ShareFiles(ctx, alice, []string{a.ID, b.ID}, bobEmail, files.RoleViewer); err != nil {
+		t.Fatalf("second lookup: %v", err)
+	}
+	_, err = e.svc.ShareFiles(ctx, alice, []string{a.ID}, bobEmail, files.RoleViewer)
+	wantCode(t, err, apperr.TooMany)
+}
