@@ -62,7 +62,7 @@ func TestUserQuotaCommand(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"unknown user", []string{"nobody@example.com", "1GiB"}, "no user with email nobody@example.com"},
+		{"unknown user", []string{"nobody@example.com", "1GiB"}, "No user has the email nobody@example.com."},
 		{"bad size", []string{"q@example.com", "5 parsecs"}, `quota "5 parsecs": unknown unit`},
 		{"negative", []string{"q@example.com", "-1"}, `quota "-1"`},
 		{"missing size", []string{"q@example.com"}, "usage: weupload user quota EMAIL SIZE|default"},

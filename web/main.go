@@ -14,8 +14,7 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/jackc/pgx/v5"
-
+	"github.com/weupload/weupload/internal/apperr"
 	"github.com/weupload/weupload/internal/auth"
 	"github.com/weupload/weupload/internal/config"
 	"github.com/weupload/weupload/internal/database"
@@ -186,16 +185,18 @@ func userQuotaCommand(ctx context.Context, cfg config.Config, logger *slog.Logge
 		return err
 	}
 	defer pool.Close()
-	// auth exports no lookup by email; emails are stored trimmed and lower-case.
-	email := strings.ToLower(strings.TrimSpace(args[0]))
-	var userID string
-	err = pool.QueryRow(ctx, `SELECT id FROM users WHERE email = $1`, email).Scan(&userID)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return fmt.Errorf("no user with email %s", email)
+	authSvc, err := auth.NewService(pool, ratelimit.New(pool))
+	if err != nil {
+		return err
+	}
+	user, err := authSvc.FindUserByEmail(ctx, args[0])
+	if e := apperr.As(err); e != nil {
+		return errors.New(e.Message)
 	}
 	if err != nil {
-		return fmt.Errorf("find user %s: %w", email, err)
+		return fmt.Errorf("find user %s: %w", args[0], err)
 	}
+	email, userID := user.Email, user.ID
 	// Quotas are rows in the database: the service needs no blob store here.
 	svc := files.New(pool, nil, filesConfig(cfg.Storage))
 	if err := svc.SetQuota(ctx, userID, quota); err != nil {

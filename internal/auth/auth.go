@@ -184,6 +184,16 @@ func (s *Service) FindUserByID(ctx context.Context, id string) (User, error) {
 	return u, err
 }
 
+// FindUserByEmail returns the user with the email (trimmed, any case), for
+// administration. Errors: NotFound.
+func (s *Service) FindUserByEmail(ctx context.Context, email string) (User, error) {
+	u, _, err := findUserByEmail(ctx, s.pool, normalizeEmail(email))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return User{}, apperr.Errorf(apperr.NotFound, "No user has the email %s.", normalizeEmail(email))
+	}
+	return u, err
+}
+
 // ChangePasswordInput is the account page's password form.
 type ChangePasswordInput struct {
 	Current string `json:"current_password"`
