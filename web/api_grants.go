@@ -119,7 +119,7 @@ func (a *app) apiGrantUpdate(w http.ResponseWriter, r *http.Request) {
 // apiGrantDelete ends a grant: the owner removes access, or the grantee
 // leaves. DELETE /api/v1/grants/{id}.
 func (a *app) apiGrantDelete(w http.ResponseWriter, r *http.Request) {
-	if err := a.files.RemoveGrant(r.Context(), currentUser(r).ID, chi.URLParam(r, "id")); err != nil {
+	if _, err := a.files.RemoveGrant(r.Context(), currentUser(r).ID, chi.URLParam(r, "id"), files.AsEither); err != nil {
 		a.error(w, r, err)
 		return
 	}

@@ -116,23 +116,9 @@ func (a *app) handlePersonRole(w http.ResponseWriter, r *http.Request) {
 	a.peopleDialog(w, r, fileIDs, folderID, g.GranteeName+" "+what+".", http.StatusOK, views.Form{})
 }
 
-// endGrant removes the grant named in the path, which the user must have
-// made (asOwner) or received, and returns it. Errors: NotFound.
-func (a *app) endGrant(r *http.Request, asOwner bool) (files.Grant, error) {
-	uid, id := currentUser(r).ID, chi.URLParam(r, "id")
-	g, err := a.files.FindGrant(r.Context(), uid, id)
-	if err == nil && (g.OwnerID == uid) != asOwner {
-		err = apperr.Errorf(apperr.NotFound, "Share not found.")
-	}
-	if err == nil {
-		err = a.files.RemoveGrant(r.Context(), uid, id)
-	}
-	return g, err
-}
-
 // handlePersonRemove removes someone's access from the dialog.
 func (a *app) handlePersonRemove(w http.ResponseWriter, r *http.Request) {
-	g, err := a.endGrant(r, true)
+	g, err := a.files.RemoveGrant(r.Context(), currentUser(r).ID, chi.URLParam(r, "id"), files.AsOwner)
 	if err != nil {
 		a.error(w, r, err)
 		return
@@ -183,7 +169,7 @@ func (a *app) handleSharedWithMe(w http.ResponseWriter, r *http.Request) {
 
 // handleLeave removes something shared with the user from their list.
 func (a *app) handleLeave(w http.ResponseWriter, r *http.Request) {
-	g, err := a.endGrant(r, false)
+	g, err := a.files.RemoveGrant(r.Context(), currentUser(r).ID, chi.URLParam(r, "id"), files.AsGrantee)
 	if err != nil {
 		a.error(w, r, err)
 		return

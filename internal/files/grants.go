@@ -250,19 +250,33 @@ func (s *Service) SetGrantRole(ctx context.Context, ownerID, id string, role Rol
 	return s.FindGrant(ctx, ownerID, id)
 }
 
-// RemoveGrant ends a grant: the owner removes someone's access, or the
-// grantee leaves what was shared with them. It applies to the very next
-// request. Errors: NotFound, Unavailable.
-func (s *Service) RemoveGrant(ctx context.Context, userID, id string) error {
-	if !validIDs(id, userID) {
-		return errGrantNotFound
+// Party says which side of a grant may end it.
+type Party int
+
+// The sides: the owner removes someone's access, the grantee leaves.
+const (
+	AsOwner Party = iota + 1
+	AsGrantee
+	AsEither
+)
+
+// RemoveGrant ends a grant the user is a party to as `as` says, and
+// returns it as it was. It applies to the very next request. Errors:
+// NotFound (no such grant, or the user is not that party), Unavailable.
+func (s *Service) RemoveGrant(ctx context.Context, userID, id string, as Party) (Grant, error) {
+	g, err := s.FindGrant(ctx, userID, id)
+	if err != nil {
+		return Grant{}, err
+	}
+	if (as == AsOwner && g.OwnerID != userID) || (as == AsGrantee && g.GranteeID != userID) {
+		return Grant{}, errGrantNotFound
 	}
 	ok, err := deleteGrant(ctx, s.pool, userID, id)
 	if err != nil {
-		return Fail(err, "files: remove share %s", id)
+		return Grant{}, Fail(err, "files: remove share %s", id)
 	}
 	if !ok {
-		return errGrantNotFound
+		return Grant{}, errGrantNotFound
 	}
-	return nil
+	return g, nil
 }

@@ -100,7 +100,7 @@ func TestGrantRoles(t *testing.T) {
 		"file":     findFileErr(e, carol, pic.ID),
 		"trash":    e.svc.TrashFile(ctx, carol, pic.ID),
 		"grant":    findGrantErr(e, carol, g.ID),
-		"unshare":  e.svc.RemoveGrant(ctx, carol, g.ID),
+		"unshare":  removeErr(e, carol, g.ID, files.AsEither),
 		"reshare":  shareErr(e, carol, files.ShareInput{FolderID: photos.ID, Email: bobEmail, Role: files.RoleEditor}),
 		"by bob":   shareErr(e, bob, files.ShareInput{FolderID: photos.ID, Email: bobEmail, Role: files.RoleEditor}),
 		"role set": roleErr(e, bob, g.ID),
@@ -164,7 +164,7 @@ func TestGrantRoles(t *testing.T) {
 	if got := e.usage(t, alice).Reserved; got != 4 {
 		t.Fatalf("owner reserved = %d, want 4", got)
 	}
-	if err := e.svc.RemoveGrant(ctx, alice, g.ID); err != nil {
+	if err := removeErr(e, alice, g.ID, files.AsOwner); err != nil {
 		t.Fatal(err)
 	}
 	_, err = e.svc.CompleteUpload(ctx, bob, urls.Upload.ID, files.CompleteInput{})
@@ -229,7 +229,9 @@ func TestShareFile(t *testing.T) {
 		t.Errorf("after restore: %v", err)
 	}
 	// The grantee may leave.
-	if err := e.svc.RemoveGrant(ctx, bob, g.ID); err != nil {
+	// Only as the grantee: leaving is not removing someone else's access.
+	wantCode(t, removeErr(e, bob, g.ID, files.AsOwner), apperr.NotFound)
+	if err := removeErr(e, bob, g.ID, files.AsGrantee); err != nil {
 		t.Fatalf("leave: %v", err)
 	}
 	wantCode(t, findFileErr(e, bob, f.ID), apperr.NotFound)
@@ -296,6 +298,11 @@ func findGrantErr(e *env, user, id string) error {
 
 func shareErr(e *env, user string, in files.ShareInput) error {
 	_, err := e.svc.Share(context.Background(), user, in)
+	return err
+}
+
+func removeErr(e *env, user, id string, as files.Party) error {
+	_, err := e.svc.RemoveGrant(context.Background(), user, id, as)
 	return err
 }
 
