@@ -27,22 +27,9 @@ var retryDelays = []time.Duration{0, 100 * time.Millisecond}
 // context) are returned at once; the last error is returned when every
 // attempt failed.
 func RetryRead(ctx context.Context, fn func(ctx context.Context) error) error {
-	return retry(ctx, fn, ConnectionLost)
-}
-
-// RetryUnsent runs fn, which may write, and runs it again, at most twice,
-// only when the failure happened before anything was sent to the server
-// (pgconn.SafeToRetry: the connection could not be acquired, dialled or
-// locked). A write whose statement may have reached the server is never
-// repeated: it may have committed.
-func RetryUnsent(ctx context.Context, fn func(ctx context.Context) error) error {
-	return retry(ctx, fn, pgconn.SafeToRetry)
-}
-
-func retry(ctx context.Context, fn func(ctx context.Context) error, retryable func(error) bool) error {
 	err := fn(ctx)
 	for _, d := range retryDelays {
-		if err == nil || ctx.Err() != nil || !retryable(err) {
+		if err == nil || ctx.Err() != nil || !ConnectionLost(err) {
 			return err
 		}
 		if d > 0 {

@@ -92,32 +92,6 @@ func TestRetryAfterTerminate(t *testing.T) {
 		}
 	})
 
-	t.Run("write is not retried", func(t *testing.T) {
-		killed := terminateOnce(t, pool, "/* victim-write */")
-		attempts := 0
-		err := database.RetryUnsent(ctx, func(ctx context.Context) error {
-			attempts++
-			_, err := pool.Exec(ctx, `INSERT /* victim-write */ INTO probe SELECT 1 FROM pg_sleep(1)`)
-			return err
-		})
-		if kerr := <-killed; kerr != nil {
-			t.Fatal(kerr)
-		}
-		if err == nil || !database.ConnectionLost(err) {
-			t.Fatalf("err = %v, want the lost connection", err)
-		}
-		if attempts != 1 {
-			t.Fatalf("attempts = %d, want 1: the statement had been sent", attempts)
-		}
-		var rows int
-		if err := pool.QueryRow(ctx, `SELECT count(*) FROM probe`).Scan(&rows); err != nil {
-			t.Fatal(err)
-		}
-		if rows != 0 {
-			t.Fatalf("probe has %d rows, want 0", rows)
-		}
-	})
-
 	t.Run("statement errors are not retried", func(t *testing.T) {
 		attempts := 0
 		err := database.RetryRead(ctx, func(ctx context.Context) error {
@@ -152,10 +126,13 @@ type unsent struct{}
 func (unsent) Error() string     { return "could not acquire a connection" }
 func (unsent) SafeToRetry() bool { return true }
 
-func TestRetryUnsent(t *testing.T) {
+// TestRetryAttempts: a failure before anything was sent (as when no
+// connection can be acquired) counts as lost; at most three attempts, and
+// none more once the context ended.
+func TestRetryAttempts(t *testing.T) {
 	ctx := context.Background()
 	attempts := 0
-	err := database.RetryUnsent(ctx, func(context.Context) error {
+	err := database.RetryRead(ctx, func(context.Context) error {
 		attempts++
 		if attempts < 3 {
 			return fmt.Errorf("files: initiate: %w", unsent{})
@@ -167,7 +144,7 @@ func TestRetryUnsent(t *testing.T) {
 	}
 
 	attempts = 0
-	err = database.RetryUnsent(ctx, func(context.Context) error {
+	err = database.RetryRead(ctx, func(context.Context) error {
 		attempts++
 		return unsent{}
 	})
