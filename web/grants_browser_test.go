@@ -43,6 +43,19 @@ func TestBrowserSharePeople(t *testing.T) {
 		t.Fatalf("role shown %q, want editor", got)
 	}
 
+	// Several files at once: the People section adds the person to each.
+	a := ta.uploadTo(t, ann.ID, "", "minutes.txt", []byte("m"))
+	b := ta.uploadTo(t, ann.ID, "", "agenda.txt", []byte("a"))
+	browsertest.Do(t, owner,
+		chromedp.Navigate(ta.srv.URL+"/share/dialog?file="+a.ID+"&file="+b.ID),
+		chromedp.WaitVisible(chromedp.ID("f-person_email")),
+		chromedp.ScrollIntoView(chromedp.CSS("[data-share-people]")),
+	)
+	browsertest.Screenshot(t, owner, "1b-dialog-people-two-files")
+	if s := browsertest.Value(t, owner, chromedp.Text(chromedp.CSS("[data-share-people]"))); !strings.Contains(s, "each of the 2 files") {
+		t.Errorf("People section for two files says %q", s)
+	}
+
 	colleague := browsertest.New(t)
 	browserLogin(t, colleague, ta.srv.URL, "bob@example.com")
 	browsertest.Do(t, colleague,
