@@ -6,12 +6,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/weupload/weupload/internal/files"
+	"github.com/weupload/weupload/internal/bytesize"
 )
 
 // HumanSize formats bytes in 1024-based units ("1.5 MiB"), the same way as
 // the service's messages (quota errors) and static/js/upload.js.
-func HumanSize(n int64) string { return files.FormatBytes(n) }
+func HumanSize(n int64) string { return bytesize.Format(n) }
 
 // exactBytes is "1,234,567 bytes" for the details panel.
 func exactBytes(n int64) string {

@@ -11,7 +11,6 @@ import (
 	"strings"
 
 	"github.com/weupload/weupload/internal/apperr"
-	"github.com/weupload/weupload/internal/database"
 	"github.com/weupload/weupload/views"
 )
 
@@ -52,9 +51,9 @@ func (a *app) classify(r *http.Request, err error) *apperr.Error {
 		return e
 	case errors.As(err, &mbe):
 		return apperr.Errorf(apperr.BadRequest, "The request is too large (the limit is %d bytes).", mbe.Limit)
-	case database.IsUnavailable(err):
+	case apperr.Unreachable(err) != "":
 		a.log.Error("dependency unavailable", "request_id", info(r).id, "err", err)
-		return apperr.Unavailablef(err, "The service is temporarily unavailable. Please try again in a moment.")
+		return apperr.Unavailablef(err, "%s", apperr.Unreachable(err))
 	default:
 		a.log.Error("internal error", "request_id", info(r).id, "err", err)
 		return &apperr.Error{Code: apperr.Internal, Message: "Something went wrong on our side. We have logged it; please try again.", Err: err}

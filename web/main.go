@@ -16,6 +16,7 @@ import (
 
 	"github.com/weupload/weupload/internal/apperr"
 	"github.com/weupload/weupload/internal/auth"
+	"github.com/weupload/weupload/internal/bytesize"
 	"github.com/weupload/weupload/internal/config"
 	"github.com/weupload/weupload/internal/database"
 	"github.com/weupload/weupload/internal/files"
@@ -174,7 +175,7 @@ func userQuotaCommand(ctx context.Context, cfg config.Config, logger *slog.Logge
 	}
 	quota := int64(-1) // SetQuota: negative restores the default
 	if !strings.EqualFold(args[1], "default") {
-		n, err := config.ParseSize(args[1])
+		n, err := bytesize.Parse(args[1])
 		if err != nil {
 			return fmt.Errorf("quota %q: %w", args[1], err)
 		}
@@ -210,6 +211,6 @@ func userQuotaCommand(ctx context.Context, cfg config.Config, logger *slog.Logge
 	if quota < 0 {
 		which = "default quota"
 	}
-	fmt.Fprintf(stdout, "%s: %s %s, %s stored\n", email, which, files.FormatBytes(u.Quota), files.FormatBytes(u.Used))
+	fmt.Fprintf(stdout, "%s: %s %s, %s stored\n", email, which, bytesize.Format(u.Quota), bytesize.Format(u.Used))
 	return nil
 }

@@ -10,7 +10,7 @@ import (
 
 	"github.com/weupload/weupload/internal/apperr"
 	"github.com/weupload/weupload/internal/blob"
-	"github.com/weupload/weupload/internal/files"
+	"github.com/weupload/weupload/internal/bytesize"
 	"github.com/weupload/weupload/internal/shares"
 	"github.com/weupload/weupload/views"
 )
@@ -187,7 +187,7 @@ func sharePublicPage(shell views.Shell, base string, sh shares.Shared) views.Sha
 		}
 	}
 	if sh.FileCount > 0 {
-		p.Facts = append(p.Facts, plural(sh.FileCount, "file", "files")+" · "+files.FormatBytes(sh.TotalSize))
+		p.Facts = append(p.Facts, plural(sh.FileCount, "file", "files")+" · "+bytesize.Format(sh.TotalSize))
 	}
 	if sh.ExpiresAt != nil {
 		p.Facts = append(p.Facts, "Available until "+sh.ExpiresAt.UTC().Format("2 Jan 2006, 15:04 UTC"))

@@ -11,6 +11,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/weupload/weupload/internal/apperr"
+	"github.com/weupload/weupload/internal/bytesize"
 	"github.com/weupload/weupload/internal/files"
 	"github.com/weupload/weupload/internal/shares"
 	"github.com/weupload/weupload/views"
@@ -183,9 +184,9 @@ func (a *app) handleRequestLanding(w http.ResponseWriter, r *http.Request) {
 		p.Facts = append(p.Facts, "Up to "+plural(in.FilesLeft, "more file", "more files"))
 	}
 	if in.BytesLeft > 0 {
-		p.Facts = append(p.Facts, "Up to "+files.FormatBytes(in.BytesLeft)+" more in all")
+		p.Facts = append(p.Facts, "Up to "+bytesize.Format(in.BytesLeft)+" more in all")
 	}
-	p.Facts = append(p.Facts, "At most "+files.FormatBytes(in.MaxFileSize)+" a file")
+	p.Facts = append(p.Facts, "At most "+bytesize.Format(in.MaxFileSize)+" a file")
 	if in.ExpiresAt != nil {
 		p.Facts = append(p.Facts, "Open until "+in.ExpiresAt.UTC().Format("2 Jan 2006, 15:04 UTC"))
 	}

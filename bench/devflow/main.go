@@ -29,7 +29,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/weupload/weupload/internal/browsertest"
-	"github.com/weupload/weupload/internal/config"
+	"github.com/weupload/weupload/internal/bytesize"
 )
 
 func main() {
@@ -41,7 +41,7 @@ func main() {
 	reloadAt := flag.Float64("reload-at", 0.3, "reload when the large upload reaches this fraction")
 	shots := flag.String("screenshots", "tmp/screenshots", "where to save screenshots")
 	flag.Parse()
-	size, err := config.ParseSize(*sizeFlag)
+	size, err := bytesize.Parse(*sizeFlag)
 	if err == nil {
 		err = run(*base, *email, *password, size, *n, *reloadAt, *shots)
 	}

@@ -41,7 +41,7 @@ import (
 	"time"
 
 	"github.com/weupload/weupload/bench/internal/harness"
-	"github.com/weupload/weupload/internal/config"
+	"github.com/weupload/weupload/internal/bytesize"
 )
 
 func main() {
@@ -59,10 +59,10 @@ func main() {
 		}
 		return
 	}
-	n, err := config.ParseSize(*size)
+	n, err := bytesize.Parse(*size)
 	if err == nil {
 		var m int64
-		if m, err = config.ParseSize(*rssSize); err == nil {
+		if m, err = bytesize.Parse(*rssSize); err == nil {
 			err = run(n, m, *runs, strings.Split(*rows, ","))
 		}
 	}

@@ -49,6 +49,7 @@ import (
 	"github.com/weupload/weupload/internal/blob/disk"
 	"github.com/weupload/weupload/internal/database"
 	"github.com/weupload/weupload/internal/files"
+	"github.com/weupload/weupload/internal/password"
 	"github.com/weupload/weupload/internal/ratelimit"
 	"github.com/weupload/weupload/internal/shares"
 )
@@ -66,8 +67,8 @@ func main() {
 	}
 }
 
-// password is every seeded user's password, so the page measurement can log in.
-const password = "correct horse battery staple"
+// seedPassword is every seeded user's password, so the page measurement can log in.
+const seedPassword = "correct horse battery staple"
 
 // defaultQuota is the quota of users without an override (all seeded ones).
 const defaultQuota = 1 << 40
@@ -197,7 +198,7 @@ func run(users, total, n int, dbURL, bin string) error {
 // and foreign-key triggers are skipped (the data is consistent by
 // construction), so the schema ends up exactly as the migrations made it.
 func seed(ctx context.Context, pool *pgxpool.Pool, users, total int) error {
-	hash, err := auth.HashPassword(password, auth.DefaultArgon2)
+	hash, err := password.Hash(seedPassword, password.Default)
 	if err != nil {
 		return err
 	}
@@ -891,7 +892,7 @@ func pageCost(ctx context.Context, pool *pgxpool.Pool, f *fixtures, base string,
 		hc := &http.Client{Jar: jar, Transport: &http.Transport{DisableCompression: true},
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 		c := &harness.Client{Base: base, HC: hc, IP: "10.1.0.1"}
-		form := url.Values{"email": {email}, "password": {password}}
+		form := url.Values{"email": {email}, "password": {seedPassword}}
 		req, _ := http.NewRequest(http.MethodPost, base+"/login", strings.NewReader(form.Encode()))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		res, err := c.Do(req)

@@ -5,8 +5,11 @@
 package apperr
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"net"
+	"strings"
 	"time"
 )
 
@@ -98,3 +101,60 @@ func CodeOf(err error) Code {
 
 // Is reports whether err carries the code.
 func Is(err error, code Code) bool { return CodeOf(err) == code }
+
+// Wrap adds context to err for the logs ("files: complete upload %s") and
+// classifies it for the caller: apperr errors pass unchanged, a dependency
+// that could not be reached becomes Unavailable (503 with Retry-After), and
+// anything else stays an internal error. Every service wraps its failures
+// with it, so the rule is the same everywhere.
+func Wrap(err error, format string, args ...any) error {
+	if err == nil {
+		return nil
+	}
+	if As(err) != nil {
+		return err
+	}
+	wrapped := fmt.Errorf("%s: %w", fmt.Sprintf(format, args...), err)
+	if msg := Unreachable(err); msg != "" {
+		return Unavailablef(wrapped, "%s", msg)
+	}
+	return wrapped
+}
+
+// Dependency is implemented by the errors a dependency returns when it could
+// not be reached (the blob store's ErrUnavailable); the message is shown to
+// users.
+type Dependency interface {
+	UnavailableMessage() string
+}
+
+// Unreachable returns the user-safe message for an error meaning a
+// dependency could not be reached or stopped answering, or "" for any other
+// error (a query error, a constraint, a bug). PostgreSQL errors are
+// recognised by their SQLSTATE (pgconn.PgError's SQLState method), so this
+// package needs no driver.
+func Unreachable(err error) string {
+	const db = "The service is temporarily unavailable. Please try again in a moment."
+	var dep Dependency
+	var st interface{ SQLState() string }
+	var ne net.Error
+	switch {
+	case err == nil:
+		return ""
+	case errors.As(err, &dep):
+		return dep.UnavailableMessage()
+	case errors.As(err, &st):
+		// 57P01-03: admin shutdown, crash shutdown, cannot connect now;
+		// 57014: statement timeout or cancel; class 08: connection exceptions;
+		// 55P03: lock_timeout, a row held too long by another request.
+		switch code := st.SQLState(); {
+		case code == "57P01", code == "57P02", code == "57P03", code == "57014", code == "55P03", strings.HasPrefix(code, "08"):
+			return db
+		}
+		return ""
+	case errors.As(err, &ne), errors.Is(err, context.DeadlineExceeded):
+		// A refused or timed-out connection, or no pool connection in time.
+		return db
+	}
+	return ""
+}

@@ -17,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/weupload/weupload/internal/apperr"
+	"github.com/weupload/weupload/internal/password"
 	"github.com/weupload/weupload/internal/ratelimit"
 )
 
@@ -36,7 +37,7 @@ type User struct {
 type Service struct {
 	pool    *pgxpool.Pool
 	limiter *ratelimit.Limiter
-	Argon2  Argon2Params
+	Argon2  password.Params
 	// AccountRule and IPRule limit failed logins per email and per client IP.
 	AccountRule ratelimit.Rule
 	IPRule      ratelimit.Rule
@@ -49,27 +50,24 @@ type Service struct {
 
 // NewService returns the account service.
 func NewService(pool *pgxpool.Pool, limiter *ratelimit.Limiter) (*Service, error) {
-	dummy, err := HashPassword("not a real password", DefaultArgon2)
+	dummy, err := password.Hash("not a real password", password.Default)
 	if err != nil {
 		return nil, err
 	}
 	return &Service{
 		pool:        pool,
 		limiter:     limiter,
-		Argon2:      DefaultArgon2,
+		Argon2:      password.Default,
 		AccountRule: ratelimit.Rule{Limit: 5, Window: 15 * time.Minute},
 		IPRule:      ratelimit.Rule{Limit: 50, Window: 15 * time.Minute},
 		dummyHash:   dummy,
 	}, nil
 }
 
-// Password length limits, in characters. The upper bound only keeps hashing
-// cost bounded; nothing is truncated.
+// Length limits of the profile fields, in characters.
 const (
-	MinPasswordLen = 8
-	MaxPasswordLen = 1024
-	maxEmailLen    = 254
-	maxNameLen     = 100
+	maxEmailLen = 254
+	maxNameLen  = 100
 )
 
 // RegisterInput is what a new account needs; the HTML form and the CLI
@@ -104,13 +102,13 @@ func (s *Service) create(ctx context.Context, in RegisterInput, admin bool) (Use
 	if msg := validateDisplayName(name); msg != "" {
 		fields["display_name"] = msg
 	}
-	if msg := validatePassword(in.Password); msg != "" {
+	if msg := password.Problem(in.Password); msg != "" {
 		fields["password"] = msg
 	}
 	if len(fields) > 0 {
 		return User{}, apperr.InvalidFields(fields)
 	}
-	hash, err := HashPassword(in.Password, s.Argon2)
+	hash, err := password.Hash(in.Password, s.Argon2)
 	if err != nil {
 		return User{}, err
 	}
@@ -136,7 +134,7 @@ var errBadCredentials = &apperr.Error{Code: apperr.Unauthorized, Message: "Incor
 // and per client IP across all instances. Errors: Unauthorized, TooMany.
 func (s *Service) Authenticate(ctx context.Context, in LoginInput) (User, error) {
 	email := normalizeEmail(in.Email)
-	if email == "" || in.Password == "" || len(in.Password) > 4*MaxPasswordLen {
+	if email == "" || in.Password == "" || password.TooLong(in.Password) {
 		return User{}, errBadCredentials
 	}
 	accountKey, ipKey := "login:account:"+email, "login:ip:"+in.ClientIP
@@ -153,7 +151,7 @@ func (s *Service) Authenticate(ctx context.Context, in LoginInput) (User, error)
 	if errors.Is(err, pgx.ErrNoRows) {
 		hash = s.dummyHash
 	}
-	ok, verr := VerifyPassword(in.Password, hash)
+	ok, verr := password.Verify(in.Password, hash)
 	if verr != nil {
 		return User{}, fmt.Errorf("auth: verify %s: %w", u.ID, verr)
 	}
@@ -206,7 +204,7 @@ type ChangePasswordInput struct {
 // Errors: Invalid, NotFound.
 func (s *Service) ChangePassword(ctx context.Context, userID string, in ChangePasswordInput) (User, error) {
 	fields := map[string]string{}
-	if msg := validatePassword(in.New); msg != "" {
+	if msg := password.Problem(in.New); msg != "" {
 		fields["new_password"] = msg
 	}
 	hash, err := passwordHashByID(ctx, s.pool, userID)
@@ -216,7 +214,7 @@ func (s *Service) ChangePassword(ctx context.Context, userID string, in ChangePa
 	if err != nil {
 		return User{}, err
 	}
-	if ok, err := VerifyPassword(in.Current, hash); err != nil {
+	if ok, err := password.Verify(in.Current, hash); err != nil {
 		return User{}, fmt.Errorf("auth: verify %s: %w", userID, err)
 	} else if !ok {
 		fields["current_password"] = "This is not your current password."
@@ -224,7 +222,7 @@ func (s *Service) ChangePassword(ctx context.Context, userID string, in ChangePa
 	if len(fields) > 0 {
 		return User{}, apperr.InvalidFields(fields)
 	}
-	newHash, err := HashPassword(in.New, s.Argon2)
+	newHash, err := password.Hash(in.New, s.Argon2)
 	if err != nil {
 		return User{}, err
 	}
@@ -277,19 +275,6 @@ func validateDisplayName(name string) string {
 		if unicode.IsControl(r) || r == utf8.RuneError {
 			return "A name cannot contain control characters."
 		}
-	}
-	return ""
-}
-
-func validatePassword(pw string) string {
-	n := utf8.RuneCountInString(pw)
-	switch {
-	case pw == "":
-		return "Choose a password."
-	case n < MinPasswordLen:
-		return fmt.Sprintf("Use at least %d characters.", MinPasswordLen)
-	case n > MaxPasswordLen:
-		return fmt.Sprintf("Use at most %d characters.", MaxPasswordLen)
 	}
 	return ""
 }

@@ -120,8 +120,16 @@ var ErrNotFound = errors.New("blob: not found")
 
 // ErrUnavailable is wrapped around errors meaning the store could not be
 // reached or failed on its side (network errors, timeouts, 5xx), so callers
-// answer 503 with Retry-After.
-var ErrUnavailable = errors.New("blob: unavailable")
+// answer 503 with Retry-After (it is an apperr.Dependency).
+var ErrUnavailable error = unavailableError{}
+
+type unavailableError struct{}
+
+func (unavailableError) Error() string { return "blob: unavailable" }
+
+func (unavailableError) UnavailableMessage() string {
+	return "File storage is temporarily unavailable. Please try again in a moment."
+}
 
 // ErrInvalid is wrapped around errors caused by the caller's input rather
 // than the store: bad options, a part list that does not match what was

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/weupload/weupload/internal/bytesize"
 )
 
 // Config is the validated configuration. Every field maps to one environment
@@ -215,7 +217,7 @@ func (p *parser) size(name string, def int64) int64 {
 	if v == "" {
 		return def
 	}
-	n, err := ParseSize(v)
+	n, err := bytesize.Parse(v)
 	if err != nil {
 		p.fail(name, fmt.Sprintf("is %q; %v", v, err))
 		return def
@@ -279,34 +281,4 @@ func (p *parser) prefixes(name string) []netip.Prefix {
 		out = append(out, pre.Masked())
 	}
 	return out
-}
-
-// ParseSize parses a byte size with an optional unit: 1024, 64KiB, 5MiB,
-// 5GiB, 1TiB, or decimal 10MB, 5GB. Units are case-insensitive.
-func ParseSize(s string) (int64, error) {
-	s = strings.TrimSpace(s)
-	i := 0
-	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-		i++
-	}
-	if i == 0 {
-		return 0, errors.New("want a size such as 1048576, 64MiB or 5GiB")
-	}
-	n, err := strconv.ParseInt(s[:i], 10, 64)
-	if err != nil {
-		return 0, errors.New("size is too large")
-	}
-	units := map[string]int64{
-		"": 1, "b": 1,
-		"kb": 1e3, "mb": 1e6, "gb": 1e9, "tb": 1e12,
-		"kib": 1 << 10, "mib": 1 << 20, "gib": 1 << 30, "tib": 1 << 40,
-	}
-	mult, ok := units[strings.ToLower(strings.TrimSpace(s[i:]))]
-	if !ok {
-		return 0, fmt.Errorf("unknown unit %q; use B, KiB, MiB, GiB, TiB (or KB, MB, GB, TB)", s[i:])
-	}
-	if n > (1<<62)/mult {
-		return 0, errors.New("size is too large")
-	}
-	return n * mult, nil
 }

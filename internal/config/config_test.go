@@ -93,21 +93,3 @@ func TestLoadErrors(t *testing.T) {
 		})
 	}
 }
-
-func TestParseSize(t *testing.T) {
-	tests := []struct {
-		in   string
-		want int64
-		ok   bool
-	}{
-		{"0", 0, true}, {"1024", 1024, true}, {"64KiB", 64 << 10, true}, {"5MiB", 5 << 20, true},
-		{"5gib", 5 << 30, true}, {"1TiB", 1 << 40, true}, {"10MB", 10e6, true}, {"5 GiB", 5 << 30, true},
-		{"", 0, false}, {"-1", 0, false}, {"1.5GiB", 0, false}, {"5PiB", 0, false}, {"99999999999999999999", 0, false},
-	}
-	for _, tt := range tests {
-		got, err := ParseSize(tt.in)
-		if (err == nil) != tt.ok || got != tt.want {
-			t.Errorf("ParseSize(%q) = %d, %v; want %d, ok=%v", tt.in, got, err, tt.want, tt.ok)
-		}
-	}
-}

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"strconv"
 	"strings"
 	"time"
@@ -154,8 +153,11 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool, command string, log func(s
 }
 
 // Querier is what a pool and a transaction have in common, so store
-// functions run the same inside and outside a transaction.
+// functions run the same inside and outside a transaction, and a service
+// method given its caller's transaction works inside it (Begin on a
+// transaction makes a savepoint: no second connection).
 type Querier interface {
+	Begin(ctx context.Context) (pgx.Tx, error)
 	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
@@ -166,26 +168,6 @@ type Querier interface {
 func IsUniqueViolation(err error, name string) bool {
 	var pe *pgconn.PgError
 	return errors.As(err, &pe) && pe.Code == "23505" && (name == "" || pe.ConstraintName == name)
-}
-
-// IsUnavailable reports whether err means the database could not be reached
-// or stopped answering (as opposed to a query error), so callers answer 503.
-func IsUnavailable(err error) bool {
-	if err == nil {
-		return false
-	}
-	var ce *pgconn.ConnectError
-	var ne net.Error
-	var pe *pgconn.PgError
-	switch {
-	case errors.As(err, &ce), errors.As(err, &ne):
-		return true
-	case errors.As(err, &pe):
-		// 57P01-03: admin shutdown, crash shutdown, cannot connect now;
-		// 57014: statement timeout / cancel; class 08: connection exceptions.
-		return pe.Code == "57P01" || pe.Code == "57P02" || pe.Code == "57P03" || pe.Code == "57014" || pe.Code[:2] == "08"
-	}
-	return pgconn.Timeout(err)
 }
 
 // ValidID reports whether s is a canonical UUID, the form of every id we
@@ -207,4 +189,22 @@ func ValidID(s string) bool {
 		}
 	}
 	return true
+}
+
+// InTx runs fn in a transaction on q, committed when fn returns nil and
+// rolled back otherwise. On a pool, a transaction that PostgreSQL aborted as
+// a deadlock or serialization victim (possible when bulk operations lock
+// folders in different orders) is run again, up to three times in all. On a
+// transaction, fn runs in a savepoint of it, on the same connection, and is
+// never repeated: the caller owns the outer transaction and its retries.
+func InTx(ctx context.Context, q Querier, fn func(tx pgx.Tx) error) error {
+	_, nested := q.(pgx.Tx)
+	for attempt := 1; ; attempt++ {
+		err := pgx.BeginFunc(ctx, q, fn)
+		var pe *pgconn.PgError
+		if !nested && attempt < 3 && errors.As(err, &pe) && (pe.Code == "40P01" || pe.Code == "40001") {
+			continue
+		}
+		return err
+	}
 }

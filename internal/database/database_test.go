@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/weupload/weupload/internal/apperr"
 	"github.com/weupload/weupload/internal/database"
 	"github.com/weupload/weupload/internal/database/dbtest"
 )
@@ -52,7 +53,7 @@ func TestIsUniqueViolation(t *testing.T) {
 	if !database.IsUniqueViolation(err, "users_email_key") {
 		t.Fatalf("want unique violation on users_email_key, got %v", err)
 	}
-	if database.IsUnavailable(err) {
+	if apperr.Unreachable(err) != "" {
 		t.Fatal("a constraint error is not unavailability")
 	}
 }

@@ -127,12 +127,12 @@ func (s *Service) authorizeRemoval(ctx context.Context, q database.Querier, user
 // Errors: NotFound, Unavailable.
 func (s *Service) FolderAccess(ctx context.Context, userID, folderID string) (Access, error) {
 	a, err := s.authorizeFolder(ctx, s.pool, userID, folderID, RoleViewer)
-	return a, Fail(err, "files: access to folder %s", folderID)
+	return a, apperr.Wrap(err, "files: access to folder %s", folderID)
 }
 
 // FileAccess returns the user's access to a file. Errors: NotFound,
 // Unavailable.
 func (s *Service) FileAccess(ctx context.Context, userID, fileID string) (Access, error) {
 	a, err := s.authorize(ctx, s.pool, userID, fileKind(), fileID, RoleViewer)
-	return a, Fail(err, "files: access to file %s", fileID)
+	return a, apperr.Wrap(err, "files: access to file %s", fileID)
 }

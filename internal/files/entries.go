@@ -96,7 +96,7 @@ type RenameInput struct {
 // Unavailable.
 func (s *Service) RenameFolder(ctx context.Context, userID, id string, in RenameInput) (Folder, error) {
 	if err := s.rename(ctx, folderKind(), userID, id, in); err != nil {
-		return Folder{}, Fail(err, "files: rename folder %s", id)
+		return Folder{}, apperr.Wrap(err, "files: rename folder %s", id)
 	}
 	return s.FindFolder(ctx, userID, id)
 }
@@ -105,7 +105,7 @@ func (s *Service) RenameFolder(ctx context.Context, userID, id string, in Rename
 // Errors: Invalid, NotFound, Forbidden, Conflict, Stale, Unavailable.
 func (s *Service) RenameFile(ctx context.Context, userID, id string, in RenameInput) (File, error) {
 	if err := s.rename(ctx, fileKind(), userID, id, in); err != nil {
-		return File{}, Fail(err, "files: rename file %s", id)
+		return File{}, apperr.Wrap(err, "files: rename file %s", id)
 	}
 	return s.FindFile(ctx, userID, id)
 }
@@ -123,7 +123,7 @@ func (s *Service) rename(ctx context.Context, k kind, userID, id string, in Rena
 		return err
 	}
 	ownerID := a.OwnerID
-	return s.inTx(ctx, func(tx pgx.Tx) error {
+	return database.InTx(ctx, s.pool, func(tx pgx.Tx) error {
 		e, err := lockLiveEntry(ctx, tx, k, ownerID, id)
 		if err != nil {
 			return err
@@ -216,10 +216,10 @@ func (s *Service) Move(ctx context.Context, userID string, sel Selection, in Mov
 	}
 	dest, err := s.authorizeFolder(ctx, s.pool, userID, in.FolderID, RoleEditor)
 	if err != nil {
-		return Fail(err, "files: move")
+		return apperr.Wrap(err, "files: move")
 	}
 	ownerID := dest.OwnerID
-	err = s.inTx(ctx, func(tx pgx.Tx) error {
+	err = database.InTx(ctx, s.pool, func(tx pgx.Tx) error {
 		if len(sel.Folders) > 0 {
 			// Folder moves of one owner run one at a time, so two concurrent
 			// moves cannot make a cycle that neither saw.
@@ -246,7 +246,7 @@ func (s *Service) Move(ctx context.Context, userID string, sel Selection, in Mov
 		}
 		return nil
 	})
-	return Fail(err, "files: move")
+	return apperr.Wrap(err, "files: move")
 }
 
 func (s *Service) moveEntry(ctx context.Context, tx pgx.Tx, k kind, userID, ownerID, id string, in MoveInput, now time.Time) error {
@@ -288,13 +288,13 @@ func (s *Service) moveEntry(ctx context.Context, tx pgx.Tx, k kind, userID, owne
 func (s *Service) FindFile(ctx context.Context, userID, id string) (File, error) {
 	a, err := s.authorize(ctx, s.pool, userID, fileKind(), id, RoleViewer)
 	if err != nil {
-		return File{}, Fail(err, "files: find file %s", id)
+		return File{}, apperr.Wrap(err, "files: find file %s", id)
 	}
 	f, err := findLiveFile(ctx, s.pool, a.OwnerID, id, false)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return File{}, errFileNotFound
 	}
-	return f, Fail(err, "files: find file %s", id)
+	return f, apperr.Wrap(err, "files: find file %s", id)
 }
 
 // Download is a short-lived URL that downloads a file as an attachment.
@@ -316,7 +316,7 @@ func (s *Service) DownloadURL(ctx context.Context, userID, id string) (Download,
 	expires := s.Now().Add(s.cfg.DownloadURLTTL)
 	u, err := s.store.PresignGet(ctx, f.objectKey, blob.GetOptions{Filename: f.Name, ContentType: f.ContentType, TTL: s.cfg.DownloadURLTTL})
 	if err != nil {
-		return Download{}, Fail(err, "files: download %s", id)
+		return Download{}, apperr.Wrap(err, "files: download %s", id)
 	}
 	return Download{URL: u, ExpiresAt: expires.Truncate(time.Second), File: f}, nil
 }

@@ -9,15 +9,10 @@
 package files
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
-	"fmt"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/weupload/weupload/internal/apperr"
@@ -179,41 +174,6 @@ var (
 	errFileNotFound   = errNotFound("File")
 	errUploadNotFound = errNotFound("Upload")
 )
-
-// Fail wraps err with context and classifies dependency failures: a store or
-// database that cannot be reached becomes apperr Unavailable (503, retry),
-// apperr errors pass unchanged. Sibling services (shares) use it too.
-func Fail(err error, format string, args ...any) error {
-	if err == nil {
-		return nil
-	}
-	if apperr.As(err) != nil {
-		return err
-	}
-	msg := fmt.Sprintf(format, args...)
-	if errors.Is(err, blob.ErrUnavailable) {
-		return apperr.Unavailablef(fmt.Errorf("%s: %w", msg, err), "File storage is temporarily unavailable. Please try again in a moment.")
-	}
-	if database.IsUnavailable(err) {
-		return apperr.Unavailablef(fmt.Errorf("%s: %w", msg, err), "The service is temporarily unavailable. Please try again in a moment.")
-	}
-	return fmt.Errorf("%s: %w", msg, err)
-}
-
-// inTx runs fn in a transaction, committed when fn returns nil. A
-// transaction that PostgreSQL aborted as a deadlock victim (possible when
-// bulk operations lock folders in different orders) is run again, up to
-// three times.
-func (s *Service) inTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
-	for attempt := 1; ; attempt++ {
-		err := pgx.BeginFunc(ctx, s.pool, fn)
-		var pe *pgconn.PgError
-		if attempt < 3 && errors.As(err, &pe) && (pe.Code == "40P01" || pe.Code == "40001") {
-			continue
-		}
-		return err
-	}
-}
 
 // validIDs reports whether every id is a canonical UUID.
 func validIDs(ids ...string) bool {

@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/weupload/weupload/internal/apperr"
+	"github.com/weupload/weupload/internal/database"
 )
 
 // CreateFolderInput is a new folder; the HTML form and the JSON API decode
@@ -35,11 +36,11 @@ func (s *Service) CreateFolder(ctx context.Context, userID string, in CreateFold
 	}
 	a, err := s.authorizeFolder(ctx, s.pool, userID, in.ParentID, RoleEditor)
 	if err != nil {
-		return Folder{}, Fail(err, "files: create folder")
+		return Folder{}, apperr.Wrap(err, "files: create folder")
 	}
 	ownerID := a.OwnerID
 	var f Folder
-	err = s.inTx(ctx, func(tx pgx.Tx) error {
+	err = database.InTx(ctx, s.pool, func(tx pgx.Tx) error {
 		if err := lockNames(ctx, tx, ownerID, in.ParentID); err != nil {
 			return err
 		}
@@ -56,7 +57,7 @@ func (s *Service) CreateFolder(ctx context.Context, userID string, in CreateFold
 			RETURNING `+folderColumns, ownerID, nullID(in.ParentID), name, now))
 		return err
 	})
-	return f, Fail(err, "files: create folder")
+	return f, apperr.Wrap(err, "files: create folder")
 }
 
 // FindFolder returns a folder that is not in the trash, the user's or
@@ -64,13 +65,13 @@ func (s *Service) CreateFolder(ctx context.Context, userID string, in CreateFold
 func (s *Service) FindFolder(ctx context.Context, userID, id string) (Folder, error) {
 	a, err := s.authorize(ctx, s.pool, userID, folderKind(), id, RoleViewer)
 	if err != nil {
-		return Folder{}, Fail(err, "files: find folder %s", id)
+		return Folder{}, apperr.Wrap(err, "files: find folder %s", id)
 	}
 	f, err := findLiveFolder(ctx, s.pool, a.OwnerID, id, false)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Folder{}, errFolderNotFound
 	}
-	return f, Fail(err, "files: find folder %s", id)
+	return f, apperr.Wrap(err, "files: find folder %s", id)
 }
 
 // FolderPath returns the folders from the root down to id (id last), for
@@ -83,7 +84,7 @@ func (s *Service) FolderPath(ctx context.Context, userID, id string) ([]Folder, 
 	}
 	a, err := s.authorize(ctx, s.pool, userID, folderKind(), id, RoleViewer)
 	if err != nil {
-		return nil, Fail(err, "files: path of %s", id)
+		return nil, apperr.Wrap(err, "files: path of %s", id)
 	}
 	rows, err := s.pool.Query(ctx, `
 		WITH RECURSIVE up AS (
@@ -94,11 +95,11 @@ func (s *Service) FolderPath(ctx context.Context, userID, id string) ([]Folder, 
 		)
 		SELECT `+folderColumns+` FROM up ORDER BY depth DESC`, id, a.OwnerID)
 	if err != nil {
-		return nil, Fail(err, "files: path of %s", id)
+		return nil, apperr.Wrap(err, "files: path of %s", id)
 	}
 	path, err := collectFolders(rows)
 	if err != nil {
-		return nil, Fail(err, "files: path of %s", id)
+		return nil, apperr.Wrap(err, "files: path of %s", id)
 	}
 	if a.Shared() {
 		// Never more than the share: without its root in the path (moved

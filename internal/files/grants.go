@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/weupload/weupload/internal/apperr"
+	"github.com/weupload/weupload/internal/database"
 )
 
 // Grant shares a folder (with everything below it) or a file with another
@@ -82,15 +83,15 @@ func (s *Service) Share(ctx context.Context, ownerID string, in ShareInput) (Gra
 		k, id = fileKind(), in.FileID
 	}
 	if err := s.checkOwned(ctx, ownerID, k, id); err != nil {
-		return Grant{}, Fail(err, "files: share %s", id)
+		return Grant{}, apperr.Wrap(err, "files: share %s", id)
 	}
 	grantee, err := s.lookupGrantee(ctx, ownerID, email)
 	if err != nil {
-		return Grant{}, Fail(err, "files: share %s", id)
+		return Grant{}, apperr.Wrap(err, "files: share %s", id)
 	}
 	gid, err := upsertGrant(ctx, s.pool, ownerID, grantee, nullID(in.FolderID), nullID(in.FileID), in.Role, s.now())
 	if err != nil {
-		return Grant{}, Fail(err, "files: share %s", id)
+		return Grant{}, apperr.Wrap(err, "files: share %s", id)
 	}
 	return s.FindGrant(ctx, ownerID, gid)
 }
@@ -111,15 +112,15 @@ func (s *Service) ShareFiles(ctx context.Context, ownerID string, fileIDs []stri
 	}
 	for _, id := range fileIDs {
 		if err := s.checkOwned(ctx, ownerID, fileKind(), id); err != nil {
-			return Grant{}, Fail(err, "files: share %s", id)
+			return Grant{}, apperr.Wrap(err, "files: share %s", id)
 		}
 	}
 	grantee, err := s.lookupGrantee(ctx, ownerID, email)
 	if err != nil {
-		return Grant{}, Fail(err, "files: share files")
+		return Grant{}, apperr.Wrap(err, "files: share files")
 	}
 	var first string
-	err = s.inTx(ctx, func(tx pgx.Tx) error {
+	err = database.InTx(ctx, s.pool, func(tx pgx.Tx) error {
 		now := s.now()
 		for i, id := range fileIDs {
 			gid, err := upsertGrant(ctx, tx, ownerID, grantee, nil, &id, role, now)
@@ -133,7 +134,7 @@ func (s *Service) ShareFiles(ctx context.Context, ownerID string, fileIDs []stri
 		return nil
 	})
 	if err != nil {
-		return Grant{}, Fail(err, "files: share files")
+		return Grant{}, apperr.Wrap(err, "files: share files")
 	}
 	return s.FindGrant(ctx, ownerID, first)
 }
@@ -192,7 +193,7 @@ func (s *Service) FindGrant(ctx context.Context, userID, id string) (Grant, erro
 	}
 	gs, err := findGrants(ctx, s.pool, grantQuery{userID: userID, id: id})
 	if err != nil {
-		return Grant{}, Fail(err, "files: find share %s", id)
+		return Grant{}, apperr.Wrap(err, "files: find share %s", id)
 	}
 	if len(gs) == 0 {
 		return Grant{}, errGrantNotFound
@@ -213,11 +214,11 @@ func (s *Service) ListGrants(ctx context.Context, ownerID string, f GrantFilter)
 	}
 	if id != "" {
 		if err := s.checkOwned(ctx, ownerID, k, id); err != nil {
-			return nil, Fail(err, "files: list shares")
+			return nil, apperr.Wrap(err, "files: list shares")
 		}
 	}
 	gs, err := findGrants(ctx, s.pool, grantQuery{ownerID: ownerID, folderID: f.FolderID, fileID: f.FileID})
-	return gs, Fail(err, "files: list shares")
+	return gs, apperr.Wrap(err, "files: list shares")
 }
 
 // SharedWithMe returns what others shared with the user, newest first
@@ -227,7 +228,7 @@ func (s *Service) SharedWithMe(ctx context.Context, userID string) ([]Grant, err
 		return nil, nil
 	}
 	gs, err := findGrants(ctx, s.pool, grantQuery{granteeID: userID})
-	return gs, Fail(err, "files: shared with %s", userID)
+	return gs, apperr.Wrap(err, "files: shared with %s", userID)
 }
 
 // SetGrantRole changes the role of a grant the owner made; the next request
@@ -242,7 +243,7 @@ func (s *Service) SetGrantRole(ctx context.Context, ownerID, id string, role Rol
 	}
 	ok, err := setGrantRole(ctx, s.pool, ownerID, id, role, s.now())
 	if err != nil {
-		return Grant{}, Fail(err, "files: change share %s", id)
+		return Grant{}, apperr.Wrap(err, "files: change share %s", id)
 	}
 	if !ok {
 		return Grant{}, errGrantNotFound
@@ -273,7 +274,7 @@ func (s *Service) RemoveGrant(ctx context.Context, userID, id string, as Party) 
 	}
 	ok, err := deleteGrant(ctx, s.pool, userID, id)
 	if err != nil {
-		return Grant{}, Fail(err, "files: remove share %s", id)
+		return Grant{}, apperr.Wrap(err, "files: remove share %s", id)
 	}
 	if !ok {
 		return Grant{}, errGrantNotFound

@@ -70,7 +70,7 @@ func (s *Service) List(ctx context.Context, userID string, in ListInput) (Page, 
 	}
 	a, err := s.authorizeFolder(ctx, s.pool, userID, in.FolderID, RoleViewer)
 	if err != nil {
-		return Page{}, Fail(err, "files: list %q", in.FolderID)
+		return Page{}, apperr.Wrap(err, "files: list %q", in.FolderID)
 	}
 	ownerID := a.OwnerID
 	l := lister{ownerID: ownerID, sort: in.Sort, desc: in.Desc, args: []any{ownerID}}
@@ -83,7 +83,7 @@ func (s *Service) List(ctx context.Context, userID string, in ListInput) (Page, 
 	l.fileWhere = "owner_id = $1 AND folder_id " + parent + " AND trashed_at IS NULL"
 	p, err := l.readPage(ctx, s.pool, in.Cursor, in.Limit)
 	p.Access = a
-	return p, Fail(err, "files: list %q", in.FolderID)
+	return p, apperr.Wrap(err, "files: list %q", in.FolderID)
 }
 
 // SearchInput is a search by name over all of a user's live entries.
@@ -116,7 +116,7 @@ func (s *Service) Search(ctx context.Context, ownerID string, in SearchInput) (P
 	l.folderWhere = "owner_id = $1 AND trashed_at IS NULL AND name ILIKE $2"
 	l.fileWhere = l.folderWhere
 	p, err := l.readPage(ctx, s.pool, in.Cursor, in.Limit)
-	return p, Fail(err, "files: search")
+	return p, apperr.Wrap(err, "files: search")
 }
 
 // readPage is page on the pool, run again when the connection was lost
@@ -319,7 +319,7 @@ func (s *Service) Usage(ctx context.Context, ownerID string) (Usage, error) {
 	if errors.Is(err, pgx.ErrNoRows) {
 		return u, nil
 	}
-	return u, Fail(err, "files: usage of %s", ownerID)
+	return u, apperr.Wrap(err, "files: usage of %s", ownerID)
 }
 
 // SetQuota overrides a user's quota (bytes); a negative quota restores the
@@ -333,5 +333,5 @@ func (s *Service) SetQuota(ctx context.Context, userID string, quota int64) erro
 	_, err := s.pool.Exec(ctx, `
 		INSERT INTO quotas (user_id, quota_bytes) VALUES ($1, $2)
 		ON CONFLICT (user_id) DO UPDATE SET quota_bytes = EXCLUDED.quota_bytes`, userID, q)
-	return Fail(err, "files: set quota of %s", userID)
+	return apperr.Wrap(err, "files: set quota of %s", userID)
 }

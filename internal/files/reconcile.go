@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/weupload/weupload/internal/apperr"
 )
 
 // ReconcileReport is what one Reconcile run found.
@@ -55,11 +57,11 @@ func (s *Service) Reconcile(ctx context.Context) (ReconcileReport, error) {
 	started := s.now()
 	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
-		return rep, Fail(err, "files: reconcile")
+		return rep, apperr.Wrap(err, "files: reconcile")
 	}
 	defer releaseReconcile(conn)
 	if err := createReconcileTable(ctx, conn); err != nil {
-		return rep, Fail(err, "files: reconcile: temporary table")
+		return rep, apperr.Wrap(err, "files: reconcile: temporary table")
 	}
 	batch := make([][]any, 0, reconcileBatch)
 	flush := func() error {
@@ -73,35 +75,35 @@ func (s *Service) Reconcile(ctx context.Context) (ReconcileReport, error) {
 	}
 	for obj, err := range s.store.List(ctx, "u/") {
 		if err != nil {
-			return rep, Fail(err, "files: reconcile: list objects")
+			return rep, apperr.Wrap(err, "files: reconcile: list objects")
 		}
 		batch = append(batch, []any{obj.Key, obj.Modified})
 		if len(batch) == reconcileBatch {
 			if err := flush(); err != nil {
-				return rep, Fail(err, "files: reconcile: copy keys")
+				return rep, apperr.Wrap(err, "files: reconcile: copy keys")
 			}
 		}
 	}
 	if err := flush(); err != nil {
-		return rep, Fail(err, "files: reconcile: copy keys")
+		return rep, apperr.Wrap(err, "files: reconcile: copy keys")
 	}
 	if err := analyzeReconcileTable(ctx, conn); err != nil {
-		return rep, Fail(err, "files: reconcile: analyze")
+		return rep, apperr.Wrap(err, "files: reconcile: analyze")
 	}
 	queued, err := queueOrphans(ctx, conn, started.Add(-s.MinOrphanAge()), started)
 	if err != nil {
-		return rep, Fail(err, "files: reconcile: queue orphans")
+		return rep, apperr.Wrap(err, "files: reconcile: queue orphans")
 	}
 	rep.Queued = int(queued)
 	rows, err := missingObjects(ctx, conn, started)
 	if err != nil {
-		return rep, Fail(err, "files: reconcile: missing objects")
+		return rep, apperr.Wrap(err, "files: reconcile: missing objects")
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var key string
 		if err := rows.Scan(&key); err != nil {
-			return rep, Fail(err, "files: reconcile: missing objects")
+			return rep, apperr.Wrap(err, "files: reconcile: missing objects")
 		}
 		rep.Missing++
 		if len(rep.MissingKeys) < 10 {
@@ -109,7 +111,7 @@ func (s *Service) Reconcile(ctx context.Context) (ReconcileReport, error) {
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return rep, Fail(err, "files: reconcile: missing objects")
+		return rep, apperr.Wrap(err, "files: reconcile: missing objects")
 	}
 	return rep, nil
 }

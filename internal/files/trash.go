@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/weupload/weupload/internal/apperr"
+	"github.com/weupload/weupload/internal/database"
 )
 
 // TrashFolder moves a folder and everything in it to the trash. Errors:
@@ -34,7 +35,7 @@ func (s *Service) Trash(ctx context.Context, userID string, sel Selection) error
 	if err != nil {
 		return err
 	}
-	err = s.inTx(ctx, func(tx pgx.Tx) error {
+	err = database.InTx(ctx, s.pool, func(tx pgx.Tx) error {
 		now := s.now()
 		for _, id := range sel.Folders {
 			a, err := s.authorizeRemoval(ctx, tx, userID, folderKind(), id)
@@ -73,7 +74,7 @@ func (s *Service) Trash(ctx context.Context, userID string, sel Selection) error
 		}
 		return nil
 	})
-	return Fail(err, "files: trash")
+	return apperr.Wrap(err, "files: trash")
 }
 
 // Restore takes the selected trash entries out of the trash with their
@@ -87,7 +88,7 @@ func (s *Service) Restore(ctx context.Context, ownerID string, sel Selection) er
 	if err != nil {
 		return err
 	}
-	err = s.inTx(ctx, func(tx pgx.Tx) error {
+	err = database.InTx(ctx, s.pool, func(tx pgx.Tx) error {
 		now := s.now()
 		for _, id := range sel.Folders {
 			if err := s.restore(ctx, tx, folderKind(), ownerID, id, now); err != nil {
@@ -101,7 +102,7 @@ func (s *Service) Restore(ctx context.Context, ownerID string, sel Selection) er
 		}
 		return nil
 	})
-	return Fail(err, "files: restore")
+	return apperr.Wrap(err, "files: restore")
 }
 
 func (s *Service) restore(ctx context.Context, tx pgx.Tx, k kind, ownerID, id string, now time.Time) error {
@@ -173,14 +174,14 @@ func (s *Service) ListTrash(ctx context.Context, ownerID string) (TrashPage, err
 		p.Folders, err = collectFolders(rows)
 	}
 	if err != nil {
-		return p, Fail(err, "files: list trash")
+		return p, apperr.Wrap(err, "files: list trash")
 	}
 	rows, err = s.pool.Query(ctx, `SELECT `+fileColumns+` FROM files WHERE owner_id = $1 AND trash_id = id
 		ORDER BY trashed_at DESC, id LIMIT $2`, ownerID, MaxTrashListing)
 	if err == nil {
 		p.Files, err = collectFiles(rows)
 	}
-	return p, Fail(err, "files: list trash")
+	return p, apperr.Wrap(err, "files: list trash")
 }
 
 // EmptyTrash deletes everything in the user's trash for good: the rows go
@@ -192,13 +193,13 @@ func (s *Service) EmptyTrash(ctx context.Context, ownerID string) (int, error) {
 		return 0, nil
 	}
 	var n int
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
+	err := database.InTx(ctx, s.pool, func(tx pgx.Tx) error {
 		var err error
 		n, err = purge(ctx, tx, ownerID, nil, s.now())
 		return err
 	})
 	if err != nil {
-		return 0, Fail(err, "files: empty trash")
+		return 0, apperr.Wrap(err, "files: empty trash")
 	}
 	return n, nil
 }
@@ -217,23 +218,23 @@ func (s *Service) PurgeExpiredTrash(ctx context.Context) (int, error) {
 				(SELECT owner_id FROM files WHERE trash_id = id AND trashed_at < $1 LIMIT 100)
 			) t`, cutoff)
 		if err != nil {
-			return total, Fail(err, "files: purge trash")
+			return total, apperr.Wrap(err, "files: purge trash")
 		}
 		owners, err := pgx.CollectRows(rows, pgx.RowTo[string])
 		if err != nil {
-			return total, Fail(err, "files: purge trash")
+			return total, apperr.Wrap(err, "files: purge trash")
 		}
 		if len(owners) == 0 {
 			return total, nil
 		}
 		for _, owner := range owners {
-			err := s.inTx(ctx, func(tx pgx.Tx) error {
+			err := database.InTx(ctx, s.pool, func(tx pgx.Tx) error {
 				n, err := purge(ctx, tx, owner, &cutoff, s.now())
 				total += n
 				return err
 			})
 			if err != nil {
-				return total, Fail(err, "files: purge trash of %s", owner)
+				return total, apperr.Wrap(err, "files: purge trash of %s", owner)
 			}
 		}
 	}
@@ -302,7 +303,7 @@ func (s *Service) DeleteObjects(ctx context.Context) (int, error) {
 		rows, err := s.pool.Query(ctx, `SELECT object_key, coalesce(multipart_id, ''), attempts FROM object_deletions
 			WHERE not_before <= $1 ORDER BY not_before LIMIT 100`, s.now())
 		if err != nil {
-			return done, Fail(err, "files: delete objects")
+			return done, apperr.Wrap(err, "files: delete objects")
 		}
 		type item struct {
 			key, multipartID string
@@ -313,7 +314,7 @@ func (s *Service) DeleteObjects(ctx context.Context) (int, error) {
 			return it, r.Scan(&it.key, &it.multipartID, &it.attempts)
 		})
 		if err != nil {
-			return done, Fail(err, "files: delete objects")
+			return done, apperr.Wrap(err, "files: delete objects")
 		}
 		failed := 0
 		for _, it := range batch {
@@ -325,7 +326,7 @@ func (s *Service) DeleteObjects(ctx context.Context) (int, error) {
 				backoff := min(time.Minute<<min(it.attempts, 10), 6*time.Hour)
 				if _, err := s.pool.Exec(ctx, `UPDATE object_deletions SET attempts = attempts + 1, not_before = $2, last_error = $3
 					WHERE object_key = $1`, it.key, s.now().Add(backoff), truncate(err.Error(), 1000)); err != nil {
-					return done, Fail(err, "files: delete objects")
+					return done, apperr.Wrap(err, "files: delete objects")
 				}
 				continue
 			}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/weupload/weupload/internal/apperr"
 	"github.com/weupload/weupload/internal/blob"
+	"github.com/weupload/weupload/internal/bytesize"
 	"github.com/weupload/weupload/internal/database"
 )
 
@@ -154,13 +155,13 @@ func (s *Service) InitiateUpload(ctx context.Context, userID string, in Initiate
 	}
 	a, err := s.authorizeFolder(ctx, s.pool, userID, in.FolderID, RoleEditor)
 	if err != nil {
-		return UploadURLs{}, Fail(err, "files: initiate upload")
+		return UploadURLs{}, apperr.Wrap(err, "files: initiate upload")
 	}
 	ownerID := a.OwnerID
 	if in.OnConflict != ConflictRename {
 		taken, err := nameTaken(ctx, s.pool, ownerID, in.FolderID, u.Name, "")
 		if err != nil {
-			return UploadURLs{}, Fail(err, "files: initiate upload")
+			return UploadURLs{}, apperr.Wrap(err, "files: initiate upload")
 		}
 		if taken {
 			return UploadURLs{}, errNameTaken(u.Name)
@@ -172,7 +173,7 @@ func (s *Service) InitiateUpload(ctx context.Context, userID string, in Initiate
 	u.CreatedAt = s.now()
 	u.ExpiresAt = u.CreatedAt.Add(s.cfg.UploadExpiry)
 	if err := s.insertUpload(ctx, &u, sum); err != nil {
-		return UploadURLs{}, Fail(err, "files: initiate upload")
+		return UploadURLs{}, apperr.Wrap(err, "files: initiate upload")
 	}
 	s.observe("initiated", u.Size)
 	// The pending row and the reservation are committed: from here on a
@@ -187,7 +188,7 @@ func (s *Service) InitiateUpload(ctx context.Context, userID string, in Initiate
 		}
 		if err != nil {
 			s.dropQuietly(u, StateAborted)
-			return UploadURLs{}, Fail(err, "files: initiate upload %s", u.ID)
+			return UploadURLs{}, apperr.Wrap(err, "files: initiate upload %s", u.ID)
 		}
 		u.multipartID = id
 		n := min(u.Parts(), FirstPartBatch)
@@ -196,10 +197,10 @@ func (s *Service) InitiateUpload(ctx context.Context, userID string, in Initiate
 			numbers[i] = int32(i + 1)
 		}
 		urls, err := s.partURLs(ctx, u, numbers)
-		return urls, Fail(err, "files: initiate upload %s", u.ID)
+		return urls, apperr.Wrap(err, "files: initiate upload %s", u.ID)
 	}
 	urls, err := s.singleURL(ctx, u, sum)
-	return urls, Fail(err, "files: initiate upload %s", u.ID)
+	return urls, apperr.Wrap(err, "files: initiate upload %s", u.ID)
 }
 
 // validateInitiate checks the input and fills in the upload's name, size,
@@ -214,7 +215,7 @@ func (s *Service) validateInitiate(in InitiateInput) (Upload, []byte, error) {
 	case in.Size < 0:
 		fields["size"] = "The size cannot be negative."
 	case in.Size > s.cfg.MaxFileSize:
-		fields["size"] = fmt.Sprintf("This file is larger than the limit of %s.", FormatBytes(s.cfg.MaxFileSize))
+		fields["size"] = fmt.Sprintf("This file is larger than the limit of %s.", bytesize.Format(s.cfg.MaxFileSize))
 	}
 	ct, ok := cleanContentType(in.ContentType)
 	if !ok {
@@ -317,7 +318,7 @@ func (s *Service) quotaExceeded(ctx context.Context, u Upload) error {
 	}
 	free := max(us.Quota-us.Used-us.Reserved, 0)
 	msg := fmt.Sprintf("Not enough space: this file needs %s, and %s of your %s is free (uploads in progress count).",
-		formatBytes(u.Size, math.Ceil), formatBytes(free, math.Floor), FormatBytes(us.Quota))
+		bytesize.FormatRounded(u.Size, math.Ceil), bytesize.FormatRounded(free, math.Floor), bytesize.Format(us.Quota))
 	if u.UploaderID != u.OwnerID {
 		// Only the fact, not the owner's figures.
 		msg = "Not enough space: the owner of this folder does not have room for this file."
@@ -386,7 +387,7 @@ func (s *Service) UploadURLs(ctx context.Context, userID, id string, numbers []i
 			sum, _ = hex.DecodeString(u.SHA256)
 		}
 		urls, err := s.singleURL(ctx, u, sum)
-		return urls, Fail(err, "files: upload URLs %s", id)
+		return urls, apperr.Wrap(err, "files: upload URLs %s", id)
 	}
 	if len(numbers) == 0 || len(numbers) > MaxPartBatch {
 		return UploadURLs{}, apperr.InvalidFields(map[string]string{"numbers": fmt.Sprintf("Ask for 1 to %d part numbers at a time.", MaxPartBatch)})
@@ -397,7 +398,7 @@ func (s *Service) UploadURLs(ctx context.Context, userID, id string, numbers []i
 		}
 	}
 	urls, err := s.partURLs(ctx, u, numbers)
-	return urls, Fail(err, "files: upload URLs %s", id)
+	return urls, apperr.Wrap(err, "files: upload URLs %s", id)
 }
 
 // pendingUpload loads an upload that may still receive bytes. Errors:
@@ -405,7 +406,7 @@ func (s *Service) UploadURLs(ctx context.Context, userID, id string, numbers []i
 func (s *Service) pendingUpload(ctx context.Context, userID, id string) (Upload, error) {
 	u, err := s.findUpload(ctx, s.pool, userID, id)
 	if err != nil {
-		return Upload{}, Fail(err, "files: upload %s", id)
+		return Upload{}, apperr.Wrap(err, "files: upload %s", id)
 	}
 	if err := s.checkPending(u); err != nil {
 		return Upload{}, err
@@ -451,13 +452,13 @@ type UploadState struct {
 func (s *Service) FindUpload(ctx context.Context, userID, id string) (UploadState, error) {
 	u, err := s.findUpload(ctx, s.pool, userID, id)
 	if err != nil {
-		return UploadState{}, Fail(err, "files: find upload %s", id)
+		return UploadState{}, apperr.Wrap(err, "files: find upload %s", id)
 	}
 	st := UploadState{Upload: u, Parts: []blob.Part{}}
 	if u.State == StatePending && u.Mode == ModeMultipart && u.multipartID != "" {
 		parts, err := s.store.ListParts(ctx, u.objectKey, u.multipartID)
 		if err != nil && !errors.Is(err, blob.ErrNotFound) {
-			return UploadState{}, Fail(err, "files: find upload %s", id)
+			return UploadState{}, apperr.Wrap(err, "files: find upload %s", id)
 		}
 		if parts != nil {
 			st.Parts = parts
@@ -475,10 +476,10 @@ func (s *Service) ListUploads(ctx context.Context, userID string) ([]Upload, err
 	rows, err := s.pool.Query(ctx, `SELECT `+uploadColumns+` FROM uploads
 		WHERE uploader_id = $1 AND state = 'pending' ORDER BY created_at, id LIMIT 1000`, userID)
 	if err != nil {
-		return nil, Fail(err, "files: list uploads")
+		return nil, apperr.Wrap(err, "files: list uploads")
 	}
 	ups, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Upload, error) { return scanUpload(r) })
-	return ups, Fail(err, "files: list uploads")
+	return ups, apperr.Wrap(err, "files: list uploads")
 }
 
 // CompletedPart is a part as the client reports it: its number and the ETag
@@ -510,7 +511,7 @@ type CompleteInput struct {
 func (s *Service) CompleteUpload(ctx context.Context, userID, id string, in CompleteInput) (File, error) {
 	u, err := s.findUpload(ctx, s.pool, userID, id)
 	if err != nil {
-		return File{}, Fail(err, "files: complete upload %s", id)
+		return File{}, apperr.Wrap(err, "files: complete upload %s", id)
 	}
 	if u.State == StateDone {
 		return s.uploadedFile(ctx, u)
@@ -522,25 +523,25 @@ func (s *Service) CompleteUpload(ctx context.Context, userID, id string, in Comp
 		return File{}, err
 	}
 	if err := s.assemble(ctx, u, in.Parts); err != nil {
-		return File{}, Fail(err, "files: complete upload %s", id)
+		return File{}, apperr.Wrap(err, "files: complete upload %s", id)
 	}
 	obj, err := s.store.Head(ctx, u.objectKey)
 	if errors.Is(err, blob.ErrNotFound) {
 		return File{}, apperr.Errorf(apperr.Conflict, "No bytes have been uploaded for this file yet. Send them, then complete the upload.")
 	}
 	if err != nil {
-		return File{}, Fail(err, "files: complete upload %s: head", id)
+		return File{}, apperr.Wrap(err, "files: complete upload %s: head", id)
 	}
 	declared, _ := hex.DecodeString(u.SHA256)
 	if obj.Size != u.Size || (len(declared) > 0 && obj.SHA256 != nil && !bytes.Equal(declared, obj.SHA256)) {
 		if err := s.drop(ctx, u, StateFailed); err != nil {
-			return File{}, Fail(err, "files: fail upload %s", id)
+			return File{}, apperr.Wrap(err, "files: fail upload %s", id)
 		}
 		return File{}, errVerifyFailed
 	}
 	f, err := s.finish(ctx, u, obj)
 	if err != nil {
-		return File{}, Fail(err, "files: complete upload %s", id)
+		return File{}, apperr.Wrap(err, "files: complete upload %s", id)
 	}
 	return f, nil
 }
@@ -557,7 +558,7 @@ func (s *Service) checkUploader(ctx context.Context, userID string, u Upload) er
 	if apperr.Is(err, apperr.NotFound) || apperr.Is(err, apperr.Forbidden) {
 		s.dropQuietly(u, StateAborted)
 	}
-	return Fail(err, "files: complete upload %s", u.ID)
+	return apperr.Wrap(err, "files: complete upload %s", u.ID)
 }
 
 // assemble completes a multipart upload in the store. A store that no
@@ -612,7 +613,7 @@ func (s *Service) assemble(ctx context.Context, u Upload, given []CompletedPart)
 func (s *Service) finish(ctx context.Context, u Upload, obj blob.Object) (File, error) {
 	var f File
 	var raced bool
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
+	err := database.InTx(ctx, s.pool, func(tx pgx.Tx) error {
 		now := s.now()
 		var fileID string
 		err := tx.QueryRow(ctx, `UPDATE uploads SET state = 'done', file_id = gen_random_uuid(), finished_at = $2
@@ -683,7 +684,7 @@ func (s *Service) uploadedFile(ctx context.Context, u Upload) (File, error) {
 	if errors.Is(err, pgx.ErrNoRows) {
 		return File{}, apperr.Errorf(apperr.Gone, "This upload completed, but its file has since been deleted.")
 	}
-	return f, Fail(err, "files: file of upload %s", u.ID)
+	return f, apperr.Wrap(err, "files: file of upload %s", u.ID)
 }
 
 // AbortUpload cancels a pending upload: the reservation is released and
@@ -694,13 +695,13 @@ func (s *Service) uploadedFile(ctx context.Context, u Upload) (File, error) {
 func (s *Service) AbortUpload(ctx context.Context, userID, id string) error {
 	u, err := s.findUpload(ctx, s.pool, userID, id)
 	if err != nil {
-		return Fail(err, "files: abort upload %s", id)
+		return apperr.Wrap(err, "files: abort upload %s", id)
 	}
 	switch u.State {
 	case StateDone:
 		return apperr.Errorf(apperr.Conflict, "This upload is already complete; delete the file instead.")
 	case StatePending:
-		return Fail(s.drop(ctx, u, StateAborted), "files: abort upload %s", id)
+		return apperr.Wrap(s.drop(ctx, u, StateAborted), "files: abort upload %s", id)
 	}
 	return nil
 }
@@ -711,7 +712,7 @@ func (s *Service) AbortUpload(ctx context.Context, userID, id string) error {
 // nothing if the upload is no longer pending.
 func (s *Service) drop(ctx context.Context, u Upload, state string) error {
 	var dropped bool
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
+	err := database.InTx(ctx, s.pool, func(tx pgx.Tx) error {
 		now := s.now()
 		tag, err := tx.Exec(ctx, `UPDATE uploads SET state = $2, finished_at = $3 WHERE id = $1 AND owner_id = $4 AND state = 'pending'`, u.ID, state, now, u.OwnerID)
 		if err != nil || tag.RowsAffected() == 0 {
@@ -759,15 +760,15 @@ func (s *Service) ExpireUploads(ctx context.Context) (int, error) {
 		rows, err := s.pool.Query(ctx, `SELECT `+uploadColumns+` FROM uploads
 			WHERE state = 'pending' AND expires_at < $1 ORDER BY expires_at LIMIT 100`, s.now().Add(-s.cfg.ExpiryGrace))
 		if err != nil {
-			return n, Fail(err, "files: expire uploads")
+			return n, apperr.Wrap(err, "files: expire uploads")
 		}
 		ups, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Upload, error) { return scanUpload(r) })
 		if err != nil {
-			return n, Fail(err, "files: expire uploads")
+			return n, apperr.Wrap(err, "files: expire uploads")
 		}
 		for _, u := range ups {
 			if err := s.drop(ctx, u, StateExpired); err != nil {
-				return n, Fail(err, "files: expire upload %s", u.ID)
+				return n, apperr.Wrap(err, "files: expire upload %s", u.ID)
 			}
 			n++
 		}
@@ -775,29 +776,4 @@ func (s *Service) ExpireUploads(ctx context.Context) (int, error) {
 			return n, nil
 		}
 	}
-}
-
-// FormatBytes formats a size for messages: 1.5 GiB, 200 MiB, 12 bytes.
-func FormatBytes(n int64) string { return formatBytes(n, math.Round) }
-
-// formatBytes is FormatBytes rounding to one decimal with round: a refused
-// upload shows what it needs rounded up and the free space rounded down, so
-// the two never look equal ("needs 3 MiB, 3 MiB free").
-func formatBytes(n int64, round func(float64) float64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d bytes", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit && exp < 4; m /= unit {
-		div *= unit
-		exp++
-	}
-	v := round(float64(n)/float64(div)*10) / 10
-	if v >= unit && exp < 4 { // 1023.95 KiB rounded up is 1 MiB
-		v, exp = 1, exp+1
-	}
-	s := fmt.Sprintf("%.1f", v)
-	s = strings.TrimSuffix(s, ".0")
-	return s + " " + [...]string{"KiB", "MiB", "GiB", "TiB", "PiB"}[exp]
 }

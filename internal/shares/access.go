@@ -8,9 +8,8 @@ import (
 	"time"
 
 	"github.com/weupload/weupload/internal/apperr"
-	"github.com/weupload/weupload/internal/auth"
 	"github.com/weupload/weupload/internal/blob"
-	"github.com/weupload/weupload/internal/files"
+	"github.com/weupload/weupload/internal/password"
 )
 
 // Visitor is whoever presents a token: their client IP (for throttling) and
@@ -80,7 +79,7 @@ func (s *Service) resolve(ctx context.Context, token string) (record, error) {
 		return record{}, errGone
 	}
 	if err != nil {
-		return record{}, files.Fail(err, "shares: resolve link")
+		return record{}, apperr.Wrap(err, "shares: resolve link")
 	}
 	return r, stateError(r, s.now())
 }
@@ -139,7 +138,7 @@ func (s *Service) Unlock(ctx context.Context, token, password string, v Visitor)
 // checkPassword verifies the password of the item id, throttled per item
 // (key) and per client IP: while either is over its limit even the right
 // password is refused. Errors: Unauthorized, TooMany, Unavailable.
-func (s *Service) checkPassword(ctx context.Context, key, id, hash string, version int, password string, v Visitor) (Unlock, error) {
+func (s *Service) checkPassword(ctx context.Context, key, id, hash string, version int, given string, v Visitor) (Unlock, error) {
 	ipKey := "share:ip:" + v.ClientIP
 	if err := s.limiter.Check(ctx, key, s.cfg.LinkRule); err != nil {
 		return Unlock{}, err
@@ -148,10 +147,10 @@ func (s *Service) checkPassword(ctx context.Context, key, id, hash string, versi
 		return Unlock{}, err
 	}
 	ok := false
-	if password != "" && len(password) <= 4*auth.MaxPasswordLen {
+	if given != "" && !password.TooLong(given) {
 		var err error
-		if ok, err = auth.VerifyPassword(password, hash); err != nil {
-			return Unlock{}, files.Fail(err, "shares: verify password of %s", id)
+		if ok, err = password.Verify(given, hash); err != nil {
+			return Unlock{}, apperr.Wrap(err, "shares: verify password of %s", id)
 		}
 	}
 	if !ok {
@@ -213,12 +212,12 @@ func (s *Service) Open(ctx context.Context, token string, v Visitor) (Shared, er
 			return Shared{}, errGone
 		}
 		if err != nil {
-			return Shared{}, files.Fail(err, "shares: open link %s", r.id)
+			return Shared{}, apperr.Wrap(err, "shares: open link %s", r.id)
 		}
 	}
 	c, err := linkFiles(ctx, s.pool, r, "", MaxListed)
 	if err != nil {
-		return Shared{}, files.Fail(err, "shares: open link %s", r.id)
+		return Shared{}, apperr.Wrap(err, "shares: open link %s", r.id)
 	}
 	if r.kind == KindFiles && c.total == 0 {
 		return Shared{}, errGone
@@ -228,7 +227,7 @@ func (s *Service) Open(ctx context.Context, token string, v Visitor) (Shared, er
 		sh.Files = append(sh.Files, SharedFile{ID: e.id, Dir: e.dir, Name: e.name, Size: e.size, ContentType: e.contentType})
 	}
 	if err := countView(ctx, s.pool, r.id, s.now()); err != nil {
-		return Shared{}, files.Fail(err, "shares: count view of %s", r.id)
+		return Shared{}, apperr.Wrap(err, "shares: count view of %s", r.id)
 	}
 	return sh, nil
 }
@@ -255,7 +254,7 @@ func (s *Service) DownloadURL(ctx context.Context, token, fileID string, v Visit
 	}
 	c, err := linkFiles(ctx, s.pool, r, strings.ToLower(fileID), 1)
 	if err != nil {
-		return Download{}, files.Fail(err, "shares: download from %s", r.id)
+		return Download{}, apperr.Wrap(err, "shares: download from %s", r.id)
 	}
 	if len(c.files) == 0 {
 		return Download{}, errSharedFileGone
@@ -267,7 +266,7 @@ func (s *Service) DownloadURL(ctx context.Context, token, fileID string, v Visit
 	u, err := s.store.PresignGet(ctx, e.objectKey, blob.GetOptions{Filename: e.name, ContentType: e.contentType, TTL: s.cfg.DownloadURLTTL})
 	if err != nil {
 		_ = giveBackDownload(context.WithoutCancel(ctx), s.pool, r.id)
-		return Download{}, files.Fail(err, "shares: presign %s of %s", e.id, r.id)
+		return Download{}, apperr.Wrap(err, "shares: presign %s of %s", e.id, r.id)
 	}
 	return Download{
 		URL:       u,
@@ -281,7 +280,7 @@ func (s *Service) DownloadURL(ctx context.Context, token, fileID string, v Visit
 func (s *Service) take(ctx context.Context, id string) error {
 	ok, err := takeDownload(ctx, s.pool, id, s.now())
 	if err != nil {
-		return files.Fail(err, "shares: count download of %s", id)
+		return apperr.Wrap(err, "shares: count download of %s", id)
 	}
 	if ok {
 		return nil
@@ -291,7 +290,7 @@ func (s *Service) take(ctx context.Context, id string) error {
 		return errGone
 	}
 	if err != nil {
-		return files.Fail(err, "shares: count download of %s", id)
+		return apperr.Wrap(err, "shares: count download of %s", id)
 	}
 	if err := stateError(r, s.now()); err != nil {
 		return err
@@ -334,7 +333,7 @@ func (s *Service) Archive(ctx context.Context, token string, v Visitor) (Archive
 			return Archive{}, errGone
 		}
 		if err != nil {
-			return Archive{}, files.Fail(err, "shares: zip of %s", r.id)
+			return Archive{}, apperr.Wrap(err, "shares: zip of %s", r.id)
 		}
 		if name == "" {
 			name = folder
@@ -345,7 +344,7 @@ func (s *Service) Archive(ctx context.Context, token string, v Visitor) (Archive
 	}
 	c, err := linkFiles(ctx, s.pool, r, "", MaxArchiveFiles+1)
 	if err != nil {
-		return Archive{}, files.Fail(err, "shares: zip of %s", r.id)
+		return Archive{}, apperr.Wrap(err, "shares: zip of %s", r.id)
 	}
 	if c.total > MaxArchiveFiles {
 		return Archive{}, apperr.Errorf(apperr.Conflict, "This link holds more than %d files, too many for one zip: download them one by one.", MaxArchiveFiles)
@@ -355,7 +354,7 @@ func (s *Service) Archive(ctx context.Context, token string, v Visitor) (Archive
 	}
 	dirs, err := linkDirs(ctx, s.pool, r, MaxArchiveFiles)
 	if err != nil {
-		return Archive{}, files.Fail(err, "shares: zip of %s", r.id)
+		return Archive{}, apperr.Wrap(err, "shares: zip of %s", r.id)
 	}
 	if err := s.take(ctx, r.id); err != nil {
 		return Archive{}, err

@@ -15,7 +15,6 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/weupload/weupload/internal/apperr"
-	"github.com/weupload/weupload/internal/auth"
 	"github.com/weupload/weupload/internal/blob"
 	"github.com/weupload/weupload/internal/blob/blobtest"
 	"github.com/weupload/weupload/internal/blob/disk"
@@ -23,6 +22,7 @@ import (
 	"github.com/weupload/weupload/internal/blob/s3test"
 	"github.com/weupload/weupload/internal/database/dbtest"
 	"github.com/weupload/weupload/internal/files"
+	"github.com/weupload/weupload/internal/password"
 	"github.com/weupload/weupload/internal/ratelimit"
 	"github.com/weupload/weupload/internal/shares"
 )
@@ -38,8 +38,8 @@ type env struct {
 	clock  *blobtest.Clock
 }
 
-// cheapArgon2 keeps password tests fast; production uses auth.DefaultArgon2.
-var cheapArgon2 = auth.Argon2Params{Memory: 64, Time: 1, Threads: 1}
+// cheapArgon2 keeps password tests fast; production uses password.Default.
+var cheapArgon2 = password.Params{Memory: 64, Time: 1, Threads: 1}
 
 func newEnv(tb testing.TB, kind string) *env {
 	tb.Helper()

@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/weupload/weupload/internal/apperr"
+	"github.com/weupload/weupload/internal/bytesize"
 	"github.com/weupload/weupload/internal/database"
 	"github.com/weupload/weupload/internal/files"
 )
@@ -113,7 +114,7 @@ func (s *Service) CreateRequest(ctx context.Context, ownerID string, in CreateRe
 		}
 		ok, err := liveFolder(ctx, s.pool, ownerID, folderID)
 		if err != nil {
-			return Request{}, files.Fail(err, "shares: create request")
+			return Request{}, apperr.Wrap(err, "shares: create request")
 		}
 		if !ok {
 			return Request{}, errFolderNotFound
@@ -128,7 +129,7 @@ func (s *Service) CreateRequest(ctx context.Context, ownerID string, in CreateRe
 	}
 	id, err := insertRequest(ctx, s.pool, ownerID, token, hash, folderID, o, in.MaxFiles, in.MaxBytes, s.now())
 	if err != nil {
-		return Request{}, files.Fail(err, "shares: create request")
+		return Request{}, apperr.Wrap(err, "shares: create request")
 	}
 	return s.FindRequest(ctx, ownerID, id)
 }
@@ -201,7 +202,7 @@ func (s *Service) UpdateRequest(ctx context.Context, ownerID, id string, in Upda
 	if in.Message != nil {
 		u.message = &o.note
 	}
-	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	err = database.InTx(ctx, s.pool, func(tx pgx.Tx) error {
 		closed, err := lockRequest(ctx, tx, ownerID, id)
 		if noRows(err) {
 			return errRequestNotFound
@@ -215,7 +216,7 @@ func (s *Service) UpdateRequest(ctx context.Context, ownerID, id string, in Upda
 		return updateRequest(ctx, tx, id, u, s.now())
 	})
 	if err != nil {
-		return Request{}, files.Fail(err, "shares: update request %s", id)
+		return Request{}, apperr.Wrap(err, "shares: update request %s", id)
 	}
 	return s.FindRequest(ctx, ownerID, id)
 }
@@ -228,7 +229,7 @@ func (s *Service) FindRequest(ctx context.Context, ownerID, id string) (Request,
 	}
 	rs, err := findRequests(ctx, s.pool, requestFilter{ownerID: ownerID, id: id}, 1, s.now())
 	if err != nil {
-		return Request{}, files.Fail(err, "shares: find request %s", id)
+		return Request{}, apperr.Wrap(err, "shares: find request %s", id)
 	}
 	if len(rs) == 0 {
 		return Request{}, errRequestNotFound
@@ -245,7 +246,7 @@ func (s *Service) ListRequests(ctx context.Context, ownerID string, forFolder bo
 	}
 	rs, err := findRequests(ctx, s.pool, requestFilter{ownerID: ownerID, byFolder: forFolder, folderID: strings.ToLower(folderID)}, maxLinks, s.now())
 	if err != nil {
-		return nil, files.Fail(err, "shares: list requests")
+		return nil, apperr.Wrap(err, "shares: list requests")
 	}
 	for i := range rs {
 		rs[i] = s.finishRequest(rs[i])
@@ -278,7 +279,7 @@ func (s *Service) CloseRequest(ctx context.Context, ownerID, id string) (Request
 	}
 	ok, err := closeRequest(ctx, s.pool, ownerID, id, s.now())
 	if err != nil {
-		return Request{}, files.Fail(err, "shares: close request %s", id)
+		return Request{}, apperr.Wrap(err, "shares: close request %s", id)
 	}
 	if !ok {
 		return Request{}, errRequestNotFound
@@ -298,7 +299,7 @@ func (s *Service) resolveRequest(ctx context.Context, q database.Querier, token 
 		return requestRecord{}, errRequestGone
 	}
 	if err != nil {
-		return requestRecord{}, files.Fail(err, "shares: resolve request")
+		return requestRecord{}, apperr.Wrap(err, "shares: resolve request")
 	}
 	switch requestState(r.closedAt, r.expiresAt, s.now()) {
 	case RequestClosed:
@@ -364,7 +365,7 @@ func (s *Service) OpenRequest(ctx context.Context, token string, v Visitor) (Inb
 	}
 	n, size, err := requestUsage(ctx, s.pool, r.id, s.now())
 	if err != nil {
-		return Inbox{}, files.Fail(err, "shares: open request %s", r.id)
+		return Inbox{}, apperr.Wrap(err, "shares: open request %s", r.id)
 	}
 	in := Inbox{RequestID: r.id, OwnerName: r.ownerName, Title: r.title, Message: r.message, ExpiresAt: r.expiresAt, FilesLeft: -1, BytesLeft: -1}
 	if r.maxFiles > 0 {
@@ -375,7 +376,7 @@ func (s *Service) OpenRequest(ctx context.Context, token string, v Visitor) (Inb
 	}
 	in.MaxFileSize = s.files.Config().MaxFileSize
 	if err := countRequestView(ctx, s.pool, r.id); err != nil {
-		return Inbox{}, files.Fail(err, "shares: open request %s", r.id)
+		return Inbox{}, apperr.Wrap(err, "shares: open request %s", r.id)
 	}
 	return in, nil
 }
@@ -388,7 +389,7 @@ func (s *Service) checkRequestFolder(ctx context.Context, r requestRecord) error
 	}
 	ok, err := liveFolder(ctx, s.pool, r.ownerID, r.folderID)
 	if err != nil {
-		return files.Fail(err, "shares: request folder %s", r.id)
+		return apperr.Wrap(err, "shares: request folder %s", r.id)
 	}
 	if !ok {
 		return errRequestNoFolder
@@ -419,7 +420,7 @@ func (s *Service) InitiateRequestUpload(ctx context.Context, token string, v Vis
 		return files.UploadURLs{}, apperr.InvalidFields(map[string]string{"size": "The size cannot be negative."})
 	}
 	var slot string
-	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	err = database.InTx(ctx, s.pool, func(tx pgx.Tx) error {
 		r, err := s.resolveRequest(ctx, tx, token, true)
 		if err != nil {
 			return err
@@ -444,7 +445,7 @@ func (s *Service) InitiateRequestUpload(ctx context.Context, token string, v Vis
 		return err
 	})
 	if err != nil {
-		return files.UploadURLs{}, files.Fail(err, "shares: initiate upload for request %s", r.id)
+		return files.UploadURLs{}, apperr.Wrap(err, "shares: initiate upload for request %s", r.id)
 	}
 	in.FolderID, in.OnConflict = r.folderID, files.ConflictRename
 	urls, err := s.files.InitiateUpload(ctx, r.ownerID, in)
@@ -453,7 +454,7 @@ func (s *Service) InitiateRequestUpload(ctx context.Context, token string, v Vis
 		return files.UploadURLs{}, uploaderError(err)
 	}
 	if err := setSlotUpload(ctx, s.pool, slot, urls.Upload.ID); err != nil {
-		return files.UploadURLs{}, files.Fail(err, "shares: initiate upload for request %s", r.id)
+		return files.UploadURLs{}, apperr.Wrap(err, "shares: initiate upload for request %s", r.id)
 	}
 	return urls, nil
 }
@@ -465,7 +466,7 @@ func (r requestRecord) fits(n int, size int64) error {
 	}
 	if r.maxBytes > 0 && size > r.maxBytes {
 		return &apperr.Error{Code: apperr.Conflict,
-			Message: fmt.Sprintf("This upload link takes at most %s in all; this file does not fit in what is left.", files.FormatBytes(r.maxBytes)),
+			Message: fmt.Sprintf("This upload link takes at most %s in all; this file does not fit in what is left.", bytesize.Format(r.maxBytes)),
 			Fields:  map[string]string{"size": "Too large for what is left."}}
 	}
 	return nil
@@ -488,7 +489,7 @@ func (s *Service) requestUpload(ctx context.Context, r requestRecord, uploadID s
 	}
 	ok, err := slotExists(ctx, s.pool, r.id, strings.ToLower(uploadID))
 	if err != nil {
-		return files.Fail(err, "shares: upload %s of request %s", uploadID, r.id)
+		return apperr.Wrap(err, "shares: upload %s of request %s", uploadID, r.id)
 	}
 	if !ok {
 		return errRequestUpload
@@ -510,7 +511,7 @@ func (s *Service) requestOfUpload(ctx context.Context, token string, v Visitor, 
 		return requestRecord{}, errRequestGone
 	}
 	if err != nil {
-		return requestRecord{}, files.Fail(err, "shares: resolve request")
+		return requestRecord{}, apperr.Wrap(err, "shares: resolve request")
 	}
 	if r.passwordHash != "" && !s.unlocked(v, r.id, r.passwordVersion) {
 		return requestRecord{}, errRequestLocked
@@ -558,7 +559,7 @@ func (s *Service) CompleteRequestUpload(ctx context.Context, token string, v Vis
 	}
 	var f files.File
 	var refused error
-	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	err = database.InTx(ctx, s.pool, func(tx pgx.Tx) error {
 		locked, err := s.resolveRequest(ctx, tx, token, true)
 		if apperr.Is(err, apperr.Gone) || apperr.Is(err, apperr.NotFound) {
 			refused = err
@@ -590,7 +591,7 @@ func (s *Service) CompleteRequestUpload(ctx context.Context, token string, v Vis
 		return files.File{}, refused
 	}
 	if err != nil {
-		return files.File{}, files.Fail(err, "shares: complete upload %s of request %s", uploadID, r.id)
+		return files.File{}, apperr.Wrap(err, "shares: complete upload %s of request %s", uploadID, r.id)
 	}
 	return f, nil
 }

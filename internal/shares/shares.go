@@ -31,10 +31,10 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/weupload/weupload/internal/apperr"
-	"github.com/weupload/weupload/internal/auth"
 	"github.com/weupload/weupload/internal/blob"
 	"github.com/weupload/weupload/internal/database"
 	"github.com/weupload/weupload/internal/files"
+	"github.com/weupload/weupload/internal/password"
 	"github.com/weupload/weupload/internal/ratelimit"
 )
 
@@ -52,7 +52,7 @@ type Config struct {
 	LinkRule ratelimit.Rule
 	IPRule   ratelimit.Rule
 	// Argon2 are the cost parameters of new link passwords.
-	Argon2 auth.Argon2Params
+	Argon2 password.Params
 }
 
 // Defaults for the zero fields of Config.
@@ -98,8 +98,8 @@ func New(pool *pgxpool.Pool, store blob.Store, fs *files.Service, limiter *ratel
 	if cfg.IPRule.Limit <= 0 {
 		cfg.IPRule = ratelimit.Rule{Limit: 10, Window: 15 * time.Minute}
 	}
-	if cfg.Argon2 == (auth.Argon2Params{}) {
-		cfg.Argon2 = auth.DefaultArgon2
+	if cfg.Argon2 == (password.Params{}) {
+		cfg.Argon2 = password.Default
 	}
 	return &Service{pool: pool, store: store, files: fs, limiter: limiter, cfg: cfg, Now: time.Now}
 }
@@ -249,7 +249,7 @@ type options struct {
 
 // validateOptions checks title, note (named noteField in messages),
 // password, expiry and limit, adding per-field messages to fields.
-func (s *Service) validateOptions(fields map[string]string, noteField, title, note string, password *string, expires *time.Time, maxDownloads *int) options {
+func (s *Service) validateOptions(fields map[string]string, noteField, title, note string, pw *string, expires *time.Time, maxDownloads *int) options {
 	var o options
 	o.title = strings.TrimSpace(title)
 	switch {
@@ -265,12 +265,9 @@ func (s *Service) validateOptions(fields map[string]string, noteField, title, no
 	case !printable(o.note, true):
 		fields[noteField] = fmt.Sprintf("A %s cannot contain control characters.", noteField)
 	}
-	if password != nil && *password != "" {
-		switch n := utf8.RuneCountInString(*password); {
-		case n < auth.MinPasswordLen:
-			fields["password"] = fmt.Sprintf("Use at least %d characters.", auth.MinPasswordLen)
-		case n > auth.MaxPasswordLen:
-			fields["password"] = fmt.Sprintf("Use at most %d characters.", auth.MaxPasswordLen)
+	if pw != nil && *pw != "" {
+		if msg := password.Problem(*pw); msg != "" {
+			fields["password"] = msg
 		}
 	}
 	if expires != nil {
@@ -290,11 +287,11 @@ func (s *Service) validateOptions(fields map[string]string, noteField, title, no
 }
 
 // hashPassword sets o.passwordHash from a non-empty password.
-func (s *Service) hashPassword(o *options, password string) error {
-	if password == "" {
+func (s *Service) hashPassword(o *options, pw string) error {
+	if pw == "" {
 		return nil
 	}
-	h, err := auth.HashPassword(password, s.cfg.Argon2)
+	h, err := password.Hash(pw, s.cfg.Argon2)
 	if err != nil {
 		return err
 	}
@@ -360,7 +357,7 @@ func (s *Service) Create(ctx context.Context, ownerID string, in CreateInput) (L
 		}
 	}
 	var id string
-	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	err = database.InTx(ctx, s.pool, func(tx pgx.Tx) error {
 		switch kind {
 		case KindFolder:
 			ok, err := liveFolder(ctx, tx, ownerID, in.FolderID)
@@ -386,7 +383,7 @@ func (s *Service) Create(ctx context.Context, ownerID string, in CreateInput) (L
 		return insertLinkFiles(ctx, tx, id, ordered)
 	})
 	if err != nil {
-		return Link{}, files.Fail(err, "shares: create link")
+		return Link{}, apperr.Wrap(err, "shares: create link")
 	}
 	return s.Find(ctx, ownerID, id)
 }
@@ -398,7 +395,7 @@ func (s *Service) Find(ctx context.Context, ownerID, id string) (Link, error) {
 	}
 	ls, err := findLinks(ctx, s.pool, linkFilter{ownerID: ownerID, id: id}, 1)
 	if err != nil {
-		return Link{}, files.Fail(err, "shares: find link %s", id)
+		return Link{}, apperr.Wrap(err, "shares: find link %s", id)
 	}
 	if len(ls) == 0 {
 		return Link{}, errLinkNotFound
@@ -438,7 +435,7 @@ func (s *Service) list(ctx context.Context, f linkFilter) ([]Link, error) {
 	}
 	ls, err := findLinks(ctx, s.pool, f, maxLinks)
 	if err != nil {
-		return nil, files.Fail(err, "shares: list links")
+		return nil, apperr.Wrap(err, "shares: list links")
 	}
 	for i := range ls {
 		ls[i] = s.finish(ls[i])
@@ -461,9 +458,9 @@ func (s *Service) Update(ctx context.Context, ownerID, id string, in UpdateInput
 		return Link{}, errLinkNotFound
 	}
 	fields := map[string]string{}
-	var password *string
+	var pw *string
 	if in.Password.Set {
-		password = in.Password.Value
+		pw = in.Password.Value
 	}
 	title, note := "", ""
 	if in.Title != nil {
@@ -472,16 +469,16 @@ func (s *Service) Update(ctx context.Context, ownerID, id string, in UpdateInput
 	if in.Note != nil {
 		note = *in.Note
 	}
-	o := s.validateOptions(fields, "note", title, note, password, in.ExpiresAt.Value, in.MaxDownloads.Value)
+	o := s.validateOptions(fields, "note", title, note, pw, in.ExpiresAt.Value, in.MaxDownloads.Value)
 	if len(fields) > 0 {
 		return Link{}, apperr.InvalidFields(fields)
 	}
-	if password != nil {
-		if err := s.hashPassword(&o, *password); err != nil {
+	if pw != nil {
+		if err := s.hashPassword(&o, *pw); err != nil {
 			return Link{}, err
 		}
 	}
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	err := database.InTx(ctx, s.pool, func(tx pgx.Tx) error {
 		revoked, err := lockLink(ctx, tx, ownerID, id)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return errLinkNotFound
@@ -511,7 +508,7 @@ func (s *Service) Update(ctx context.Context, ownerID, id string, in UpdateInput
 		return updateLink(ctx, tx, id, u, s.now())
 	})
 	if err != nil {
-		return Link{}, files.Fail(err, "shares: update link %s", id)
+		return Link{}, apperr.Wrap(err, "shares: update link %s", id)
 	}
 	return s.Find(ctx, ownerID, id)
 }
@@ -526,7 +523,7 @@ func (s *Service) Revoke(ctx context.Context, ownerID, id string) (Link, error) 
 	}
 	ok, err := revokeLink(ctx, s.pool, ownerID, id, s.now())
 	if err != nil {
-		return Link{}, files.Fail(err, "shares: revoke link %s", id)
+		return Link{}, apperr.Wrap(err, "shares: revoke link %s", id)
 	}
 	if !ok {
 		return Link{}, errLinkNotFound

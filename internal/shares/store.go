@@ -4,8 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/weupload/weupload/internal/database"
 	"time"
+
+	"github.com/weupload/weupload/internal/database"
 
 	"github.com/jackc/pgx/v5"
 )

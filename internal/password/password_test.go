@@ -1,11 +1,11 @@
-package auth
+package password
 
 import (
 	"strings"
 	"testing"
 )
 
-func TestHashPassword(t *testing.T) {
+func TestHash(t *testing.T) {
 	long := strings.Repeat("é", 1024)
 	tests := []struct {
 		name     string
@@ -23,14 +23,14 @@ func TestHashPassword(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h, err := HashPassword(tt.password, DefaultArgon2)
+			h, err := Hash(tt.password, Default)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if !strings.HasPrefix(h, "$argon2id$v=19$m=19456,t=2,p=1$") {
 				t.Fatalf("unexpected hash format %q", h)
 			}
-			got, err := VerifyPassword(tt.try, h)
+			got, err := Verify(tt.try, h)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -42,8 +42,8 @@ func TestHashPassword(t *testing.T) {
 }
 
 func TestHashesAreSalted(t *testing.T) {
-	a, _ := HashPassword("same password", DefaultArgon2)
-	b, _ := HashPassword("same password", DefaultArgon2)
+	a, _ := Hash("same password", Default)
+	b, _ := Hash("same password", Default)
 	if a == b {
 		t.Fatal("two hashes of one password are equal: salt missing")
 	}
@@ -51,8 +51,8 @@ func TestHashesAreSalted(t *testing.T) {
 
 func TestVerifyPasswordBadHash(t *testing.T) {
 	for _, h := range []string{"", "plain", "$argon2i$v=19$m=1,t=1,p=1$AA$AA", "$argon2id$v=19$m=x$AA$AA", "$argon2id$v=18$m=1,t=1,p=1$AA$AA"} {
-		if ok, err := VerifyPassword("x", h); ok || err == nil {
-			t.Errorf("VerifyPassword(%q) = %v, %v; want false and an error", h, ok, err)
+		if ok, err := Verify("x", h); ok || err == nil {
+			t.Errorf("Verify(%q) = %v, %v; want false and an error", h, ok, err)
 		}
 	}
 }
