@@ -103,7 +103,8 @@ func TestServeDrainsOnShutdown(t *testing.T) {
 			}
 		}()
 	}
-	time.Sleep(700 * time.Millisecond)
+	// Stop while the load runs: once it has been answered a while.
+	testenv.Eventually(t, 20*time.Second, "50 answers before shutdown", func() bool { return ok.Load() >= 50 })
 	cancel() // SIGTERM
 	select {
 	case err := <-done:
@@ -113,7 +114,7 @@ func TestServeDrainsOnShutdown(t *testing.T) {
 	case <-time.After(15 * time.Second):
 		t.Fatal("serve did not stop")
 	}
-	time.Sleep(200 * time.Millisecond)
+	testenv.Eventually(t, 5*time.Second, "connections refused after shutdown", func() bool { return refused.Load() > 0 })
 	close(stop)
 	wg.Wait()
 	handled := int64(strings.Count(logs.String(), `"route":"/login","status":200`))
@@ -134,17 +135,14 @@ func TestServeDrainsOnShutdown(t *testing.T) {
 
 func waitFor(t *testing.T, u string) {
 	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for time.Now().Before(deadline) {
-		if res, err := http.Get(u); err == nil {
-			res.Body.Close()
-			if res.StatusCode == http.StatusOK {
-				return
-			}
+	testenv.Eventually(t, 15*time.Second, u+" answers 200", func() bool {
+		res, err := http.Get(u)
+		if err != nil {
+			return false
 		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Fatalf("%s never answered 200", u)
+		res.Body.Close()
+		return res.StatusCode == http.StatusOK
+	})
 }
 
 // TestLoginMetrics checks failed and throttled logins are counted.

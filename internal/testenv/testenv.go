@@ -75,3 +75,18 @@ func StartDaemon(cmd *exec.Cmd, addr string, wait time.Duration) error {
 	_ = cmd.Process.Kill()
 	return fmt.Errorf("%s did not listen on %s within %s", filepath.Base(cmd.Path), addr, wait)
 }
+
+// Eventually polls cond every 10 ms until it holds, failing the test with
+// what when it still does not after timeout. Tests wait on conditions, not
+// fixed sleeps, so they are as fast as the machine allows and do not fail
+// on a loaded one.
+func Eventually(tb testing.TB, timeout time.Duration, what string, cond func() bool) {
+	tb.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			tb.Fatalf("%s: not within %s", what, timeout)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

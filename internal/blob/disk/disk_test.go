@@ -23,6 +23,7 @@ import (
 	"github.com/weupload/weupload/internal/blob"
 	"github.com/weupload/weupload/internal/blob/blobtest"
 	"github.com/weupload/weupload/internal/blob/disk"
+	"github.com/weupload/weupload/internal/testenv"
 )
 
 // testStore is a disk store served by an httptest server, on a clock the
@@ -283,17 +284,7 @@ func TestRefusedPutLeavesNothing(t *testing.T) {
 		t.Errorf("interrupted PUT: %d, want 400", status)
 	}
 	// The handler finishes after the client has gone: wait for tmp/ to empty.
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		entries := listFiles(t, s.dir)
-		if len(entries) == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("files left after refused PUTs: %v", entries)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	testenv.Eventually(t, 5*time.Second, "files left after refused PUTs", func() bool { return len(listFiles(t, s.dir)) == 0 })
 }
 
 // listFiles returns the regular files under dir.
@@ -397,7 +388,7 @@ func TestMultipartOnDisk(t *testing.T) {
 	if status, err := blobtest.SendTruncated(req, []byte("x"), 3); err == nil && status != http.StatusBadRequest {
 		t.Errorf("truncated part: %d, want 400", status)
 	}
-	waitFor(t, func() bool {
+	testenv.Eventually(t, 5*time.Second, "stored parts still listed", func() bool {
 		parts, err := s.ListParts(ctx, "u/1/m", id)
 		return err == nil && len(parts) == 0
 	})
@@ -407,18 +398,6 @@ func TestMultipartOnDisk(t *testing.T) {
 	}
 	if files := listFiles(t, s.dir); len(files) != 0 {
 		t.Errorf("files left after abort: %v", files)
-	}
-}
-
-// waitFor polls cond for up to 5 seconds.
-func waitFor(tb testing.TB, cond func() bool) {
-	tb.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			tb.Fatal("condition not met within 5s")
-		}
-		time.Sleep(10 * time.Millisecond)
 	}
 }
 
