@@ -185,14 +185,6 @@ func validIDs(ids ...string) bool {
 	return true
 }
 
-// nullID maps the root ("") to SQL NULL.
-func nullID(id string) *string {
-	if id == "" {
-		return nil
-	}
-	return &id
-}
-
 // newObjectKey makes the store key of an upload: the owner and 128 random
 // bits, nothing from the client.
 func newObjectKey(ownerID string) string {
