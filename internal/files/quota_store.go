@@ -24,10 +24,3 @@ func setQuota(ctx context.Context, q database.Querier, userID string, quota *int
 		ON CONFLICT (user_id) DO UPDATE SET quota_bytes = EXCLUDED.quota_bytes`, userID, quota)
 	return err
 }
-
-// ensureQuotaRow makes the owner's quota row if it is missing and reports
-// whether it did.
-func ensureQuotaRow(ctx context.Context, q database.Querier, ownerID string) (bool, error) {
-	tag, err := q.Exec(ctx, `INSERT INTO quotas (user_id) VALUES ($1) ON CONFLICT DO NOTHING`, ownerID)
-	return tag.RowsAffected() == 1, err
-}

@@ -3,6 +3,7 @@ package files
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
@@ -179,6 +180,14 @@ func (s *Service) InitiateUpload(ctx context.Context, userID string, in Initiate
 	}
 	urls, err := s.singleURL(ctx, u, sum)
 	return urls, apperr.Wrap(err, "files: initiate upload %s", u.ID)
+}
+
+// newObjectKey makes the store key of an upload: the owner and 128 random
+// bits, nothing from the client.
+func newObjectKey(ownerID string) string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return "u/" + ownerID + "/" + hex.EncodeToString(b)
 }
 
 // validateInitiate checks the input and fills in the upload's name, size,

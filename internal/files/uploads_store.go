@@ -56,6 +56,13 @@ func reserveAndInsertUpload(ctx context.Context, q database.Querier, u *Upload, 
 		u.CreatedAt, u.ExpiresAt, defaultQuota, u.UploaderID).Scan(&u.ID)
 }
 
+// ensureQuotaRow makes the owner's quota row if it is missing and reports
+// whether it did.
+func ensureQuotaRow(ctx context.Context, q database.Querier, ownerID string) (bool, error) {
+	tag, err := q.Exec(ctx, `INSERT INTO quotas (user_id) VALUES ($1) ON CONFLICT DO NOTHING`, ownerID)
+	return tag.RowsAffected() == 1, err
+}
+
 // setMultipartID records the store's id of the owner's multipart upload.
 func setMultipartID(ctx context.Context, q database.Querier, ownerID, id, multipartID string) error {
 	_, err := q.Exec(ctx, `UPDATE uploads SET multipart_id = $2 WHERE id = $1 AND owner_id = $3`, id, multipartID, ownerID)
