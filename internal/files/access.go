@@ -81,7 +81,7 @@ func (s *Service) authorize(ctx context.Context, q database.Querier, userID stri
 		return Access{OwnerID: owner, OwnerName: ownerName, Role: RoleOwner}, nil
 	}
 	fileID := ""
-	if k.table == "files" {
+	if k.isFile() {
 		fileID = id
 	} else {
 		folder = id

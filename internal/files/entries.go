@@ -15,15 +15,15 @@ import (
 
 // kind says which table an entry (file or folder) lives in.
 type kind struct {
-	table     string // folders | files
-	parentCol string // parent_id | folder_id
-	notFound  error
+	table    string // folders | files
+	notFound error
 }
 
-func folderKind() kind {
-	return kind{table: "folders", parentCol: "parent_id", notFound: errFolderNotFound}
-}
-func fileKind() kind { return kind{table: "files", parentCol: "folder_id", notFound: errFileNotFound} }
+func folderKind() kind { return kind{table: "folders", notFound: errFolderNotFound} }
+func fileKind() kind   { return kind{table: "files", notFound: errFileNotFound} }
+
+// isFile reports whether the entry is a file.
+func (k kind) isFile() bool { return k.table == "files" }
 
 // entry is what rename, move and restore need to know of a file or folder.
 type entry struct {
@@ -53,32 +53,34 @@ func lockLiveEntry(ctx context.Context, q database.Querier, k kind, ownerID, id 
 	if !validIDs(id) {
 		return entry{}, k.notFound
 	}
-	var e entry
-	var parent *string
-	err := q.QueryRow(ctx, `SELECT id, `+k.parentCol+`, name, updated_at FROM `+k.table+`
-		WHERE id = $1 AND owner_id = $2 AND trashed_at IS NULL FOR UPDATE`, id, ownerID).Scan(&e.id, &parent, &e.name, &e.updatedAt)
+	e, err := selectLiveEntry(ctx, q, k, ownerID, id)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return entry{}, k.notFound
-	}
-	if parent != nil {
-		e.parentID = *parent
 	}
 	return e, err
 }
 
+// checkTarget verifies that folderID ("" for the root) is a live folder of
+// the owner, locking it for the transaction. Errors: NotFound.
+func checkTarget(ctx context.Context, q database.Querier, ownerID, folderID string) error {
+	if folderID == "" {
+		return nil
+	}
+	_, err := findLiveFolder(ctx, q, ownerID, folderID, true)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return errFolderNotFound
+	}
+	return err
+}
+
 // place gives entry e the parent and name, claiming the name in the parent
-// (the caller holds lockNames for parent). updated_at is the entry's version
-// (checkVersion), so it always moves forward, even when two updates share a
-// clock reading or an instance's clock lags another's.
+// (the caller holds lockNames for parent).
 func place(ctx context.Context, q database.Querier, k kind, ownerID string, e entry, parentID, name string, onConflict OnConflict, now time.Time) error {
 	name, err := claimName(ctx, q, ownerID, parentID, name, e.id, onConflict)
 	if err != nil {
 		return err
 	}
-	_, err = q.Exec(ctx, `UPDATE `+k.table+` SET `+k.parentCol+` = $2, name = $3,
-		updated_at = greatest($4, updated_at + interval '1 microsecond') WHERE id = $1`,
-		e.id, nullID(parentID), name, now)
-	return err
+	return updatePlacement(ctx, q, k, ownerID, e.id, parentID, name, now)
 }
 
 // RenameInput is a new name for a file or folder.
@@ -223,7 +225,7 @@ func (s *Service) Move(ctx context.Context, userID string, sel Selection, in Mov
 		if len(sel.Folders) > 0 {
 			// Folder moves of one owner run one at a time, so two concurrent
 			// moves cannot make a cycle that neither saw.
-			if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('tree:' || $1, 0))`, ownerID); err != nil {
+			if err := lockTree(ctx, tx, ownerID); err != nil {
 				return err
 			}
 		}
@@ -264,15 +266,8 @@ func (s *Service) moveEntry(ctx context.Context, tx pgx.Tx, k kind, userID, owne
 	if err := e.checkVersion(in.IfUpdatedAt); err != nil || e.parentID == in.FolderID {
 		return err
 	}
-	if k.table == "folders" && in.FolderID != "" {
-		var cycle bool
-		err := tx.QueryRow(ctx, `
-			WITH RECURSIVE up AS (
-				SELECT id, parent_id FROM folders WHERE id = $1
-				UNION ALL
-				SELECT f.id, f.parent_id FROM folders f JOIN up ON f.id = up.parent_id
-			)
-			SELECT EXISTS (SELECT 1 FROM up WHERE id = $2)`, in.FolderID, id).Scan(&cycle)
+	if !k.isFile() && in.FolderID != "" {
+		cycle, err := folderWithin(ctx, tx, ownerID, in.FolderID, id)
 		if err != nil {
 			return err
 		}

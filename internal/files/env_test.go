@@ -65,7 +65,13 @@ func eachStore(t *testing.T, fn func(t *testing.T, kind string)) {
 
 func newEnv(tb testing.TB, kind string, cfg files.Config) *env {
 	tb.Helper()
-	e := &env{kind: kind, pool: dbtest.New(tb), clock: blobtest.NewClock(time.Now()), cfg: cfg}
+	return newEnvOn(tb, kind, cfg, dbtest.New(tb))
+}
+
+// newEnvOn is newEnv on a pool the test configured (e.g. one connection).
+func newEnvOn(tb testing.TB, kind string, cfg files.Config, pool *pgxpool.Pool) *env {
+	tb.Helper()
+	e := &env{kind: kind, pool: pool, clock: blobtest.NewClock(time.Now()), cfg: cfg}
 	switch kind {
 	case "disk":
 		var h atomic.Value

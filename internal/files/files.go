@@ -9,8 +9,6 @@
 package files
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -183,20 +181,4 @@ func validIDs(ids ...string) bool {
 		}
 	}
 	return true
-}
-
-// nullID maps the root ("") to SQL NULL.
-func nullID(id string) *string {
-	if id == "" {
-		return nil
-	}
-	return &id
-}
-
-// newObjectKey makes the store key of an upload: the owner and 128 random
-// bits, nothing from the client.
-func newObjectKey(ownerID string) string {
-	b := make([]byte, 16)
-	_, _ = rand.Read(b)
-	return "u/" + ownerID + "/" + hex.EncodeToString(b)
 }

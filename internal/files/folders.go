@@ -51,10 +51,7 @@ func (s *Service) CreateFolder(ctx context.Context, userID string, in CreateFold
 		if err != nil {
 			return err
 		}
-		now := s.now()
-		f, err = scanFolder(tx.QueryRow(ctx, `
-			INSERT INTO folders (owner_id, parent_id, name, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)
-			RETURNING `+folderColumns, ownerID, nullID(in.ParentID), name, now))
+		f, err = insertFolder(ctx, tx, ownerID, in.ParentID, name, s.now())
 		return err
 	})
 	return f, apperr.Wrap(err, "files: create folder")
@@ -86,18 +83,7 @@ func (s *Service) FolderPath(ctx context.Context, userID, id string) ([]Folder, 
 	if err != nil {
 		return nil, apperr.Wrap(err, "files: path of %s", id)
 	}
-	rows, err := s.pool.Query(ctx, `
-		WITH RECURSIVE up AS (
-			SELECT `+folderColumns+`, 0 AS depth FROM folders WHERE id = $1 AND owner_id = $2
-			UNION ALL
-			SELECT f.id, f.owner_id, f.parent_id, f.name, f.created_at, f.updated_at, f.trashed_at, up.depth + 1
-			FROM folders f JOIN up ON f.id = up.parent_id
-		)
-		SELECT `+folderColumns+` FROM up ORDER BY depth DESC`, id, a.OwnerID)
-	if err != nil {
-		return nil, apperr.Wrap(err, "files: path of %s", id)
-	}
-	path, err := collectFolders(rows)
+	path, err := folderPath(ctx, s.pool, a.OwnerID, id)
 	if err != nil {
 		return nil, apperr.Wrap(err, "files: path of %s", id)
 	}

@@ -272,7 +272,7 @@ func (s *Service) RemoveGrant(ctx context.Context, userID, id string, as Party) 
 	if (as == AsOwner && g.OwnerID != userID) || (as == AsGrantee && g.GranteeID != userID) {
 		return Grant{}, errGrantNotFound
 	}
-	ok, err := deleteGrant(ctx, s.pool, userID, id)
+	ok, err := deleteGrant(ctx, s.pool, g.OwnerID, userID, id)
 	if err != nil {
 		return Grant{}, apperr.Wrap(err, "files: remove share %s", id)
 	}

@@ -11,8 +11,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/weupload/weupload/internal/apperr"
 	"github.com/weupload/weupload/internal/database"
 )
@@ -72,15 +70,7 @@ func (s *Service) List(ctx context.Context, userID string, in ListInput) (Page, 
 	if err != nil {
 		return Page{}, apperr.Wrap(err, "files: list %q", in.FolderID)
 	}
-	ownerID := a.OwnerID
-	l := lister{ownerID: ownerID, sort: in.Sort, desc: in.Desc, args: []any{ownerID}}
-	parent := "IS NULL"
-	if in.FolderID != "" {
-		l.args = append(l.args, in.FolderID)
-		parent = "= $2"
-	}
-	l.folderWhere = "owner_id = $1 AND parent_id " + parent + " AND trashed_at IS NULL"
-	l.fileWhere = "owner_id = $1 AND folder_id " + parent + " AND trashed_at IS NULL"
+	l := lister{ownerID: a.OwnerID, folderID: in.FolderID, sort: in.Sort, desc: in.Desc}
 	p, err := l.readPage(ctx, s.pool, in.Cursor, in.Limit)
 	p.Access = a
 	return p, apperr.Wrap(err, "files: list %q", in.FolderID)
@@ -112,9 +102,7 @@ func (s *Service) Search(ctx context.Context, ownerID string, in SearchInput) (P
 	// Three characters or more: find the matches with the trigram index,
 	// then sort them (cost grows with the matches). Shorter fragments have
 	// no trigram: walk the names in order and stop after a page of matches.
-	l := lister{ownerID: ownerID, sort: SortName, args: []any{ownerID, pattern}, matchFirst: utf8.RuneCountInString(q) >= 3}
-	l.folderWhere = "owner_id = $1 AND trashed_at IS NULL AND name ILIKE $2"
-	l.fileWhere = l.folderWhere
+	l := lister{ownerID: ownerID, search: true, pattern: pattern, sort: SortName, matchFirst: utf8.RuneCountInString(q) >= 3}
 	p, err := l.readPage(ctx, s.pool, in.Cursor, in.Limit)
 	return p, apperr.Wrap(err, "files: search")
 }
@@ -132,11 +120,14 @@ func (l lister) readPage(ctx context.Context, q database.Querier, cursor string,
 
 // lister pages through folders then files with one keyset cursor.
 type lister struct {
-	ownerID                string
-	sort                   Sort
-	desc                   bool
-	folderWhere, fileWhere string // conditions on $1.. args
-	args                   []any
+	ownerID string
+	// folderID is the folder listed ("" the root), unless search is set:
+	// then the whole account's names matching pattern (ILIKE) are.
+	folderID string
+	search   bool
+	pattern  string
+	sort     Sort
+	desc     bool
 	// matchFirst keeps PostgreSQL from walking a name index in order
 	// (hoping for early matches) when an index finds the matches directly:
 	// with a rare match, or matches all late in name order, the walk reads
@@ -182,34 +173,32 @@ func (l lister) decodeCursor(s string) (*cursor, error) {
 	return &c, nil
 }
 
-// keyExpr is the sort expression for a table; it matches the listing indexes.
-func (l lister) keyExpr(files bool) string {
-	switch {
-	case l.sort == SortDate:
-		return "created_at"
-	case l.sort == SortSize && files:
-		return "size"
+// sortKey is what a table's entries are ordered by: SortName, SortSize or
+// SortDate. Folders have no size, so a listing by size orders them by name.
+func (l lister) sortKey(files bool) Sort {
+	if l.sort == SortSize && !files {
+		return SortName
 	}
-	return "lower(name)"
+	return l.sort
 }
 
 // keyOf is the text form of an entry's sort key, as stored in cursors.
 func (l lister) keyOf(files bool, name string, size int64, created time.Time) string {
-	switch l.keyExpr(files) {
-	case "created_at":
+	switch l.sortKey(files) {
+	case SortDate:
 		return created.UTC().Format(time.RFC3339Nano)
-	case "size":
+	case SortSize:
 		return strconv.FormatInt(size, 10)
 	}
-	return name // compared as lower($n) in SQL, so PostgreSQL's lower() is the one that counts
+	return name // compared lower-cased in SQL, so PostgreSQL's lower() is the one that counts
 }
 
 // keyArg parses a cursor key into the SQL argument for keyExpr.
 func (l lister) keyArg(files bool, key string) (any, error) {
-	switch l.keyExpr(files) {
-	case "created_at":
+	switch l.sortKey(files) {
+	case SortDate:
 		return time.Parse(time.RFC3339Nano, key)
-	case "size":
+	case SortSize:
 		return strconv.ParseInt(key, 10, 64)
 	}
 	return key, nil
@@ -230,11 +219,11 @@ func (l lister) page(ctx context.Context, q database.Querier, cur string, limit 
 	}
 	var p Page
 	if c == nil || !c.Files {
-		rows, err := l.query(ctx, q, false, c, limit+1)
+		pos, err := l.position(false, c)
 		if err != nil {
 			return Page{}, err
 		}
-		if p.Folders, err = collectFolders(rows); err != nil {
+		if p.Folders, err = l.listFolders(ctx, q, pos, limit+1); err != nil {
 			return Page{}, err
 		}
 		if len(p.Folders) > limit {
@@ -245,11 +234,11 @@ func (l lister) page(ctx context.Context, q database.Querier, cur string, limit 
 		}
 		c = nil // the files phase starts from its beginning
 	}
-	rows, err := l.query(ctx, q, true, c, limit-len(p.Folders)+1)
+	pos, err := l.position(true, c)
 	if err != nil {
 		return Page{}, err
 	}
-	if p.Files, err = collectFiles(rows); err != nil {
+	if p.Files, err = l.listFiles(ctx, q, pos, limit-len(p.Folders)+1); err != nil {
 		return Page{}, err
 	}
 	if n := limit - len(p.Folders); len(p.Files) > n {
@@ -266,72 +255,14 @@ func (l lister) page(ctx context.Context, q database.Querier, cur string, limit 
 	return p, nil
 }
 
-// query selects one table's entries after c, in order.
-func (l lister) query(ctx context.Context, q database.Querier, files bool, c *cursor, limit int) (pgx.Rows, error) {
-	table, cols, where := "folders", folderColumns, l.folderWhere
-	if files {
-		table, cols, where = "files", fileColumns, l.fileWhere
+// position is the keyset position of cursor c in a table (nil for none).
+func (l lister) position(files bool, c *cursor) (*after, error) {
+	if c == nil {
+		return nil, nil
 	}
-	key, dir, cmp := l.keyExpr(files), "ASC", ">"
-	if key == "lower(name)" && l.matchFirst {
-		key = "(lower(name) || '')" // the same order, but no index provides it
+	k, err := l.keyArg(files, c.Key)
+	if err != nil {
+		return nil, errors.Join(errBadCursor, err)
 	}
-	if l.desc {
-		dir, cmp = "DESC", "<"
-	}
-	args := append([]any(nil), l.args...)
-	if c != nil {
-		k, err := l.keyArg(files, c.Key)
-		if err != nil {
-			return nil, errors.Join(errBadCursor, err)
-		}
-		args = append(args, k, c.ID)
-		param := fmt.Sprintf("$%d", len(args)-1)
-		if l.keyExpr(files) == "lower(name)" {
-			param = "lower(" + param + "::text)"
-			if l.matchFirst {
-				param = "(" + param + " || '')"
-			}
-		}
-		where += fmt.Sprintf(" AND (%s, id) %s (%s, $%d::uuid)", key, cmp, param, len(args))
-	}
-	args = append(args, limit)
-	sql := fmt.Sprintf(`SELECT %s FROM %s WHERE %s ORDER BY %s %s, id %s LIMIT $%d`, cols, table, where, key, dir, dir, len(args))
-	return q.Query(ctx, sql, args...)
-}
-
-// Usage is a user's storage: bytes in files (trash included), bytes
-// reserved by uploads in progress, and the quota.
-type Usage struct {
-	Used     int64
-	Reserved int64
-	Quota    int64
-}
-
-// Usage returns the user's storage use and quota. Errors: Unavailable.
-func (s *Service) Usage(ctx context.Context, ownerID string) (Usage, error) {
-	u := Usage{Quota: s.cfg.DefaultQuota}
-	if !validIDs(ownerID) {
-		return u, nil
-	}
-	err := s.pool.QueryRow(ctx, `SELECT used_bytes, reserved_bytes, coalesce(quota_bytes, $2) FROM quotas WHERE user_id = $1`,
-		ownerID, s.cfg.DefaultQuota).Scan(&u.Used, &u.Reserved, &u.Quota)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return u, nil
-	}
-	return u, apperr.Wrap(err, "files: usage of %s", ownerID)
-}
-
-// SetQuota overrides a user's quota (bytes); a negative quota restores the
-// default. For administrators: it checks no permission itself. Errors:
-// Unavailable.
-func (s *Service) SetQuota(ctx context.Context, userID string, quota int64) error {
-	var q *int64
-	if quota >= 0 {
-		q = &quota
-	}
-	_, err := s.pool.Exec(ctx, `
-		INSERT INTO quotas (user_id, quota_bytes) VALUES ($1, $2)
-		ON CONFLICT (user_id) DO UPDATE SET quota_bytes = EXCLUDED.quota_bytes`, userID, q)
-	return apperr.Wrap(err, "files: set quota of %s", userID)
+	return &after{key: k, id: c.ID}, nil
 }

@@ -9,7 +9,6 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/jackc/pgx/v5"
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/weupload/weupload/internal/apperr"
@@ -86,26 +85,6 @@ func numbered(base, ext string, n int) string {
 	return base + suffix
 }
 
-// lockNames serialises the naming of entries in one folder of one owner
-// (files and folders share the namespace, which no single index covers).
-func lockNames(ctx context.Context, q database.Querier, ownerID, folderID string) error {
-	_, err := q.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('names:' || $1 || ':' || $2, 0))`, ownerID, folderID)
-	return err
-}
-
-// nameTaken reports whether a live file or folder in the folder has name,
-// ignoring the entry with id except (pass "" for none).
-func nameTaken(ctx context.Context, q database.Querier, ownerID, folderID, name, except string) (bool, error) {
-	var taken bool
-	err := q.QueryRow(ctx, `
-		SELECT EXISTS (SELECT 1 FROM folders WHERE owner_id = $1 AND parent_id IS NOT DISTINCT FROM $2
-		                 AND name = $3 AND trashed_at IS NULL AND id IS DISTINCT FROM $4)
-		    OR EXISTS (SELECT 1 FROM files WHERE owner_id = $1 AND folder_id IS NOT DISTINCT FROM $2
-		                 AND name = $3 AND trashed_at IS NULL AND id IS DISTINCT FROM $4)`,
-		ownerID, nullID(folderID), name, nullID(except)).Scan(&taken)
-	return taken, err
-}
-
 // claimName returns the name an entry gets in the folder: name itself when
 // it is free, otherwise the first free "name (n).ext" with ConflictRename,
 // or an apperr Conflict error. The caller holds lockNames for the folder.
@@ -124,16 +103,7 @@ func claimName(ctx context.Context, q database.Querier, ownerID, folderID, name,
 		for i := range cands {
 			cands[i] = numbered(base, ext, first+i)
 		}
-		rows, err := q.Query(ctx, `
-			SELECT name FROM folders WHERE owner_id = $1 AND parent_id IS NOT DISTINCT FROM $2
-			   AND trashed_at IS NULL AND name = ANY ($3)
-			UNION ALL
-			SELECT name FROM files WHERE owner_id = $1 AND folder_id IS NOT DISTINCT FROM $2
-			   AND trashed_at IS NULL AND name = ANY ($3)`, ownerID, nullID(folderID), cands)
-		if err != nil {
-			return "", err
-		}
-		used, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		used, err := takenNames(ctx, q, ownerID, folderID, cands)
 		if err != nil {
 			return "", err
 		}

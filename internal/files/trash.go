@@ -3,7 +3,6 @@ package files
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -45,18 +44,7 @@ func (s *Service) Trash(ctx context.Context, userID string, sel Selection) error
 			if _, err := lockLiveEntry(ctx, tx, folderKind(), a.OwnerID, id); err != nil {
 				return err
 			}
-			// The subtree stops at folders already in the trash on their
-			// own: they stay separate trash entries.
-			if _, err := tx.Exec(ctx, `
-				WITH RECURSIVE sub AS (
-					SELECT id FROM folders WHERE id = $1
-					UNION ALL
-					SELECT f.id FROM folders f JOIN sub ON f.parent_id = sub.id WHERE f.trashed_at IS NULL
-				), fo AS (
-					UPDATE folders SET trashed_at = $2, trash_id = $1 WHERE id IN (SELECT id FROM sub)
-				)
-				UPDATE files SET trashed_at = $2, trash_id = $1
-				WHERE folder_id IN (SELECT id FROM sub) AND trashed_at IS NULL`, id, now); err != nil {
+			if err := trashFolderTree(ctx, tx, a.OwnerID, id, now); err != nil {
 				return err
 			}
 		}
@@ -68,7 +56,7 @@ func (s *Service) Trash(ctx context.Context, userID string, sel Selection) error
 			if _, err := lockLiveEntry(ctx, tx, fileKind(), a.OwnerID, id); err != nil {
 				return err
 			}
-			if _, err := tx.Exec(ctx, `UPDATE files SET trashed_at = $2, trash_id = $1 WHERE id = $1`, id, now); err != nil {
+			if err := trashFile(ctx, tx, a.OwnerID, id, now); err != nil {
 				return err
 			}
 		}
@@ -109,11 +97,7 @@ func (s *Service) restore(ctx context.Context, tx pgx.Tx, k kind, ownerID, id st
 	if !validIDs(id) {
 		return k.notFound
 	}
-	var e entry
-	var parent *string
-	var trashID string
-	err := tx.QueryRow(ctx, `SELECT id, `+k.parentCol+`, name, trash_id FROM `+k.table+`
-		WHERE id = $1 AND owner_id = $2 AND trash_id IS NOT NULL FOR UPDATE`, id, ownerID).Scan(&e.id, &parent, &e.name, &trashID)
+	e, trashID, err := lockTrashed(ctx, tx, k, ownerID, id)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return k.notFound
 	}
@@ -122,9 +106,6 @@ func (s *Service) restore(ctx context.Context, tx pgx.Tx, k kind, ownerID, id st
 	}
 	if trashID != id {
 		return apperr.Errorf(apperr.Conflict, "%q went to the trash with its folder; restore that folder.", e.name)
-	}
-	if parent != nil {
-		e.parentID = *parent
 	}
 	target := e.parentID
 	if err := checkTarget(ctx, tx, ownerID, target); apperr.Is(err, apperr.NotFound) {
@@ -139,16 +120,13 @@ func (s *Service) restore(ctx context.Context, tx pgx.Tx, k kind, ownerID, id st
 	if err != nil {
 		return err
 	}
-	if _, err := tx.Exec(ctx, `UPDATE `+k.table+` SET trashed_at = NULL, trash_id = NULL, `+k.parentCol+` = $2, name = $3,
-		updated_at = greatest($4, updated_at + interval '1 microsecond') WHERE id = $1`, id, nullID(target), name, now); err != nil {
+	if err := untrashEntry(ctx, tx, k, ownerID, id, target, name, now); err != nil {
 		return err
 	}
-	if k.table == "folders" {
-		_, err = tx.Exec(ctx, `
-			WITH fo AS (UPDATE folders SET trashed_at = NULL, trash_id = NULL WHERE trash_id = $1)
-			UPDATE files SET trashed_at = NULL, trash_id = NULL WHERE trash_id = $1`, id)
+	if !k.isFile() {
+		return untrashContents(ctx, tx, ownerID, id)
 	}
-	return err
+	return nil
 }
 
 // TrashPage is the content of the trash: the entries the user trashed
@@ -168,19 +146,11 @@ func (s *Service) ListTrash(ctx context.Context, ownerID string) (TrashPage, err
 	if !validIDs(ownerID) {
 		return p, nil
 	}
-	rows, err := s.pool.Query(ctx, `SELECT `+folderColumns+` FROM folders WHERE owner_id = $1 AND trash_id = id
-		ORDER BY trashed_at DESC, id LIMIT $2`, ownerID, MaxTrashListing)
-	if err == nil {
-		p.Folders, err = collectFolders(rows)
-	}
-	if err != nil {
+	var err error
+	if p.Folders, err = trashRootFolders(ctx, s.pool, ownerID, MaxTrashListing); err != nil {
 		return p, apperr.Wrap(err, "files: list trash")
 	}
-	rows, err = s.pool.Query(ctx, `SELECT `+fileColumns+` FROM files WHERE owner_id = $1 AND trash_id = id
-		ORDER BY trashed_at DESC, id LIMIT $2`, ownerID, MaxTrashListing)
-	if err == nil {
-		p.Files, err = collectFiles(rows)
-	}
+	p.Files, err = trashRootFiles(ctx, s.pool, ownerID, MaxTrashListing)
 	return p, apperr.Wrap(err, "files: list trash")
 }
 
@@ -211,16 +181,7 @@ func (s *Service) PurgeExpiredTrash(ctx context.Context) (int, error) {
 	cutoff := s.now().Add(-s.cfg.TrashRetention)
 	total := 0
 	for {
-		rows, err := s.pool.Query(ctx, `
-			SELECT DISTINCT owner_id FROM (
-				(SELECT owner_id FROM folders WHERE trash_id = id AND trashed_at < $1 LIMIT 100)
-				UNION ALL
-				(SELECT owner_id FROM files WHERE trash_id = id AND trashed_at < $1 LIMIT 100)
-			) t`, cutoff)
-		if err != nil {
-			return total, apperr.Wrap(err, "files: purge trash")
-		}
-		owners, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		owners, err := ownersWithExpiredTrash(ctx, s.pool, cutoff)
 		if err != nil {
 			return total, apperr.Wrap(err, "files: purge trash")
 		}
@@ -245,119 +206,22 @@ func (s *Service) PurgeExpiredTrash(ctx context.Context) (int, error) {
 // the same transaction that queues their objects for deletion and takes
 // their bytes off the quota. It returns the number of entries.
 func purge(ctx context.Context, tx pgx.Tx, ownerID string, cutoff *time.Time, now time.Time) (int, error) {
-	// FOR UPDATE: a restore running now either finishes first (and the
-	// entry is no longer a trash root) or waits for the purge.
-	roots := func(table string) ([]string, error) {
-		rows, err := tx.Query(ctx, `SELECT id FROM `+table+`
-			WHERE owner_id = $1 AND trash_id = id AND ($2::timestamptz IS NULL OR trashed_at < $2) FOR UPDATE`, ownerID, cutoff)
-		if err != nil {
-			return nil, fmt.Errorf("trash roots: %w", err)
-		}
-		return pgx.CollectRows(rows, pgx.RowTo[string])
-	}
-	folderRoots, err := roots("folders")
+	folderRoots, err := lockTrashRoots(ctx, tx, folderKind(), ownerID, cutoff)
 	if err != nil {
 		return 0, err
 	}
-	fileRoots, err := roots("files")
+	fileRoots, err := lockTrashRoots(ctx, tx, fileKind(), ownerID, cutoff)
 	if err != nil {
 		return 0, err
 	}
 	if len(folderRoots)+len(fileRoots) == 0 {
 		return 0, nil
 	}
-	// Everything under the folders, whatever its own trash state.
-	_, err = tx.Exec(ctx, `
-		WITH RECURSIVE sub AS (
-			SELECT id FROM folders WHERE id = ANY ($2) AND owner_id = $1
-			UNION ALL
-			SELECT f.id FROM folders f JOIN sub ON f.parent_id = sub.id
-		), gone AS (
-			DELETE FROM files WHERE owner_id = $1 AND (folder_id IN (SELECT id FROM sub) OR id = ANY ($3))
-			RETURNING object_key, size
-		), queued AS (
-			INSERT INTO object_deletions (object_key, not_before) SELECT object_key, $4 FROM gone
-			ON CONFLICT (object_key) DO NOTHING
-		)
-		UPDATE quotas SET used_bytes = used_bytes - (SELECT coalesce(sum(size), 0) FROM gone) WHERE user_id = $1`,
-		ownerID, folderRoots, fileRoots, now)
-	if err != nil {
-		return 0, fmt.Errorf("purge files: %w", err)
+	if err := deleteTrashedFiles(ctx, tx, ownerID, folderRoots, fileRoots, now); err != nil {
+		return 0, err
 	}
-	// Subfolders go with their parents (ON DELETE CASCADE).
-	if _, err := tx.Exec(ctx, `DELETE FROM folders WHERE owner_id = $1 AND id = ANY ($2)`, ownerID, folderRoots); err != nil {
-		return 0, fmt.Errorf("purge folders: %w", err)
+	if err := deleteFolders(ctx, tx, ownerID, folderRoots); err != nil {
+		return 0, err
 	}
 	return len(folderRoots) + len(fileRoots), nil
-}
-
-// DeleteObjects works through the queue of objects to delete from the
-// store (purged files, aborted, expired and failed uploads): each that the
-// store confirms leaves the queue; a failure is retried later with backoff.
-// It returns how many it deleted. For the jobs runner; the first error is
-// returned after the whole batch was tried.
-func (s *Service) DeleteObjects(ctx context.Context) (int, error) {
-	done := 0
-	var firstErr error
-	for {
-		rows, err := s.pool.Query(ctx, `SELECT object_key, coalesce(multipart_id, ''), attempts FROM object_deletions
-			WHERE not_before <= $1 ORDER BY not_before LIMIT 100`, s.now())
-		if err != nil {
-			return done, apperr.Wrap(err, "files: delete objects")
-		}
-		type item struct {
-			key, multipartID string
-			attempts         int
-		}
-		batch, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (item, error) {
-			var it item
-			return it, r.Scan(&it.key, &it.multipartID, &it.attempts)
-		})
-		if err != nil {
-			return done, apperr.Wrap(err, "files: delete objects")
-		}
-		failed := 0
-		for _, it := range batch {
-			if err := s.deleteObject(ctx, it.key, it.multipartID); err != nil {
-				failed++
-				if firstErr == nil {
-					firstErr = err
-				}
-				backoff := min(time.Minute<<min(it.attempts, 10), 6*time.Hour)
-				if _, err := s.pool.Exec(ctx, `UPDATE object_deletions SET attempts = attempts + 1, not_before = $2, last_error = $3
-					WHERE object_key = $1`, it.key, s.now().Add(backoff), truncate(err.Error(), 1000)); err != nil {
-					return done, apperr.Wrap(err, "files: delete objects")
-				}
-				continue
-			}
-			done++
-		}
-		if len(batch) < 100 || failed == len(batch) {
-			return done, firstErr
-		}
-	}
-}
-
-// deleteObject removes an object (aborting its multipart upload first) and
-// then its queue row.
-func (s *Service) deleteObject(ctx context.Context, key, multipartID string) error {
-	if multipartID != "" {
-		if err := s.store.AbortMultipart(ctx, key, multipartID); err != nil {
-			return fmt.Errorf("files: abort %s: %w", key, err)
-		}
-	}
-	if err := s.store.Delete(ctx, key); err != nil {
-		return fmt.Errorf("files: delete %s: %w", key, err)
-	}
-	if _, err := s.pool.Exec(ctx, `DELETE FROM object_deletions WHERE object_key = $1`, key); err != nil {
-		return fmt.Errorf("files: dequeue %s: %w", key, err)
-	}
-	return nil
-}
-
-func truncate(s string, n int) string {
-	if len(s) > n {
-		return s[:n]
-	}
-	return s
 }

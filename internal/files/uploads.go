@@ -3,6 +3,7 @@ package files
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
@@ -72,27 +73,6 @@ func (u Upload) Parts() int32 {
 
 func (u Upload) options() blob.MultipartOptions {
 	return blob.MultipartOptions{Size: u.Size, PartSize: u.PartSize, ContentType: u.ContentType}
-}
-
-const uploadColumns = `id, owner_id, uploader_id, folder_id, name, size, content_type, sha256, mode, part_size, state, file_id,
-	created_at, expires_at, object_key, coalesce(multipart_id, '')`
-
-func scanUpload(row pgx.Row) (Upload, error) {
-	var u Upload
-	var folder, file *string
-	var sum []byte
-	err := row.Scan(&u.ID, &u.OwnerID, &u.UploaderID, &folder, &u.Name, &u.Size, &u.ContentType, &sum, &u.Mode, &u.PartSize, &u.State, &file,
-		&u.CreatedAt, &u.ExpiresAt, &u.objectKey, &u.multipartID)
-	if folder != nil {
-		u.FolderID = *folder
-	}
-	if file != nil {
-		u.FileID = *file
-	}
-	if sum != nil {
-		u.SHA256 = hex.EncodeToString(sum)
-	}
-	return u, err
 }
 
 // InitiateInput starts an upload; the browser's upload module and API
@@ -181,13 +161,12 @@ func (s *Service) InitiateUpload(ctx context.Context, userID string, in Initiate
 	if u.Mode == ModeMultipart {
 		id, err := s.store.CreateMultipart(ctx, u.objectKey, u.options())
 		if err == nil {
-			_, err = s.pool.Exec(ctx, `UPDATE uploads SET multipart_id = $2 WHERE id = $1 AND owner_id = $3`, u.ID, id, u.OwnerID)
-			if err != nil {
+			if err = setMultipartID(ctx, s.pool, u.OwnerID, u.ID, id); err != nil {
 				_ = s.store.AbortMultipart(ctx, u.objectKey, id)
 			}
 		}
 		if err != nil {
-			s.dropQuietly(u, StateAborted)
+			s.dropQuietly(s.pool, u, StateAborted)
 			return UploadURLs{}, apperr.Wrap(err, "files: initiate upload %s", u.ID)
 		}
 		u.multipartID = id
@@ -201,6 +180,14 @@ func (s *Service) InitiateUpload(ctx context.Context, userID string, in Initiate
 	}
 	urls, err := s.singleURL(ctx, u, sum)
 	return urls, apperr.Wrap(err, "files: initiate upload %s", u.ID)
+}
+
+// newObjectKey makes the store key of an upload: the owner and 128 random
+// bits, nothing from the client.
+func newObjectKey(ownerID string) string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return "u/" + ownerID + "/" + hex.EncodeToString(b)
 }
 
 // validateInitiate checks the input and fills in the upload's name, size,
@@ -280,21 +267,11 @@ func parseSHA256(s string) ([]byte, bool) {
 }
 
 // insertUpload reserves the size against the quota and inserts the pending
-// row in one statement, so concurrent initiates can never reserve past the
-// quota. Errors: Conflict (quota).
+// row (making the owner's quota row on first use). Errors: Conflict
+// (quota).
 func (s *Service) insertUpload(ctx context.Context, u *Upload, sum []byte) error {
 	for attempt := 0; ; attempt++ {
-		err := s.pool.QueryRow(ctx, `
-			WITH q AS (
-				UPDATE quotas SET reserved_bytes = reserved_bytes + $4
-				WHERE user_id = $1 AND used_bytes + reserved_bytes + $4 <= coalesce(quota_bytes, $12)
-				RETURNING user_id
-			)
-			INSERT INTO uploads (owner_id, folder_id, name, size, content_type, sha256, object_key, mode, part_size, created_at, expires_at, uploader_id)
-			SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $13 FROM q
-			RETURNING id`,
-			u.OwnerID, nullID(u.FolderID), u.Name, u.Size, u.ContentType, sum, u.objectKey, u.Mode, u.PartSize,
-			u.CreatedAt, u.ExpiresAt, s.cfg.DefaultQuota, u.UploaderID).Scan(&u.ID)
+		err := reserveAndInsertUpload(ctx, s.pool, u, sum, s.cfg.DefaultQuota)
 		if !errors.Is(err, pgx.ErrNoRows) {
 			return err
 		}
@@ -361,7 +338,7 @@ func (s *Service) findUpload(ctx context.Context, q database.Querier, userID, id
 	if !validIDs(id) {
 		return Upload{}, errUploadNotFound
 	}
-	u, err := scanUpload(q.QueryRow(ctx, `SELECT `+uploadColumns+` FROM uploads WHERE id = $1 AND (owner_id = $2 OR uploader_id = $2)`, id, userID))
+	u, err := selectUpload(ctx, q, userID, id)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Upload{}, errUploadNotFound
 	}
@@ -473,12 +450,7 @@ func (s *Service) ListUploads(ctx context.Context, userID string) ([]Upload, err
 	if !validIDs(userID) {
 		return nil, nil
 	}
-	rows, err := s.pool.Query(ctx, `SELECT `+uploadColumns+` FROM uploads
-		WHERE uploader_id = $1 AND state = 'pending' ORDER BY created_at, id LIMIT 1000`, userID)
-	if err != nil {
-		return nil, apperr.Wrap(err, "files: list uploads")
-	}
-	ups, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Upload, error) { return scanUpload(r) })
+	ups, err := pendingUploadsBy(ctx, s.pool, userID, 1000)
 	return ups, apperr.Wrap(err, "files: list uploads")
 }
 
@@ -509,17 +481,31 @@ type CompleteInput struct {
 // list); Unavailable (store or database down: the upload stays pending and
 // a retry completes it).
 func (s *Service) CompleteUpload(ctx context.Context, userID, id string, in CompleteInput) (File, error) {
-	u, err := s.findUpload(ctx, s.pool, userID, id)
+	return s.completeUpload(ctx, s.pool, userID, id, in)
+}
+
+// CompleteUploadTx is CompleteUpload inside the caller's transaction q, for
+// a caller that must hold its own locks while the upload completes: every
+// query runs on q's connection (the file is made in a savepoint), none on
+// another. What the upload leaves to delete from the store is queued in q,
+// so it is deleted (by DeleteObjects) only if q commits. Errors as
+// CompleteUpload.
+func (s *Service) CompleteUploadTx(ctx context.Context, q database.Querier, userID, id string, in CompleteInput) (File, error) {
+	return s.completeUpload(ctx, q, userID, id, in)
+}
+
+func (s *Service) completeUpload(ctx context.Context, q database.Querier, userID, id string, in CompleteInput) (File, error) {
+	u, err := s.findUpload(ctx, q, userID, id)
 	if err != nil {
 		return File{}, apperr.Wrap(err, "files: complete upload %s", id)
 	}
 	if u.State == StateDone {
-		return s.uploadedFile(ctx, u)
+		return s.uploadedFile(ctx, q, u)
 	}
 	if err := s.checkPending(u); err != nil {
 		return File{}, err
 	}
-	if err := s.checkUploader(ctx, userID, u); err != nil {
+	if err := s.checkUploader(ctx, q, userID, u); err != nil {
 		return File{}, err
 	}
 	if err := s.assemble(ctx, u, in.Parts); err != nil {
@@ -534,12 +520,12 @@ func (s *Service) CompleteUpload(ctx context.Context, userID, id string, in Comp
 	}
 	declared, _ := hex.DecodeString(u.SHA256)
 	if obj.Size != u.Size || (len(declared) > 0 && obj.SHA256 != nil && !bytes.Equal(declared, obj.SHA256)) {
-		if err := s.drop(ctx, u, StateFailed); err != nil {
+		if err := s.drop(ctx, q, u, StateFailed); err != nil {
 			return File{}, apperr.Wrap(err, "files: fail upload %s", id)
 		}
 		return File{}, errVerifyFailed
 	}
-	f, err := s.finish(ctx, u, obj)
+	f, err := s.finish(ctx, q, u, obj)
 	if err != nil {
 		return File{}, apperr.Wrap(err, "files: complete upload %s", id)
 	}
@@ -550,13 +536,13 @@ func (s *Service) CompleteUpload(ctx context.Context, userID, id string, in Comp
 // the grant still holds; an upload whose access was removed is aborted (its
 // reservation released) rather than finished. Errors: NotFound, Forbidden,
 // Unavailable.
-func (s *Service) checkUploader(ctx context.Context, userID string, u Upload) error {
+func (s *Service) checkUploader(ctx context.Context, q database.Querier, userID string, u Upload) error {
 	if userID == u.OwnerID {
 		return nil
 	}
-	_, err := s.authorizeFolder(ctx, s.pool, userID, u.FolderID, RoleEditor)
+	_, err := s.authorizeFolder(ctx, q, userID, u.FolderID, RoleEditor)
 	if apperr.Is(err, apperr.NotFound) || apperr.Is(err, apperr.Forbidden) {
-		s.dropQuietly(u, StateAborted)
+		s.dropQuietly(q, u, StateAborted)
 	}
 	return apperr.Wrap(err, "files: complete upload %s", u.ID)
 }
@@ -610,14 +596,12 @@ func (s *Service) assemble(ctx context.Context, u Upload, given []CompletedPart)
 // finish is the transaction that makes the file: it claims the upload
 // (pending → done), so of two concurrent calls one creates the file and the
 // other returns it.
-func (s *Service) finish(ctx context.Context, u Upload, obj blob.Object) (File, error) {
+func (s *Service) finish(ctx context.Context, q database.Querier, u Upload, obj blob.Object) (File, error) {
 	var f File
 	var raced bool
-	err := database.InTx(ctx, s.pool, func(tx pgx.Tx) error {
+	err := database.InTx(ctx, q, func(tx pgx.Tx) error {
 		now := s.now()
-		var fileID string
-		err := tx.QueryRow(ctx, `UPDATE uploads SET state = 'done', file_id = gen_random_uuid(), finished_at = $2
-			WHERE id = $1 AND owner_id = $3 AND state = 'pending' RETURNING file_id`, u.ID, now, u.OwnerID).Scan(&fileID)
+		fileID, err := claimUpload(ctx, tx, u.OwnerID, u.ID, now)
 		if errors.Is(err, pgx.ErrNoRows) {
 			raced = true
 			return nil
@@ -642,16 +626,10 @@ func (s *Service) finish(ctx context.Context, u Upload, obj blob.Object) (File, 
 		if err != nil {
 			return err
 		}
-		f, err = scanFile(tx.QueryRow(ctx, `
-			INSERT INTO files (id, owner_id, folder_id, name, size, content_type, sha256, object_key, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)
-			RETURNING `+fileColumns, fileID, u.OwnerID, nullID(folder), name, u.Size, u.ContentType, obj.SHA256, u.objectKey, now))
-		if err != nil {
+		if f, err = insertUploadedFile(ctx, tx, fileID, u, folder, name, obj.SHA256, now); err != nil {
 			return err
 		}
-		_, err = tx.Exec(ctx, `UPDATE quotas SET reserved_bytes = reserved_bytes - $2, used_bytes = used_bytes + $2 WHERE user_id = $1`,
-			u.OwnerID, u.Size)
-		return err
+		return chargeUpload(ctx, tx, u.OwnerID, u.Size)
 	})
 	if err != nil {
 		return File{}, err
@@ -661,26 +639,26 @@ func (s *Service) finish(ctx context.Context, u Upload, obj blob.Object) (File, 
 		return f, nil
 	}
 	// Another call finished (or aborted) the upload first.
-	cur, err := s.findUpload(ctx, s.pool, u.OwnerID, u.ID)
+	cur, err := s.findUpload(ctx, q, u.OwnerID, u.ID)
 	if err != nil {
 		return File{}, err
 	}
 	if cur.State == StateDone {
-		return s.uploadedFile(ctx, cur)
+		return s.uploadedFile(ctx, q, cur)
 	}
 	// Aborted or expired while we completed it: the object we may have
 	// assembled must not outlive the upload.
-	s.deleteQuietly(cur)
+	s.deleteQuietly(q, cur)
 	return File{}, s.checkPending(cur)
 }
 
 // uploadedFile returns the file a done upload made (trashed or not).
 // Errors: Gone (the file has been deleted since).
-func (s *Service) uploadedFile(ctx context.Context, u Upload) (File, error) {
+func (s *Service) uploadedFile(ctx context.Context, q database.Querier, u Upload) (File, error) {
 	if u.FileID == "" {
 		return File{}, apperr.Errorf(apperr.Gone, "This upload completed, but its file has since been deleted.")
 	}
-	f, err := scanFile(s.pool.QueryRow(ctx, `SELECT `+fileColumns+` FROM files WHERE id = $1 AND owner_id = $2`, u.FileID, u.OwnerID))
+	f, err := selectOwnedFile(ctx, q, u.OwnerID, u.FileID)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return File{}, apperr.Errorf(apperr.Gone, "This upload completed, but its file has since been deleted.")
 	}
@@ -701,24 +679,24 @@ func (s *Service) AbortUpload(ctx context.Context, userID, id string) error {
 	case StateDone:
 		return apperr.Errorf(apperr.Conflict, "This upload is already complete; delete the file instead.")
 	case StatePending:
-		return apperr.Wrap(s.drop(ctx, u, StateAborted), "files: abort upload %s", id)
+		return apperr.Wrap(s.drop(ctx, s.pool, u, StateAborted), "files: abort upload %s", id)
 	}
 	return nil
 }
 
 // drop ends a pending upload without a file (aborted, expired, failed):
-// one transaction changes the state, releases the reservation and queues
-// the object for deletion; then the deletion is tried at once. It does
-// nothing if the upload is no longer pending.
-func (s *Service) drop(ctx context.Context, u Upload, state string) error {
+// one transaction on q changes the state, releases the reservation and
+// queues the object for deletion; then the deletion is tried at once. It
+// does nothing if the upload is no longer pending.
+func (s *Service) drop(ctx context.Context, q database.Querier, u Upload, state string) error {
 	var dropped bool
-	err := database.InTx(ctx, s.pool, func(tx pgx.Tx) error {
+	err := database.InTx(ctx, q, func(tx pgx.Tx) error {
 		now := s.now()
-		tag, err := tx.Exec(ctx, `UPDATE uploads SET state = $2, finished_at = $3 WHERE id = $1 AND owner_id = $4 AND state = 'pending'`, u.ID, state, now, u.OwnerID)
-		if err != nil || tag.RowsAffected() == 0 {
+		var err error
+		dropped, err = endUpload(ctx, tx, u.OwnerID, u.ID, state, now)
+		if err != nil || !dropped {
 			return err
 		}
-		dropped = true
 		if err := releaseReservation(ctx, tx, u.OwnerID, u.Size); err != nil {
 			return err
 		}
@@ -728,27 +706,39 @@ func (s *Service) drop(ctx context.Context, u Upload, state string) error {
 		return err
 	}
 	s.observe(state, u.Size)
-	s.deleteQuietly(u)
+	if !inCallersTx(q) {
+		s.deleteQuietly(q, u)
+	}
 	return nil
 }
 
-// deleteQuietly tries to delete an upload's object and parts now; the
-// queue (DeleteObjects) retries what fails.
-func (s *Service) deleteQuietly(u Upload) {
+// inCallersTx reports whether q is a transaction of a caller (see
+// CompleteUploadTx), whose commit a deletion must wait for: then only the
+// queue row is written, and DeleteObjects deletes once it is committed.
+func inCallersTx(q database.Querier) bool {
+	_, ok := q.(pgx.Tx)
+	return ok
+}
+
+// deleteQuietly queues an upload's object for deletion on q and, outside a
+// caller's transaction, tries to delete it now; the queue (DeleteObjects)
+// retries what fails.
+func (s *Service) deleteQuietly(q database.Querier, u Upload) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := enqueueDeletion(ctx, s.pool, u.objectKey, u.multipartID, s.now()); err != nil {
+	if err := enqueueDeletion(ctx, q, u.objectKey, u.multipartID, s.now()); err != nil || inCallersTx(q) {
 		return
 	}
 	_ = s.deleteObject(ctx, u.objectKey, u.multipartID)
 }
 
-// dropQuietly ends an upload whose initiate failed after the row was
-// committed; if even that fails, the sweeper ends it at expiry.
-func (s *Service) dropQuietly(u Upload, state string) {
+// dropQuietly ends an upload whose initiate (or an editor's complete)
+// failed after the row was committed; if even that fails, the sweeper ends
+// it at expiry.
+func (s *Service) dropQuietly(q database.Querier, u Upload, state string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	_ = s.drop(ctx, u, state)
+	_ = s.drop(ctx, q, u, state)
 }
 
 // ExpireUploads ends the pending uploads whose expiry passed more than the
@@ -757,17 +747,12 @@ func (s *Service) dropQuietly(u Upload, state string) {
 func (s *Service) ExpireUploads(ctx context.Context) (int, error) {
 	n := 0
 	for {
-		rows, err := s.pool.Query(ctx, `SELECT `+uploadColumns+` FROM uploads
-			WHERE state = 'pending' AND expires_at < $1 ORDER BY expires_at LIMIT 100`, s.now().Add(-s.cfg.ExpiryGrace))
-		if err != nil {
-			return n, apperr.Wrap(err, "files: expire uploads")
-		}
-		ups, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Upload, error) { return scanUpload(r) })
+		ups, err := expiredUploads(ctx, s.pool, s.now().Add(-s.cfg.ExpiryGrace), 100)
 		if err != nil {
 			return n, apperr.Wrap(err, "files: expire uploads")
 		}
 		for _, u := range ups {
-			if err := s.drop(ctx, u, StateExpired); err != nil {
+			if err := s.drop(ctx, s.pool, u, StateExpired); err != nil {
 				return n, apperr.Wrap(err, "files: expire upload %s", u.ID)
 			}
 			n++
