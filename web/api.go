@@ -111,6 +111,9 @@ func decodeJSON(r *http.Request, v any) error {
 	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
 		return bad("Send a JSON body with Content-Type: application/json.")
 	}
+	if err := checkJSONBody(r); err != nil { // bad text: web/input.go
+		return err
+	}
 	dec := json.NewDecoder(r.Body)
 	dec.DisallowUnknownFields()
 	err := dec.Decode(v)
