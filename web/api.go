@@ -80,7 +80,7 @@ func (a *app) apiAuth(next http.Handler) http.Handler {
 			a.error(w, r, err)
 			return
 		}
-		if err := a.limiter.Take(ctx, "api:ip:"+info(r).clientIP, a.apiRules.IP); err != nil {
+		if err := a.limiter.Take(ctx, "api:ip:"+info(r).ipKey, a.apiRules.IP); err != nil {
 			a.error(w, r, err)
 			return
 		}
