@@ -98,8 +98,11 @@ func (a *app) routes() chi.Router {
 
 		r.Get("/me", a.apiMe)
 		r.Get("/tokens", a.apiTokenList)
-		r.Post("/tokens", a.apiTokenCreate)
-		r.Delete("/tokens/{id}", a.apiTokenRevoke)
+		// Making and revoking tokens needs tokens:write, and the token made
+		// or revoked can have no scope the caller lacks (auth.CreateToken,
+		// auth.RevokeToken).
+		r.With(requireScope(a, auth.ScopeTokensWrite)).Post("/tokens", a.apiTokenCreate)
+		r.With(requireScope(a, auth.ScopeTokensWrite)).Delete("/tokens/{id}", a.apiTokenRevoke)
 
 		// Files API: the upload protocol, files, folders, trash, usage.
 		r.Group(func(r chi.Router) {
