@@ -370,3 +370,59 @@ func grepLines(s, sub string) string {
 	}
 	return strings.Join(out, "\n")
 }
+
+// TestInputRefusedInCallersFormat: a refused field is named in the answer
+// the caller reads (a page, an htmx toast, a problem), JSON fields by their
+// path; multi-line fields take line breaks, others do not; multipart forms
+// are checked like urlencoded ones.
+func TestInputRefusedInCallersFormat(t *testing.T) {
+	ta := newFilesTestApp(t, nil)
+	c := ta.loggedIn(t, "ann@example.com")
+	ta.createUser(t, "bob@example.com", "correct horse battery")
+	ids := inputFixtures(t, c)
+
+	t.Run("page", func(t *testing.T) {
+		r := c.get("/files?q=a%00b")
+		wantStatus(t, r, http.StatusUnprocessableEntity)
+		wantBody(t, r, "<!doctype html>", "“q”", "U+0000", r.header.Get("X-Request-Id"))
+	})
+	t.Run("htmx toast", func(t *testing.T) {
+		req, _ := http.NewRequest("POST", c.base+"/folders", strings.NewReader(url.Values{"name": {"a\x00b"}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("HX-Request", "true")
+		r := c.do(req)
+		wantStatus(t, r, http.StatusUnprocessableEntity)
+		if r.header.Get("HX-Retarget") != "#flash" || strings.Contains(r.body, "<!doctype html>") {
+			t.Fatalf("not a toast: %v\n%s", r.header, r.body)
+		}
+		wantBody(t, r, "“name”")
+	})
+	t.Run("JSON paths", func(t *testing.T) {
+		r := c.apiCall("POST", "/api/v1/uploads/"+ids["upload"]+"/complete", "", `{"parts":[{"number":1,"etag":"ok"},{"number":2,"etag":"\ud800"}]}`)
+		wantProblem(t, r, http.StatusUnprocessableEntity, "surrogate")
+		wantBody(t, r, `"field":"parts.etag"`)
+		r = c.apiCall("POST", "/api/v1/folders", "", `{"name":"a\u0000b","parent_id":null}`)
+		wantProblem(t, r, http.StatusUnprocessableEntity, "correct")
+		wantBody(t, r, `"field":"name"`)
+		// A valid pair of surrogates is one character.
+		wantStatus(t, c.apiCall("POST", "/api/v1/folders", "", `{"name":"\ud83d\ude00"}`), http.StatusCreated)
+	})
+	t.Run("line breaks", func(t *testing.T) {
+		r := c.apiCall("POST", "/api/v1/requests", "", `{"title":"a\nb"}`)
+		wantProblem(t, r, http.StatusUnprocessableEntity, "one line")
+		wantBody(t, r, `"field":"title"`)
+		wantStatus(t, c.apiCall("POST", "/api/v1/requests", "", `{"message":"line 1\r\nline 2\tend"}`), http.StatusCreated)
+		wantProblem(t, c.apiCall("POST", "/api/v1/requests", "", `{"message":"a\u0000b"}`), http.StatusUnprocessableEntity, "U+0000")
+	})
+	t.Run("multipart form", func(t *testing.T) {
+		body := "--X\r\nContent-Disposition: form-data; name=\"name\"\r\n\r\na\x00b\r\n--X--\r\n"
+		req, _ := http.NewRequest("POST", c.base+"/folders", strings.NewReader(body))
+		req.Header.Set("Content-Type", "multipart/form-data; boundary=X")
+		r := c.do(req)
+		wantStatus(t, r, http.StatusUnprocessableEntity)
+		wantBody(t, r, "“name”")
+	})
+	if strings.Contains(ta.logs.String(), `"level":"ERROR"`) {
+		t.Errorf("errors logged:\n%s", grepLines(ta.logs.String(), `"level":"ERROR"`))
+	}
+}
