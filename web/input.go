@@ -140,7 +140,8 @@ func checkJSONBody(r *http.Request) error {
 		return err
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
-	// path holds the object keys down to the current value; an array's
+	dec.UseNumber() // a number too large for float64 must not end the walk early
+	// stack holds the open objects (with their current key) and arrays; an array's
 	// elements share their array's name, as in the decoder's errors.
 	type level struct {
 		object  bool
