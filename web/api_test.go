@@ -326,6 +326,7 @@ func TestAPIScopes(t *testing.T) {
 		wantStatus(t, script.apiCall("DELETE", "/api/v1/tokens/"+weakID, manager, ""), http.StatusNoContent)
 		wantStatus(t, script.apiCall("POST", "/api/v1/tokens", manager, `{"name":"x","scopes":["files:read"]}`), http.StatusCreated)
 		wantStatus(t, c.apiCall("DELETE", "/api/v1/tokens/"+strong, "", ""), http.StatusNoContent) // the session may
+		wantBody(t, c.get("/account"), `value="tokens:write"`)                                     // the token form offers it
 	})
 }
 
