@@ -158,7 +158,7 @@ func (a *app) handleTokenCreate(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *app) handleTokenRevoke(w http.ResponseWriter, r *http.Request) {
-	if err := a.auth.RevokeToken(r.Context(), currentUser(r).ID, chi.URLParam(r, "id")); err != nil {
+	if err := a.auth.RevokeToken(r.Context(), currentUser(r).ID, nil, chi.URLParam(r, "id")); err != nil {
 		a.error(w, r, err)
 		return
 	}

@@ -80,7 +80,7 @@ func (a *app) apiAuth(next http.Handler) http.Handler {
 			a.error(w, r, err)
 			return
 		}
-		if err := a.limiter.Take(ctx, "api:ip:"+info(r).clientIP, a.apiRules.IP); err != nil {
+		if err := a.limiter.Take(ctx, "api:ip:"+info(r).ipKey, a.apiRules.IP); err != nil {
 			a.error(w, r, err)
 			return
 		}
@@ -110,6 +110,9 @@ func decodeJSON(r *http.Request, v any) error {
 	}
 	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
 		return bad("Send a JSON body with Content-Type: application/json.")
+	}
+	if err := checkJSONBody(r); err != nil { // bad text: web/input.go
+		return err
 	}
 	dec := json.NewDecoder(r.Body)
 	dec.DisallowUnknownFields()

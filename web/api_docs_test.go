@@ -182,7 +182,7 @@ func TestAPIDocExamples(t *testing.T) {
 	}}
 	wantStatus(t, browser.login(email, password), http.StatusSeeOther)
 	browser.header.Set("HX-Request", "true")
-	r := browser.post("/account/tokens", url.Values{"name": {"docs"}, "scopes": {"files:read", "files:write", "shares:write"}})
+	r := browser.post("/account/tokens", url.Values{"name": {"docs"}, "scopes": {"files:read", "files:write", "shares:write", "tokens:write"}})
 	wantStatus(t, r, http.StatusOK)
 	secret := shownSecret(t, r.body)
 

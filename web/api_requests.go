@@ -14,9 +14,11 @@ import (
 // its url.
 
 type requestJSON struct {
-	ID    string `json:"id"`
-	URL   string `json:"url"`
-	State string `json:"state"` // open | expired | closed
+	ID string `json:"id"`
+	// URL is null for a token that could not make the request
+	// (requestURLScopes): with it anyone can add files.
+	URL   *string `json:"url"`
+	State string  `json:"state"` // open | expired | closed
 	// FolderID is where files go, null for the root; FolderLive is false
 	// once that folder was trashed or deleted (the request takes no files).
 	FolderID     *string    `json:"folder_id"`
@@ -36,12 +38,15 @@ type requestJSON struct {
 	UpdatedAt    time.Time  `json:"updated_at"`
 }
 
-func toRequest(r shares.Request) requestJSON {
+func toRequest(hr *http.Request, r shares.Request) requestJSON {
 	out := requestJSON{
-		ID: r.ID, URL: r.URL, State: string(r.State), FolderID: optional(r.FolderID), FolderLive: r.FolderLive,
+		ID: r.ID, State: string(r.State), FolderID: optional(r.FolderID), FolderLive: r.FolderLive,
 		Title: r.Title, Message: r.Message, HasPassword: r.HasPassword, ExpiresAt: utc(r.ExpiresAt),
 		Files: r.Files, Bytes: r.Bytes, LastUploadAt: utc(r.LastUploadAt), Views: r.Views, ClosedAt: utc(r.ClosedAt),
 		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
+	}
+	if mayAll(hr, requestURLScopes...) {
+		out.URL = &r.URL
 	}
 	if r.MaxFiles > 0 {
 		out.MaxFiles = &r.MaxFiles
@@ -62,7 +67,7 @@ func (a *app) apiRequestList(w http.ResponseWriter, r *http.Request) {
 	}
 	items := make([]requestJSON, len(rs))
 	for i, req := range rs {
-		items[i] = toRequest(req)
+		items[i] = toRequest(r, req)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"items": items, "next": nil})
 }
@@ -74,7 +79,7 @@ func (a *app) apiRequestGet(w http.ResponseWriter, r *http.Request) {
 		a.error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, toRequest(req))
+	writeJSON(w, http.StatusOK, toRequest(r, req))
 }
 
 // apiRequestCreate makes a request into a folder (the root without
@@ -91,7 +96,7 @@ func (a *app) apiRequestCreate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Location", "/api/v1/requests/"+req.ID)
-	writeJSON(w, http.StatusCreated, toRequest(req))
+	writeJSON(w, http.StatusCreated, toRequest(r, req))
 }
 
 // apiRequestUpdate changes options: PATCH /api/v1/requests/{id}; fields
@@ -107,7 +112,7 @@ func (a *app) apiRequestUpdate(w http.ResponseWriter, r *http.Request) {
 		a.error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, toRequest(req))
+	writeJSON(w, http.StatusOK, toRequest(r, req))
 }
 
 // apiRequestClose closes a request at once: DELETE /api/v1/requests/{id}.

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/weupload/weupload/internal/auth"
 	"github.com/weupload/weupload/internal/blob/blobtest"
 	"github.com/weupload/weupload/internal/ratelimit"
 )
@@ -47,7 +48,7 @@ func TestAPIMe(t *testing.T) {
 		Token  *struct{ ID string }
 		Usage  struct{ Used, Reserved, Quota int64 }
 	}](t, r)
-	if me.Email != "ann@example.com" || len(me.Scopes) != 3 || me.Token != nil || me.Usage.Used != 5 || me.Usage.Quota != 1<<30 {
+	if me.Email != "ann@example.com" || len(me.Scopes) != len(auth.Scopes) || me.Token != nil || me.Usage.Used != 5 || me.Usage.Quota != 1<<30 {
 		t.Fatalf("session: %+v", me)
 	}
 
@@ -243,6 +244,7 @@ func TestAPIScopes(t *testing.T) {
 		"files:read":   scopedToken(t, c, "shares:write"),
 		"files:write":  scopedToken(t, c, "files:read"),
 		"shares:write": scopedToken(t, c, "files:read", "files:write"),
+		"tokens:write": scopedToken(t, c, "files:read", "files:write", "shares:write"),
 	}
 	any := scopedToken(t, c, "shares:write")
 	const someID = "0b7e6c3e-5a2f-4c1d-9a8e-3f2b1c0d9e8f"
@@ -282,6 +284,49 @@ func TestAPIScopes(t *testing.T) {
 		wantProblem(t, script.apiCall("DELETE", "/api/v1/files/"+f.ID, read, ""), http.StatusForbidden, "files:write")
 		wantProblem(t, script.apiCall("POST", "/api/v1/links", read, fmt.Sprintf(`{"file_ids":[%q]}`, f.ID)), http.StatusForbidden, "shares:write")
 		wantStatus(t, script.apiCall("GET", "/api/v1/files/"+f.ID, read, ""), http.StatusOK)
+	})
+	t.Run("an upload request's url only for a token that could make it", func(t *testing.T) {
+		r := c.apiCall("POST", "/api/v1/requests", "", `{}`)
+		wantStatus(t, r, http.StatusCreated)
+		req := decode[struct{ ID, URL string }](t, r)
+		for _, tc := range []struct {
+			name, token string
+			visible     bool
+		}{
+			{"files:read", lacking["files:write"], false},
+			{"files:read, shares:write", scopedToken(t, c, "files:read", "shares:write"), false},
+			{"files:read, files:write", lacking["shares:write"], false},
+			{"files:read, files:write, shares:write", lacking["tokens:write"], true},
+		} {
+			list := script.apiCall("GET", "/api/v1/requests", tc.token, "")
+			one := script.apiCall("GET", "/api/v1/requests/"+req.ID, tc.token, "")
+			wantStatus(t, list, http.StatusOK)
+			wantStatus(t, one, http.StatusOK)
+			for _, r := range []response{list, one} {
+				if got := strings.Contains(r.body, req.URL); got != tc.visible {
+					t.Errorf("%s: url shown %v, want %v:\n%s", tc.name, got, tc.visible, r.body)
+				}
+			}
+			if !tc.visible {
+				wantBody(t, one, `"url":null`)
+			}
+		}
+		wantBody(t, c.get("/api/v1/requests"), req.URL) // the session has every scope
+	})
+	t.Run("a token cannot manage tokens without tokens:write, nor stronger ones", func(t *testing.T) {
+		strong, _ := newToken(t, c, `{"name":"strong","scopes":["files:read","files:write","shares:write","tokens:write"]}`)
+		weakID, _ := newToken(t, c, `{"name":"weak","scopes":["files:read"]}`)
+		_, manager := newToken(t, c, `{"name":"manager","scopes":["files:read","tokens:write"]}`)
+		read := lacking["files:write"]
+		wantProblem(t, script.apiCall("DELETE", "/api/v1/tokens/"+strong, read, ""), http.StatusForbidden, "lacks the tokens:write scope")
+		wantProblem(t, script.apiCall("POST", "/api/v1/tokens", read, `{"name":"x","scopes":["files:read"]}`), http.StatusForbidden, "lacks the tokens:write scope")
+		wantProblem(t, script.apiCall("DELETE", "/api/v1/tokens/"+strong, manager, ""), http.StatusForbidden, "files:write")
+		wantProblem(t, script.apiCall("POST", "/api/v1/tokens", manager, `{"name":"x","scopes":["files:write"]}`), http.StatusUnprocessableEntity, "correct")
+		wantBody(t, c.get("/api/v1/tokens"), strong)
+		wantStatus(t, script.apiCall("DELETE", "/api/v1/tokens/"+weakID, manager, ""), http.StatusNoContent)
+		wantStatus(t, script.apiCall("POST", "/api/v1/tokens", manager, `{"name":"x","scopes":["files:read"]}`), http.StatusCreated)
+		wantStatus(t, c.apiCall("DELETE", "/api/v1/tokens/"+strong, "", ""), http.StatusNoContent) // the session may
+		wantBody(t, c.get("/account"), `value="tokens:write"`)                                     // the token form offers it
 	})
 }
 

@@ -38,7 +38,7 @@ func (a *app) apiTokenCreate(w http.ResponseWriter, r *http.Request) {
 
 // apiTokenRevoke deletes a token; it stops working at once.
 func (a *app) apiTokenRevoke(w http.ResponseWriter, r *http.Request) {
-	if err := a.auth.RevokeToken(r.Context(), currentUser(r).ID, chi.URLParam(r, "id")); err != nil {
+	if err := a.auth.RevokeToken(r.Context(), currentUser(r).ID, currentToken(r), chi.URLParam(r, "id")); err != nil {
 		a.error(w, r, err)
 		return
 	}

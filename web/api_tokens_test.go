@@ -48,7 +48,7 @@ func TestAPITokens(t *testing.T) {
 	ann.login("ann@example.com", "correct horse battery")
 
 	// The web app's session may manage tokens.
-	r := ann.apiCall("POST", "/api/v1/tokens", "", `{"name":"ci","scopes":["files:read"]}`)
+	r := ann.apiCall("POST", "/api/v1/tokens", "", `{"name":"ci","scopes":["files:read","tokens:write"]}`)
 	wantStatus(t, r, http.StatusCreated)
 	var created struct {
 		ID     string   `json:"id"`
@@ -84,7 +84,7 @@ func TestAPITokens(t *testing.T) {
 		if !strings.Contains(r.body, `"field":"name"`) || !strings.Contains(r.body, `"field":"scopes"`) {
 			t.Fatalf("no per-field errors: %s", r.body)
 		}
-		// A files:read token cannot mint a files:write token.
+		// A files:read token cannot mint a files:write token, even with tokens:write.
 		wantProblem(t, anon.apiCall("POST", "/api/v1/tokens", created.Token, `{"name":"x","scopes":["files:write"]}`), http.StatusUnprocessableEntity, "correct")
 		wantProblem(t, anon.apiCall("GET", "/api/v1/nothing-here", created.Token, ""), http.StatusNotFound, "does not exist")
 	})

@@ -96,7 +96,7 @@ func (a *app) handleLogin(w http.ResponseWriter, r *http.Request) {
 		a.error(w, r, err)
 		return
 	}
-	in := auth.LoginInput{Email: r.PostForm.Get("email"), Password: r.PostForm.Get("password"), ClientIP: info(r).clientIP}
+	in := auth.LoginInput{Email: r.PostForm.Get("email"), Password: r.PostForm.Get("password"), ClientIP: info(r).ipKey}
 	u, err := a.auth.Authenticate(r.Context(), in)
 	switch {
 	case auth.IsBadCredentials(err):

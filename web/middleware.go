@@ -32,6 +32,7 @@ const (
 type reqInfo struct {
 	id         string
 	clientIP   string
+	ipKey      string // clientIP as per-IP throttles count it (throttleKey)
 	userID     string
 	hasSession bool // the session middleware ran (not for static or health)
 }
@@ -64,6 +65,7 @@ func (a *app) observe(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		ri := &reqInfo{id: newRequestID(), clientIP: clientIP(r, a.cfg.TrustedProxies)}
+		ri.ipKey = throttleKey(ri.clientIP)
 		r = r.WithContext(context.WithValue(r.Context(), reqInfoKey, ri))
 		w.Header().Set("X-Request-Id", ri.id)
 		ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)

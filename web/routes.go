@@ -31,7 +31,7 @@ func (a *app) routes() chi.Router {
 
 	// Pages: sessions, the signed-in user, small bodies, compressed HTML.
 	r.Group(func(r chi.Router) {
-		r.Use(a.sessions.LoadAndSave, a.loadUser, limitBody(1<<20), middleware.Compress(5, "text/html"))
+		r.Use(a.sessions.LoadAndSave, a.loadUser, limitBody(1<<20), a.checkInput, middleware.Compress(5, "text/html"))
 
 		r.Get("/", func(w http.ResponseWriter, r *http.Request) {
 			http.Redirect(w, r, "/files", http.StatusSeeOther)
@@ -94,12 +94,15 @@ func (a *app) routes() chi.Router {
 	})
 	// JSON API: token or session, strict bodies, problem+json errors.
 	r.Route("/api/v1", func(r chi.Router) {
-		r.Use(a.sessions.LoadAndSave, a.loadUser, limitBody(1<<20), a.apiAuth)
+		r.Use(a.sessions.LoadAndSave, a.loadUser, limitBody(1<<20), a.apiAuth, a.checkInput)
 
 		r.Get("/me", a.apiMe)
 		r.Get("/tokens", a.apiTokenList)
-		r.Post("/tokens", a.apiTokenCreate)
-		r.Delete("/tokens/{id}", a.apiTokenRevoke)
+		// Making and revoking tokens needs tokens:write, and the token made
+		// or revoked can have no scope the caller lacks (auth.CreateToken,
+		// auth.RevokeToken).
+		r.With(requireScope(a, auth.ScopeTokensWrite)).Post("/tokens", a.apiTokenCreate)
+		r.With(requireScope(a, auth.ScopeTokensWrite)).Delete("/tokens/{id}", a.apiTokenRevoke)
 
 		// Files API: the upload protocol, files, folders, trash, usage.
 		r.Group(func(r chi.Router) {
@@ -184,7 +187,7 @@ func (a *app) routes() chi.Router {
 	// password, per link) but no user; no-referrer, no-store, noindex. The
 	// zip streams, so no compression and the handler sets its own deadline.
 	r.Group(func(r chi.Router) {
-		r.Use(shareHeaders, a.sessions.LoadAndSave, limitBody(64<<10))
+		r.Use(shareHeaders, a.sessions.LoadAndSave, limitBody(64<<10), a.checkInput)
 		r.Get("/s/{token}", a.handleShareLanding)
 		r.Post("/s/{token}", a.handleShareUnlock)
 		r.Get("/s/{token}/files/{id}", a.handleShareFile)
@@ -194,7 +197,7 @@ func (a *app) routes() chi.Router {
 	// links, a session for the unlock and no user; JSON calls of the upload
 	// protocol that only reach uploads made through the request.
 	r.Group(func(r chi.Router) {
-		r.Use(shareHeaders, a.sessions.LoadAndSave, limitBody(1<<20))
+		r.Use(shareHeaders, a.sessions.LoadAndSave, limitBody(1<<20), a.checkInput)
 		r.Get("/r/{token}", a.handleRequestLanding)
 		r.Post("/r/{token}", a.handleRequestUnlock)
 		r.Post("/r/{token}/uploads", a.handleRequestInitiate)
@@ -205,7 +208,7 @@ func (a *app) routes() chi.Router {
 	})
 	// Files: the download link of the pages (303 to a presigned URL).
 	r.Group(func(r chi.Router) {
-		r.Use(a.sessions.LoadAndSave, a.loadUser, a.requireUser)
+		r.Use(a.sessions.LoadAndSave, a.loadUser, a.requireUser, a.checkInput)
 		r.Get("/files/{id}/download", a.handleFileDownload)
 	})
 	return r

@@ -40,7 +40,7 @@ func unlockKey(linkID string) string { return "share_unlock:" + linkID }
 // the unlocks in their session.
 func (a *app) visitor(r *http.Request) shares.Visitor {
 	return shares.Visitor{
-		ClientIP: info(r).clientIP,
+		ClientIP: info(r).ipKey,
 		Unlock: func(linkID string) shares.Unlock {
 			return shares.ParseUnlock(linkID, a.sessions.GetString(r.Context(), unlockKey(linkID)))
 		},

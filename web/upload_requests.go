@@ -225,7 +225,7 @@ func (a *app) limitUploader(w http.ResponseWriter, r *http.Request) bool {
 	sum := sha256.Sum256([]byte(chi.URLParam(r, "token")))
 	err := a.limiter.Take(r.Context(), "r:"+hex.EncodeToString(sum[:16]), a.apiRules.Caller)
 	if err == nil {
-		err = a.limiter.Take(r.Context(), "r:ip:"+info(r).clientIP, a.apiRules.IP)
+		err = a.limiter.Take(r.Context(), "r:ip:"+info(r).ipKey, a.apiRules.IP)
 	}
 	if err != nil {
 		a.jsonError(w, r, err)

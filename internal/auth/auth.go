@@ -134,7 +134,8 @@ var errBadCredentials = &apperr.Error{Code: apperr.Unauthorized, Message: "Incor
 // and per client IP across all instances. Errors: Unauthorized, TooMany.
 func (s *Service) Authenticate(ctx context.Context, in LoginInput) (User, error) {
 	email := normalizeEmail(in.Email)
-	if email == "" || in.Password == "" || password.TooLong(in.Password) {
+	// No account has a longer email, and the throttle key must stay small.
+	if email == "" || len(email) > maxEmailLen || in.Password == "" || password.TooLong(in.Password) {
 		return User{}, errBadCredentials
 	}
 	accountKey, ipKey := "login:account:"+email, "login:ip:"+in.ClientIP

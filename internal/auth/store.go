@@ -128,15 +128,24 @@ func listTokens(ctx context.Context, db *pgxpool.Pool, userID string) ([]Token, 
 	return tokens, nil
 }
 
-func deleteToken(ctx context.Context, db *pgxpool.Pool, userID, id string) (bool, error) {
+// deleteToken deletes the user's token when within is nil or holds all its
+// scopes, in one statement. It returns the token's scopes (nil when there
+// is no such token) and whether it was deleted.
+func deleteToken(ctx context.Context, db *pgxpool.Pool, userID, id string, within []string) ([]string, bool, error) {
 	if !database.ValidID(id) {
-		return false, nil
+		return nil, false, nil
 	}
-	tag, err := db.Exec(ctx, `DELETE FROM api_tokens WHERE id = $1 AND user_id = $2`, id, userID)
+	var scopes []string
+	var deleted bool
+	err := db.QueryRow(ctx, `
+		WITH t AS (SELECT id, scopes FROM api_tokens WHERE id = $1 AND user_id = $2),
+		     d AS (DELETE FROM api_tokens WHERE id = (SELECT id FROM t) AND user_id = $2
+		           AND ($3::text[] IS NULL OR scopes <@ $3::text[]) RETURNING id)
+		SELECT (SELECT scopes FROM t), EXISTS (SELECT 1 FROM d)`, id, userID, within).Scan(&scopes, &deleted)
 	if err != nil {
-		return false, fmt.Errorf("auth: delete token %s: %w", id, err)
+		return nil, false, fmt.Errorf("auth: delete token %s: %w", id, err)
 	}
-	return tag.RowsAffected() == 1, nil
+	return scopes, deleted, nil
 }
 
 // findToken returns pgx.ErrNoRows unwrapped for an unknown hash.

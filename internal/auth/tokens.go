@@ -16,15 +16,18 @@ import (
 	"github.com/weupload/weupload/internal/apperr"
 )
 
-// API token scopes. A session (the web app) has all of them.
+// API token scopes. A session (the web app) has all of them. Managing
+// tokens has its own scope, so a token handed to a script cannot revoke
+// (or, with CreateToken's rule, out-scope) the others.
 const (
 	ScopeFilesRead   = "files:read"
 	ScopeFilesWrite  = "files:write"
 	ScopeSharesWrite = "shares:write"
+	ScopeTokensWrite = "tokens:write"
 )
 
 // Scopes lists every scope, in display order.
-var Scopes = []string{ScopeFilesRead, ScopeFilesWrite, ScopeSharesWrite}
+var Scopes = []string{ScopeFilesRead, ScopeFilesWrite, ScopeSharesWrite, ScopeTokensWrite}
 
 // TokenPrefix starts every secret, so a leaked token is recognisable (and
 // secret scanners can match it).
@@ -109,15 +112,29 @@ func (s *Service) ListTokens(ctx context.Context, userID string) ([]Token, error
 	return listTokens(ctx, s.pool, userID)
 }
 
-// RevokeToken deletes a token of the user; it stops working at once.
-// Errors: NotFound (also for someone else's token).
-func (s *Service) RevokeToken(ctx context.Context, userID, tokenID string) error {
-	ok, err := deleteToken(ctx, s.pool, userID, tokenID)
-	if err != nil {
-		return err
+// RevokeToken deletes a token of the user; it stops working at once. When
+// caller is a token (an API request authenticated by one), the token
+// revoked can have no scope the caller lacks, so a weaker token cannot
+// end a stronger one. Errors: NotFound (also for someone else's token),
+// Forbidden.
+func (s *Service) RevokeToken(ctx context.Context, userID string, caller *Token, tokenID string) error {
+	var within []string // nil: any token
+	if caller != nil {
+		within = append([]string{}, caller.Scopes...)
 	}
-	if !ok {
+	scopes, deleted, err := deleteToken(ctx, s.pool, userID, tokenID, within)
+	switch {
+	case err != nil:
+		return err
+	case scopes == nil:
 		return apperr.Errorf(apperr.NotFound, "Token not found.")
+	case !deleted:
+		for _, sc := range scopes {
+			if !caller.Has(sc) {
+				return apperr.Errorf(apperr.Forbidden, "A token can only revoke tokens with its own scopes; this one lacks %s.", quote(sc))
+			}
+		}
+		return apperr.Errorf(apperr.Forbidden, "This token cannot revoke that one.")
 	}
 	return nil
 }

@@ -88,13 +88,25 @@ func TestTokens(t *testing.T) {
 		}
 	})
 	t.Run("revoke", func(t *testing.T) {
-		if err := s.RevokeToken(ctx, bob.ID, tok.ID); !apperr.Is(err, apperr.NotFound) {
+		if err := s.RevokeToken(ctx, bob.ID, nil, tok.ID); !apperr.Is(err, apperr.NotFound) {
 			t.Fatalf("someone else's token: want NotFound, got %v", err)
 		}
-		if err := s.RevokeToken(ctx, ann.ID, "nonsense"); !apperr.Is(err, apperr.NotFound) {
+		if err := s.RevokeToken(ctx, ann.ID, nil, "nonsense"); !apperr.Is(err, apperr.NotFound) {
 			t.Fatalf("malformed id: want NotFound, got %v", err)
 		}
-		if err := s.RevokeToken(ctx, ann.ID, tok.ID); err != nil {
+		// A token revokes only tokens within its scopes (tok has
+		// files:read and files:write).
+		weak := auth.Token{Scopes: []string{"files:read", "tokens:write"}}
+		if err := s.RevokeToken(ctx, ann.ID, &weak, tok.ID); !apperr.Is(err, apperr.Forbidden) || !strings.Contains(err.Error(), "files:write") {
+			t.Fatalf("a weaker token: want Forbidden naming files:write, got %v", err)
+		}
+		if _, _, err := s.AuthenticateToken(ctx, secret); err != nil {
+			t.Fatalf("a refused revocation revoked: %v", err)
+		}
+		if err := s.RevokeToken(ctx, bob.ID, &weak, tok.ID); !apperr.Is(err, apperr.NotFound) {
+			t.Fatalf("someone else's token with a token: want NotFound, got %v", err)
+		}
+		if err := s.RevokeToken(ctx, ann.ID, &auth.Token{Scopes: []string{"files:read", "files:write"}}, tok.ID); err != nil {
 			t.Fatal(err)
 		}
 		if _, _, err := s.AuthenticateToken(ctx, secret); !apperr.Is(err, apperr.Unauthorized) {
