@@ -152,7 +152,7 @@ func TestSessionFixation(t *testing.T) {
 }
 
 func TestSessionCookieFlags(t *testing.T) {
-	ta := newTestApp(t, map[string]string{"BASE_URL": "https://files.example.com"})
+	ta := newTestApp(t, map[string]string{"BASE_URL": "https://files.example.com", "BLOB_SIGNING_KEY": testSigningKey})
 	ta.createUser(t, "ann@example.com", "correct horse battery")
 	r := ta.client(t).login("ann@example.com", "correct horse battery")
 	sc := r.header.Get("Set-Cookie")
@@ -267,3 +267,4 @@ func TestBadRequestBodies(t *testing.T) {
 	wantStatus(t, r, http.StatusBadRequest)
 	wantBody(t, r, "The form could not be read.")
 }
+const testSigningKey = "test-blob-signing-key-0123456789abcdef"

@@ -1,10 +1,13 @@
 // Package ratelimit counts events per key in fixed windows stored in
 // PostgreSQL, so every app instance sees the same counts (login attempts,
-// share-link passwords).
+// share-link passwords). Keys are stored as SHA-256 digests: a key of any
+// length (an email, a token) fits the table and none is kept in clear.
 package ratelimit
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"time"
@@ -32,13 +35,26 @@ func New(pool *pgxpool.Pool) *Limiter {
 	return &Limiter{pool: pool, Now: time.Now}
 }
 
+// Attempt is one key and its rule, for TakeAll and Refund.
+type Attempt struct {
+	Key  string
+	Rule Rule
+}
+
+// dbKey is what the table stores for key.
+func dbKey(key string) string {
+	sum := sha256.Sum256([]byte(key))
+	return hex.EncodeToString(sum[:])
+}
+
 // Check returns an apperr.TooMany error when key has used up its rule in the
-// current window. It counts nothing.
+// current window. It counts nothing, so a check followed by work and a Hit
+// lets concurrent callers all pass: guard costly work with Take or TakeAll.
 func (l *Limiter) Check(ctx context.Context, key string, r Rule) error {
 	var hits int
 	var end time.Time
 	now := l.Now()
-	err := l.pool.QueryRow(ctx, `SELECT hits, window_end FROM throttles WHERE key = $1 AND window_end > $2`, key, now).Scan(&hits, &end)
+	err := l.pool.QueryRow(ctx, `SELECT hits, window_end FROM throttles WHERE key = $1 AND window_end > $2`, dbKey(key), now).Scan(&hits, &end)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil
 	}
@@ -70,6 +86,33 @@ func (l *Limiter) Take(ctx context.Context, key string, r Rule) error {
 	return nil
 }
 
+// TakeAll takes one event from each attempt's key, in order, before the
+// work they guard (a password check): concurrent callers cannot all pass a
+// check and count later. When one refuses, those already taken are given
+// back and its error returned. Give them back with Refund when the attempt
+// must not count (it succeeded, or was not tried). Errors: TooMany.
+func (l *Limiter) TakeAll(ctx context.Context, as ...Attempt) error {
+	for i, a := range as {
+		if err := l.Take(ctx, a.Key, a.Rule); err != nil {
+			if rerr := l.Refund(ctx, as[:i]...); rerr != nil {
+				return errors.Join(err, rerr)
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+// Refund gives back one event to each attempt's key in its current window.
+func (l *Limiter) Refund(ctx context.Context, as ...Attempt) error {
+	for _, a := range as {
+		if _, err := l.pool.Exec(ctx, `UPDATE throttles SET hits = hits - 1 WHERE key = $1 AND hits > 0 AND window_end > $2`, dbKey(a.Key), l.Now()); err != nil {
+			return fmt.Errorf("ratelimit: refund %s: %w", a.Key, err)
+		}
+	}
+	return nil
+}
+
 // count adds one to key's window (a new window when the last one ended) and
 // returns the window's count and end, atomically across instances.
 func (l *Limiter) count(ctx context.Context, key string, r Rule) (int, time.Time, error) {
@@ -80,7 +123,7 @@ func (l *Limiter) count(ctx context.Context, key string, r Rule) (int, time.Time
 		ON CONFLICT (key) DO UPDATE SET
 			hits = CASE WHEN throttles.window_end <= $2 THEN 1 ELSE throttles.hits + 1 END,
 			window_end = CASE WHEN throttles.window_end <= $2 THEN $2::timestamptz + $3::interval ELSE throttles.window_end END
-		RETURNING hits, window_end`, key, l.Now(), r.Window).Scan(&hits, &end)
+		RETURNING hits, window_end`, dbKey(key), l.Now(), r.Window).Scan(&hits, &end)
 	if err != nil {
 		return 0, time.Time{}, fmt.Errorf("ratelimit: count %s: %w", key, err)
 	}
@@ -89,7 +132,7 @@ func (l *Limiter) count(ctx context.Context, key string, r Rule) (int, time.Time
 
 // Reset forgets key's count (a successful login clears its failures).
 func (l *Limiter) Reset(ctx context.Context, key string) error {
-	if _, err := l.pool.Exec(ctx, `DELETE FROM throttles WHERE key = $1`, key); err != nil {
+	if _, err := l.pool.Exec(ctx, `DELETE FROM throttles WHERE key = $1`, dbKey(key)); err != nil {
 		return fmt.Errorf("ratelimit: reset %s: %w", key, err)
 	}
 	return nil
