@@ -169,3 +169,45 @@ func TestChangePassword(t *testing.T) {
 		t.Fatalf("malformed id: want NotFound, got %v", err)
 	}
 }
+
+func TestNormalizeEmail(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"  Ann@Example.COM ", "ann@example.com"},
+		{"jose\u0301@example.com", "jos\u00e9@example.com"}, // NFD → NFC
+		{"JOSE\u0301@EXAMPLE.COM", "jos\u00e9@example.com"},
+		{"jos\u00e9@example.com", "jos\u00e9@example.com"},
+	}
+	for _, tt := range tests {
+		if got := auth.NormalizeEmail(tt.in); got != tt.want {
+			t.Errorf("NormalizeEmail(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+// TestChangePasswordThrottle: wrong current passwords are limited per user;
+// the right one gives its attempt back.
+func TestChangePasswordThrottle(t *testing.T) {
+	s, _ := newService(t)
+	s.PasswordRule = ratelimit.Rule{Limit: 2, Window: 60e9}
+	ctx := context.Background()
+	u, err := s.CreateUser(ctx, auth.RegisterInput{Email: "ann@example.com", Password: "old password"}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	change := func(current string) error {
+		_, err := s.ChangePassword(ctx, u.ID, auth.ChangePasswordInput{Current: current, New: "new password"})
+		return err
+	}
+	if err := change("not it at all"); !apperr.Is(err, apperr.Invalid) {
+		t.Fatalf("first wrong: %v", err)
+	}
+	if err := change("old password"); err != nil {
+		t.Fatalf("right one: %v", err)
+	}
+	if err := change("not it at all"); !apperr.Is(err, apperr.Invalid) {
+		t.Fatalf("second wrong: %v", err)
+	}
+	if err := change("not it either"); !apperr.Is(err, apperr.TooMany) {
+		t.Fatalf("third wrong: want TooMany, got %v", err)
+	}
+}

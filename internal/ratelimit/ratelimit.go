@@ -87,14 +87,20 @@ func (l *Limiter) Take(ctx context.Context, key string, r Rule) error {
 }
 
 // TakeAll takes one event from each attempt's key, in order, before the
-// work they guard (a password check): concurrent callers cannot all pass a
-// check and count later. When one refuses, those already taken are given
-// back and its error returned. Give them back with Refund when the attempt
-// must not count (it succeeded, or was not tried). Errors: TooMany.
+// work they guard (a password check): the count is incremented and read in
+// one statement, so concurrent callers cannot all pass a check and count
+// later. When one refuses, every event it took, the refused one included,
+// is given back (a refused try is not an attempt: a burst over the limit
+// leaves the count at the limit) and the refusal returned. Give them back
+// with Refund when the attempt must not count (it succeeded, or was not
+// tried). Errors: TooMany.
 func (l *Limiter) TakeAll(ctx context.Context, as ...Attempt) error {
 	for i, a := range as {
 		if err := l.Take(ctx, a.Key, a.Rule); err != nil {
-			if rerr := l.Refund(ctx, as[:i]...); rerr != nil {
+			if !apperr.Is(err, apperr.TooMany) {
+				i-- // nothing was counted for a
+			}
+			if rerr := l.Refund(ctx, as[:i+1]...); rerr != nil {
 				return errors.Join(err, rerr)
 			}
 			return err
