@@ -41,7 +41,8 @@ type Attempt struct {
 	Rule Rule
 }
 
-// dbKey is what the table stores for key.
+// dbKey is what the table stores for key; errors name a key by a prefix of
+// it, so no email or token reaches a log line.
 func dbKey(key string) string {
 	sum := sha256.Sum256([]byte(key))
 	return hex.EncodeToString(sum[:])
@@ -59,7 +60,7 @@ func (l *Limiter) Check(ctx context.Context, key string, r Rule) error {
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("ratelimit: check %s: %w", key, err)
+		return fmt.Errorf("ratelimit: check %s: %w", dbKey(key)[:16], err)
 	}
 	if hits >= r.Limit {
 		return apperr.Throttled(end.Sub(now))
@@ -113,7 +114,7 @@ func (l *Limiter) TakeAll(ctx context.Context, as ...Attempt) error {
 func (l *Limiter) Refund(ctx context.Context, as ...Attempt) error {
 	for _, a := range as {
 		if _, err := l.pool.Exec(ctx, `UPDATE throttles SET hits = hits - 1 WHERE key = $1 AND hits > 0 AND window_end > $2`, dbKey(a.Key), l.Now()); err != nil {
-			return fmt.Errorf("ratelimit: refund %s: %w", a.Key, err)
+			return fmt.Errorf("ratelimit: refund %s: %w", dbKey(a.Key)[:16], err)
 		}
 	}
 	return nil
@@ -131,7 +132,7 @@ func (l *Limiter) count(ctx context.Context, key string, r Rule) (int, time.Time
 			window_end = CASE WHEN throttles.window_end <= $2 THEN $2::timestamptz + $3::interval ELSE throttles.window_end END
 		RETURNING hits, window_end`, dbKey(key), l.Now(), r.Window).Scan(&hits, &end)
 	if err != nil {
-		return 0, time.Time{}, fmt.Errorf("ratelimit: count %s: %w", key, err)
+		return 0, time.Time{}, fmt.Errorf("ratelimit: count %s: %w", dbKey(key)[:16], err)
 	}
 	return hits, end, nil
 }
@@ -139,7 +140,7 @@ func (l *Limiter) count(ctx context.Context, key string, r Rule) (int, time.Time
 // Reset forgets key's count (a successful login clears its failures).
 func (l *Limiter) Reset(ctx context.Context, key string) error {
 	if _, err := l.pool.Exec(ctx, `DELETE FROM throttles WHERE key = $1`, dbKey(key)); err != nil {
-		return fmt.Errorf("ratelimit: reset %s: %w", key, err)
+		return fmt.Errorf("ratelimit: reset %s: %w", dbKey(key)[:16], err)
 	}
 	return nil
 }
