@@ -101,12 +101,17 @@ func (s *Service) Register(ctx context.Context, in RegisterInput) error {
 	if _, err := s.validateNew(in); err != nil {
 		return err
 	}
-	if err := s.limiter.Take(ctx, "register:ip:"+in.ClientIP, s.RegisterRule); err != nil {
+	try := ratelimit.Attempt{Key: "register:ip:" + in.ClientIP, Rule: s.RegisterRule}
+	if err := s.limiter.TakeAll(ctx, try); err != nil {
 		return err
 	}
 	_, err := s.create(ctx, in, false)
-	if errors.Is(err, errEmailTaken) {
+	switch {
+	case errors.Is(err, errEmailTaken):
 		return nil
+	case apperr.Is(err, apperr.Unavailable):
+		// Busy: nothing was hashed, so the attempt does not count.
+		return errors.Join(err, s.limiter.Refund(ctx, try))
 	}
 	return err
 }
