@@ -284,6 +284,11 @@ func TestBadRequestBodies(t *testing.T) {
 	wantBody(t, r, "The form could not be read.")
 }
 
+// countOnly lets password checks wait as long as needed for a hash slot, for
+// tests that count throttle answers: on a loaded machine a 503 (busy) would
+// stand in for a 422.
+func (ta *testApp) countOnly() { ta.hasher.Wait = time.Minute }
+
 // postForm builds a form POST to the test server, from the client IP ip
 // (the app must trust loopback proxies) and with the session cookie when
 // session is set.
@@ -426,6 +431,7 @@ func TestLoginRefusesHugeEmailsCheaply(t *testing.T) {
 // argon2 (422), the other 15 are refused before it (429).
 func TestConcurrentWrongLoginsTakeBeforeVerify(t *testing.T) {
 	ta := newTestApp(t, map[string]string{"TRUSTED_PROXIES": "127.0.0.0/8"})
+	ta.countOnly()
 	ta.createUser(t, "ann@example.com", "correct horse battery")
 	reqs := make([]*http.Request, 20)
 	for i := range reqs {
@@ -461,6 +467,7 @@ func TestConcurrentWrongLoginsTakeBeforeVerify(t *testing.T) {
 // from one IP at once against the IP limit of 10: exactly 10 are verified.
 func TestConcurrentWrongLinkPasswordsPerIP(t *testing.T) {
 	ta := newFilesTestApp(t, map[string]string{"TRUSTED_PROXIES": "127.0.0.0/8"})
+	ta.countOnly()
 	_, ann := ta.shareUser(t, "ann@example.com")
 	f := ta.uploadTo(t, ann.ID, "", "a.txt", []byte("a"))
 	l := ta.link(t, ann.ID, shares.CreateInput{FileIDs: []string{f.ID}, Password: "open sesame"})
@@ -478,12 +485,29 @@ func TestConcurrentWrongLinkPasswordsPerIP(t *testing.T) {
 	for range 12 {
 		wantStatus(t, ta.client(t).do(ta.postForm("/s/"+l.Token, url.Values{"password": {"open sesame"}}, "203.0.113.8", "")), http.StatusSeeOther)
 	}
+
+	t.Run("upload link", func(t *testing.T) {
+		req, err := ta.shares.CreateRequest(t.Context(), ann.ID, shares.CreateRequestInput{Password: "drop it here"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		token := tokenFrom(req.URL)
+		reqs := make([]*http.Request, 30)
+		for i := range reqs {
+			reqs[i] = ta.postForm("/r/"+token, url.Values{"password": {"nope nope"}}, "203.0.113.9", "")
+		}
+		got := statuses(fire(t, reqs))
+		if got[http.StatusUnprocessableEntity] != 10 || got[http.StatusTooManyRequests] != 20 {
+			t.Fatalf("answers %v; want 10 verified (422) and 20 throttled (429)", got)
+		}
+	})
 }
 
 // TestConcurrentSignUpsThrottledPerIP fires 20 sign-ups from one IP at once
 // against a limit of 5: 5 are hashed, 15 refused.
 func TestConcurrentSignUpsThrottledPerIP(t *testing.T) {
 	ta := newTestApp(t, map[string]string{"TRUSTED_PROXIES": "127.0.0.0/8"})
+	ta.countOnly()
 	ta.auth.RegisterRule = ratelimit.Rule{Limit: 5, Window: time.Hour}
 	reqs := make([]*http.Request, 20)
 	for i := range reqs {
@@ -619,6 +643,7 @@ func TestChangePasswordRevokesTokensWhenAsked(t *testing.T) {
 // once from one session against the per-user limit of 5.
 func TestConcurrentWrongCurrentPasswords(t *testing.T) {
 	ta := newTestApp(t, nil)
+	ta.countOnly()
 	ta.createUser(t, "ann@example.com", "old password 1")
 	c := ta.client(t)
 	c.login("ann@example.com", "old password 1")
