@@ -59,7 +59,10 @@ LABEL org.opencontainers.image.title="weupload" \
 COPY --from=build /out/weupload /weupload
 # Numeric uid:gid so Kubernetes-style runAsNonRoot checks and `docker run --user` agree.
 USER 65532:65532
-ENV LISTEN_ADDR=0.0.0.0:8080
+# A soft memory limit for the Go runtime: near it the GC works harder instead of the kernel
+# killing the process. Sized for a 1 GiB container; set GOMEMLIMIT to ~75-80% of the container's
+# memory (the EC2 unit does, from the instance's memory).
+ENV LISTEN_ADDR=0.0.0.0:8080 GOMEMLIMIT=800MiB
 EXPOSE 8080
 ENTRYPOINT ["/weupload"]
 CMD ["serve"]

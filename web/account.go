@@ -63,7 +63,7 @@ func (a *app) handlePasswordChange(w http.ResponseWriter, r *http.Request) {
 		a.error(w, r, err)
 		return
 	}
-	in := auth.ChangePasswordInput{Current: r.PostForm.Get("current_password"), New: r.PostForm.Get("new_password")}
+	in := auth.ChangePasswordInput{Current: r.PostForm.Get("current_password"), New: r.PostForm.Get("new_password"), RevokeTokens: r.PostForm.Get("revoke_tokens") != ""}
 	u, err := a.auth.ChangePassword(r.Context(), currentUser(r).ID, in)
 	if err != nil {
 		if !isFormError(err) {
@@ -71,7 +71,7 @@ func (a *app) handlePasswordChange(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		p := a.accountPage(r)
-		p.Password = formOf(r, err)
+		p.Password = formOf(r, err, "revoke_tokens")
 		a.renderForm(w, r, err, views.Account(p), views.PasswordForm(p))
 		return
 	}
@@ -81,7 +81,11 @@ func (a *app) handlePasswordChange(w http.ResponseWriter, r *http.Request) {
 		a.error(w, r, err)
 		return
 	}
-	a.flash(r, "success", "Password changed. You were logged out on your other devices.")
+	msg := "Password changed. You were logged out on your other devices."
+	if in.RevokeTokens {
+		msg += " Your API tokens were revoked."
+	}
+	a.flash(r, "success", msg)
 	redirect(w, r, "/account")
 }
 

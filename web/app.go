@@ -18,6 +18,7 @@ import (
 	"github.com/weupload/weupload/internal/database"
 	"github.com/weupload/weupload/internal/files"
 	"github.com/weupload/weupload/internal/jobs"
+	"github.com/weupload/weupload/internal/password"
 	"github.com/weupload/weupload/internal/ratelimit"
 	"github.com/weupload/weupload/internal/shares"
 	"github.com/weupload/weupload/static"
@@ -35,6 +36,8 @@ type app struct {
 	ready    *readiness
 	metrics  *metrics
 	limiter  *ratelimit.Limiter
+	// hasher bounds the argon2 work of every password hash and check.
+	hasher *password.Hasher
 	// apiRules are the JSON API's rate limits; tests lower them.
 	apiRules apiRules
 	// apiSpec is the API's OpenAPI document (/api/v1/openapi.json, /api/docs).
@@ -64,7 +67,13 @@ func newApp(cfg config.Config, logger *slog.Logger, pool *pgxpool.Pool) (*app, e
 		return nil, fmt.Errorf("static assets: %w", err)
 	}
 	limiter := ratelimit.New(pool)
-	authSvc, err := auth.NewService(pool, limiter)
+	// One bound for the whole process: each argon2 run holds 19 MiB.
+	slots := cfg.PasswordHashers
+	if slots == 0 {
+		slots = password.DefaultSlots()
+	}
+	hasher := password.NewHasher(password.Default, slots)
+	authSvc, err := auth.NewService(pool, limiter, hasher)
 	if err != nil {
 		return nil, err
 	}
@@ -90,12 +99,13 @@ func newApp(cfg config.Config, logger *slog.Logger, pool *pgxpool.Pool) (*app, e
 		auth:     authSvc,
 		metrics:  m,
 		limiter:  limiter,
+		hasher:   hasher,
 		apiRules: defaultAPIRules(),
 		apiSpec:  spec,
 		blob:     store,
 		files:    filesSvc,
 		shares: shares.New(pool, store, filesSvc, limiter, shares.Config{
-			BaseURL: cfg.BaseURL.String(), DownloadURLTTL: cfg.Storage.DownloadURLTTL,
+			BaseURL: cfg.BaseURL.String(), DownloadURLTTL: cfg.Storage.DownloadURLTTL, Hasher: hasher,
 		}),
 	}
 	// A session store failure (database down) gets our error page, not scs's

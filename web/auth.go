@@ -2,8 +2,10 @@ package main
 
 import (
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/a-h/templ"
 
@@ -64,10 +66,23 @@ func (a *app) renderForm(w http.ResponseWriter, r *http.Request, err error, full
 	a.render(w, r, status, full)
 }
 
-// safeNext keeps a post-login redirect on our own site.
+// safeNext keeps a post-login redirect on our own site: a path with no
+// scheme or host. Browsers drop tabs and newlines and read "\\" as "/"
+// before resolving a Location (htmx's HX-Redirect too), so "/\t/evil.example"
+// would go to //evil.example: any control character or backslash refuses.
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
-		return "/files"
+	const home = "/files"
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.ContainsRune(next, '\\') {
+		return home
+	}
+	for _, c := range next {
+		if c < 0x20 || c == 0x7f || unicode.IsControl(c) {
+			return home
+		}
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" || !strings.HasPrefix(u.Path, "/") || strings.HasPrefix(u.Path, "//") {
+		return home
 	}
 	return next
 }
@@ -85,8 +100,11 @@ func redirect(w http.ResponseWriter, r *http.Request, to string) {
 
 func (a *app) handleLoginPage(w http.ResponseWriter, r *http.Request) {
 	p := views.LoginPage{Shell: a.shell(r, "Log in"), Next: r.URL.Query().Get("next")}
-	if r.URL.Query().Get("logged_out") == "1" {
+	switch {
+	case r.URL.Query().Get("logged_out") == "1":
 		p.Flashes = append(p.Flashes, views.Flash{Kind: "success", Message: "You have been logged out."})
+	case r.URL.Query().Get("registered") == "1":
+		p.Flashes = append(p.Flashes, views.Flash{Kind: "success", Message: registeredMessage})
 	}
 	a.render(w, r, http.StatusOK, views.Login(p))
 }
@@ -160,8 +178,8 @@ func (a *app) handleRegister(w http.ResponseWriter, r *http.Request) {
 		a.error(w, r, err)
 		return
 	}
-	in := auth.RegisterInput{Email: r.PostForm.Get("email"), DisplayName: r.PostForm.Get("display_name"), Password: r.PostForm.Get("password")}
-	u, err := a.auth.Register(r.Context(), in)
+	in := auth.RegisterInput{Email: r.PostForm.Get("email"), DisplayName: r.PostForm.Get("display_name"), Password: r.PostForm.Get("password"), ClientIP: info(r).clientIP}
+	err := a.auth.Register(r.Context(), in)
 	if err != nil {
 		if !isFormError(err) {
 			a.error(w, r, err)
@@ -171,10 +189,12 @@ func (a *app) handleRegister(w http.ResponseWriter, r *http.Request) {
 		a.renderForm(w, r, err, views.Register(p), views.RegisterForm(p))
 		return
 	}
-	if err := a.startSession(r, &u); err != nil {
-		a.error(w, r, err)
-		return
-	}
-	a.flash(r, "success", "Welcome to We-Upload, "+u.DisplayName+"!")
-	redirect(w, r, "/files")
+	// The same answer whether the email was new or already had an account
+	// (Register does not say), so sign-up cannot be used to find accounts:
+	// no session, but the sign-in page.
+	redirect(w, r, "/login?registered=1")
 }
+
+// registeredMessage is shown after every accepted sign-up. It must read
+// right both for a new account and for an email that already had one.
+const registeredMessage = "Your account is ready: sign in with your email and password. If you already had an account with this email, sign in with the password you set then."

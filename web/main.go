@@ -20,6 +20,7 @@ import (
 	"github.com/weupload/weupload/internal/config"
 	"github.com/weupload/weupload/internal/database"
 	"github.com/weupload/weupload/internal/files"
+	"github.com/weupload/weupload/internal/password"
 	"github.com/weupload/weupload/internal/ratelimit"
 )
 
@@ -139,18 +140,18 @@ func userCommand(ctx context.Context, cfg config.Config, logger *slog.Logger, ar
 	if err != nil {
 		return fmt.Errorf("read password: %w", err)
 	}
-	password := strings.TrimRight(string(b), "\r\n")
+	pw := strings.TrimRight(string(b), "\r\n")
 
 	pool, err := openDB(ctx, cfg, logger)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
-	svc, err := auth.NewService(pool, ratelimit.New(pool))
+	svc, err := auth.NewService(pool, ratelimit.New(pool), password.NewHasher(password.Default, password.DefaultSlots()))
 	if err != nil {
 		return err
 	}
-	u, err := svc.CreateUser(ctx, auth.RegisterInput{Email: *email, DisplayName: *name, Password: password}, *admin)
+	u, err := svc.CreateUser(ctx, auth.RegisterInput{Email: *email, DisplayName: *name, Password: pw}, *admin)
 	if e := asFieldErrors(err); e != "" {
 		return errors.New(e)
 	}
@@ -186,7 +187,7 @@ func userQuotaCommand(ctx context.Context, cfg config.Config, logger *slog.Logge
 		return err
 	}
 	defer pool.Close()
-	authSvc, err := auth.NewService(pool, ratelimit.New(pool))
+	authSvc, err := auth.NewService(pool, ratelimit.New(pool), password.NewHasher(password.Default, password.DefaultSlots()))
 	if err != nil {
 		return err
 	}

@@ -33,7 +33,7 @@ func wantSecurityHeaders(t *testing.T, r response) {
 }
 
 func TestSecurityHeadersOnEveryResponse(t *testing.T) {
-	ta := newTestApp(t, map[string]string{"BASE_URL": "https://files.example.com"})
+	ta := newTestApp(t, map[string]string{"BASE_URL": "https://files.example.com", "BLOB_SIGNING_KEY": testSigningKey})
 	// The real router plus one route that panics, for the 500 path.
 	router := ta.app.routes()
 	router.Get("/test/panic", func(http.ResponseWriter, *http.Request) { panic("boom: secret detail") })

@@ -432,7 +432,7 @@ func newFixtures(ctx context.Context, pool *pgxpool.Pool, dir string) (*fixtures
 		return nil, err
 	}
 	limiter := ratelimit.New(pool)
-	authSvc, err := auth.NewService(pool, limiter)
+	authSvc, err := auth.NewService(pool, limiter, password.NewHasher(password.Default, password.DefaultSlots()))
 	if err != nil {
 		return nil, err
 	}
@@ -525,7 +525,7 @@ func (f *fixtures) on(pool *pgxpool.Pool) (*fixtures, error) {
 	g := *f
 	limiter := ratelimit.New(pool)
 	var err error
-	if g.auth, err = auth.NewService(pool, limiter); err != nil {
+	if g.auth, err = auth.NewService(pool, limiter, password.NewHasher(password.Default, password.DefaultSlots())); err != nil {
 		return nil, err
 	}
 	g.pool = pool

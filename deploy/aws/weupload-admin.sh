@@ -105,6 +105,12 @@ docker_app_flags() {
   printf '%s\n' --network host --env-file "$APP_ENV_FILE" --read-only --tmpfs /tmp:rw,size=64m \
     --cap-drop ALL --security-opt no-new-privileges:true \
     --volume "$RDS_CA:$RDS_CA:ro"
+  # A soft memory limit for the Go runtime (it collects harder near it instead of the kernel
+  # killing the process): 75% of the instance's memory, the app being its one large process,
+  # unless the app's environment (SSM) sets GOMEMLIMIT itself.
+  if ! grep -q '^GOMEMLIMIT=' "$APP_ENV_FILE"; then
+    printf '%s\n' --env "GOMEMLIMIT=$(($(awk '/^MemTotal:/ {print $2}' /proc/meminfo) * 3 / 4 / 1024))MiB"
+  fi
 }
 
 run() {

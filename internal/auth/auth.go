@@ -16,7 +16,10 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"golang.org/x/text/unicode/norm"
+
 	"github.com/weupload/weupload/internal/apperr"
+	"github.com/weupload/weupload/internal/database"
 	"github.com/weupload/weupload/internal/password"
 	"github.com/weupload/weupload/internal/ratelimit"
 )
@@ -37,10 +40,16 @@ type User struct {
 type Service struct {
 	pool    *pgxpool.Pool
 	limiter *ratelimit.Limiter
-	Argon2  password.Params
+	// hasher runs every argon2 hash and verify, within the process's bound.
+	hasher *password.Hasher
 	// AccountRule and IPRule limit failed logins per email and per client IP.
 	AccountRule ratelimit.Rule
 	IPRule      ratelimit.Rule
+	// RegisterRule limits sign-ups per client IP (each costs a hash).
+	RegisterRule ratelimit.Rule
+	// PasswordRule limits wrong current passwords on a password change, per
+	// user (a stolen session must not become a password oracle).
+	PasswordRule ratelimit.Rule
 	// Now is the clock, injectable for expiry tests.
 	Now func() time.Time
 	// dummyHash is verified when the email is unknown, so both answers take
@@ -48,19 +57,22 @@ type Service struct {
 	dummyHash string
 }
 
-// NewService returns the account service.
-func NewService(pool *pgxpool.Pool, limiter *ratelimit.Limiter) (*Service, error) {
-	dummy, err := password.Hash("not a real password", password.Default)
+// NewService returns the account service; hasher is the process's one
+// bounded argon2 runner.
+func NewService(pool *pgxpool.Pool, limiter *ratelimit.Limiter, hasher *password.Hasher) (*Service, error) {
+	dummy, err := password.Hash("not a real password", hasher.Params)
 	if err != nil {
 		return nil, err
 	}
 	return &Service{
-		pool:        pool,
-		limiter:     limiter,
-		Argon2:      password.Default,
-		AccountRule: ratelimit.Rule{Limit: 5, Window: 15 * time.Minute},
-		IPRule:      ratelimit.Rule{Limit: 50, Window: 15 * time.Minute},
-		dummyHash:   dummy,
+		pool:         pool,
+		limiter:      limiter,
+		hasher:       hasher,
+		AccountRule:  ratelimit.Rule{Limit: 5, Window: 15 * time.Minute},
+		IPRule:       ratelimit.Rule{Limit: 50, Window: 15 * time.Minute},
+		RegisterRule: ratelimit.Rule{Limit: 10, Window: time.Hour},
+		PasswordRule: ratelimit.Rule{Limit: 5, Window: 15 * time.Minute},
+		dummyHash:    dummy,
 	}, nil
 }
 
@@ -71,27 +83,67 @@ const (
 )
 
 // RegisterInput is what a new account needs; the HTML form and the CLI
-// decode into it.
+// decode into it. ClientIP is filled in by the web layer.
 type RegisterInput struct {
 	Email       string `json:"email"`
 	DisplayName string `json:"display_name"`
 	Password    string `json:"password"`
+	ClientIP    string `json:"-"`
 }
 
-// Register creates an account. Errors: Invalid (with per-field messages,
-// including an email already registered).
-func (s *Service) Register(ctx context.Context, in RegisterInput) (User, error) {
-	return s.create(ctx, in, false)
+// Register is self-service sign-up, throttled per client IP. It answers an
+// email that already has an account exactly as a new one (nil, after the
+// same hashing work), so sign-up does not reveal who has an account; the
+// caller must not log the visitor in but send them to sign in. Errors:
+// Invalid (per-field messages, never "taken"), TooMany, Unavailable.
+func (s *Service) Register(ctx context.Context, in RegisterInput) error {
+	// Validation is free: only an attempt that will hash is counted.
+	if _, err := s.validateNew(in); err != nil {
+		return err
+	}
+	try := ratelimit.Attempt{Key: "register:ip:" + in.ClientIP, Rule: s.RegisterRule}
+	if err := s.limiter.TakeAll(ctx, try); err != nil {
+		return err
+	}
+	_, err := s.create(ctx, in, false)
+	switch {
+	case errors.Is(err, errEmailTaken):
+		return nil
+	case apperr.Is(err, apperr.Unavailable):
+		// Busy: nothing was hashed, so the attempt does not count.
+		return errors.Join(err, s.limiter.Refund(ctx, try))
+	}
+	return err
 }
 
 // CreateUser creates an account from the command line or an admin, optionally
-// as admin. Errors as Register.
+// as admin. Errors: Invalid (with per-field messages, including an email
+// already registered), Unavailable.
 func (s *Service) CreateUser(ctx context.Context, in RegisterInput, admin bool) (User, error) {
-	return s.create(ctx, in, admin)
+	u, err := s.create(ctx, in, admin)
+	if errors.Is(err, errEmailTaken) {
+		return User{}, apperr.InvalidFields(map[string]string{"email": "This email is already registered. Log in instead?"})
+	}
+	return u, err
 }
 
+// create inserts the account; errEmailTaken when the email has one.
 func (s *Service) create(ctx context.Context, in RegisterInput, admin bool) (User, error) {
-	email, fields := normalizeEmail(in.Email), map[string]string{}
+	in, err := s.validateNew(in)
+	if err != nil {
+		return User{}, err
+	}
+	hash, err := s.hasher.Hash(ctx, in.Password)
+	if err != nil {
+		return User{}, err
+	}
+	return insertUser(ctx, s.pool, in.Email, in.DisplayName, hash, admin)
+}
+
+// validateNew returns in with the email normalised and the name defaulted,
+// or Invalid with per-field messages.
+func (s *Service) validateNew(in RegisterInput) (RegisterInput, error) {
+	email, fields := NormalizeEmail(in.Email), map[string]string{}
 	if msg := validateEmail(email); msg != "" {
 		fields["email"] = msg
 	}
@@ -106,17 +158,10 @@ func (s *Service) create(ctx context.Context, in RegisterInput, admin bool) (Use
 		fields["password"] = msg
 	}
 	if len(fields) > 0 {
-		return User{}, apperr.InvalidFields(fields)
+		return in, apperr.InvalidFields(fields)
 	}
-	hash, err := password.Hash(in.Password, s.Argon2)
-	if err != nil {
-		return User{}, err
-	}
-	u, err := insertUser(ctx, s.pool, email, name, hash, admin)
-	if errors.Is(err, errEmailTaken) {
-		return User{}, apperr.InvalidFields(map[string]string{"email": "This email is already registered. Log in instead?"})
-	}
-	return u, err
+	in.Email, in.DisplayName = email, name
+	return in, nil
 }
 
 // LoginInput is a login attempt; ClientIP is filled in by the web layer.
@@ -130,42 +175,45 @@ type LoginInput struct {
 // password, so the response does not reveal which emails have accounts.
 var errBadCredentials = &apperr.Error{Code: apperr.Unauthorized, Message: "Incorrect email or password."}
 
-// Authenticate checks credentials. Failed attempts are counted per account
-// and per client IP across all instances. Errors: Unauthorized, TooMany.
+// Authenticate checks credentials. Every attempt takes one from the
+// account's and the client IP's allowance before the password is verified
+// (atomically across instances, so concurrent tries cannot pass a check
+// together); a successful login gives them back. Errors: Unauthorized,
+// TooMany, Unavailable.
 func (s *Service) Authenticate(ctx context.Context, in LoginInput) (User, error) {
-	email := normalizeEmail(in.Email)
-	// No account has a longer email, and the throttle key must stay small.
+	email := NormalizeEmail(in.Email)
+	// No account has an email this long: refuse before any hashing.
 	if email == "" || len(email) > maxEmailLen || in.Password == "" || password.TooLong(in.Password) {
 		return User{}, errBadCredentials
 	}
-	accountKey, ipKey := "login:account:"+email, "login:ip:"+in.ClientIP
-	if err := s.limiter.Check(ctx, accountKey, s.AccountRule); err != nil {
-		return User{}, err
-	}
-	if err := s.limiter.Check(ctx, ipKey, s.IPRule); err != nil {
+	account := ratelimit.Attempt{Key: "login:account:" + email, Rule: s.AccountRule}
+	ip := ratelimit.Attempt{Key: "login:ip:" + in.ClientIP, Rule: s.IPRule}
+	if err := s.limiter.TakeAll(ctx, account, ip); err != nil {
 		return User{}, err
 	}
 	u, hash, err := findUserByEmail(ctx, s.pool, email)
 	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-		return User{}, err
+		return User{}, errors.Join(err, s.limiter.Refund(ctx, account, ip))
 	}
-	if errors.Is(err, pgx.ErrNoRows) {
+	known := err == nil
+	if !known {
 		hash = s.dummyHash
 	}
-	ok, verr := password.Verify(in.Password, hash)
-	if verr != nil {
-		return User{}, fmt.Errorf("auth: verify %s: %w", u.ID, verr)
+	ok, err := s.hasher.Verify(ctx, in.Password, hash)
+	if apperr.Is(err, apperr.Unavailable) {
+		// Busy: the password was not tried, so the attempt does not count.
+		return User{}, errors.Join(err, s.limiter.Refund(ctx, account, ip))
 	}
-	if err != nil || !ok {
-		if herr := s.limiter.Hit(ctx, accountKey, s.AccountRule); herr != nil {
-			return User{}, herr
-		}
-		if herr := s.limiter.Hit(ctx, ipKey, s.IPRule); herr != nil {
-			return User{}, herr
-		}
+	if err != nil {
+		return User{}, fmt.Errorf("auth: verify %s: %w", u.ID, err)
+	}
+	if !known || !ok {
 		return User{}, errBadCredentials
 	}
-	if err := s.limiter.Reset(ctx, accountKey); err != nil {
+	if err := s.limiter.Refund(ctx, ip); err != nil {
+		return User{}, err
+	}
+	if err := s.limiter.Reset(ctx, account.Key); err != nil {
 		return User{}, err
 	}
 	return u, nil
@@ -186,9 +234,9 @@ func (s *Service) FindUserByID(ctx context.Context, id string) (User, error) {
 // FindUserByEmail returns the user with the email (trimmed, any case), for
 // administration. Errors: NotFound.
 func (s *Service) FindUserByEmail(ctx context.Context, email string) (User, error) {
-	u, _, err := findUserByEmail(ctx, s.pool, normalizeEmail(email))
+	u, _, err := findUserByEmail(ctx, s.pool, NormalizeEmail(email))
 	if errors.Is(err, pgx.ErrNoRows) {
-		return User{}, apperr.Errorf(apperr.NotFound, "No user has the email %s.", normalizeEmail(email))
+		return User{}, apperr.Errorf(apperr.NotFound, "No user has the email %s.", NormalizeEmail(email))
 	}
 	return u, err
 }
@@ -197,12 +245,17 @@ func (s *Service) FindUserByEmail(ctx context.Context, email string) (User, erro
 type ChangePasswordInput struct {
 	Current string `json:"current_password"`
 	New     string `json:"new_password"`
+	// RevokeTokens also deletes every API token of the user.
+	RevokeTokens bool `json:"revoke_tokens"`
 }
 
 // ChangePassword replaces the password after checking the current one, and
-// bumps the auth epoch so every other session of the user ends. It returns
-// the updated user, whose epoch the caller's renewed session must carry.
-// Errors: Invalid, NotFound.
+// bumps the auth epoch so every other session of the user ends (and, when
+// asked, revokes the user's API tokens in the same transaction). Checks of
+// the current password are throttled per user, taken before verifying and
+// given back on success. It returns the updated user, whose epoch the
+// caller's renewed session must carry. Errors: Invalid, NotFound, TooMany,
+// Unavailable.
 func (s *Service) ChangePassword(ctx context.Context, userID string, in ChangePasswordInput) (User, error) {
 	fields := map[string]string{}
 	if msg := password.Problem(in.New); msg != "" {
@@ -215,19 +268,47 @@ func (s *Service) ChangePassword(ctx context.Context, userID string, in ChangePa
 	if err != nil {
 		return User{}, err
 	}
-	if ok, err := password.Verify(in.Current, hash); err != nil {
-		return User{}, fmt.Errorf("auth: verify %s: %w", userID, err)
-	} else if !ok {
+	if in.Current == "" || password.TooLong(in.Current) {
 		fields["current_password"] = "This is not your current password."
+	} else {
+		try := ratelimit.Attempt{Key: "password-change:" + userID, Rule: s.PasswordRule}
+		if err := s.limiter.TakeAll(ctx, try); err != nil {
+			return User{}, err
+		}
+		ok, err := s.hasher.Verify(ctx, in.Current, hash)
+		if apperr.Is(err, apperr.Unavailable) {
+			return User{}, errors.Join(err, s.limiter.Refund(ctx, try))
+		}
+		if err != nil {
+			return User{}, fmt.Errorf("auth: verify %s: %w", userID, err)
+		}
+		if ok {
+			if err := s.limiter.Refund(ctx, try); err != nil {
+				return User{}, err
+			}
+		} else {
+			fields["current_password"] = "This is not your current password."
+		}
 	}
 	if len(fields) > 0 {
 		return User{}, apperr.InvalidFields(fields)
 	}
-	newHash, err := password.Hash(in.New, s.Argon2)
+	newHash, err := s.hasher.Hash(ctx, in.New)
 	if err != nil {
 		return User{}, err
 	}
-	return updatePassword(ctx, s.pool, userID, newHash)
+	var u User
+	err = database.InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		var err error
+		if u, err = updatePassword(ctx, tx, userID, newHash); err != nil {
+			return err
+		}
+		if in.RevokeTokens {
+			return deleteTokens(ctx, tx, userID)
+		}
+		return nil
+	})
+	return u, err
 }
 
 // UpdateProfileInput is the editable part of an account.
@@ -248,7 +329,12 @@ func (s *Service) UpdateProfile(ctx context.Context, userID string, in UpdatePro
 	return u, err
 }
 
-func normalizeEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+// NormalizeEmail is the one form of an email address that is stored and
+// looked up (sign-up, sign-in, grants): trimmed, Unicode NFC, then
+// case-folded, so look-alike spellings of one address are one account.
+func NormalizeEmail(s string) string {
+	return strings.ToLower(norm.NFC.String(strings.TrimSpace(s)))
+}
 
 func validateEmail(email string) string {
 	switch {

@@ -10,13 +10,14 @@ import (
 	"github.com/weupload/weupload/internal/apperr"
 	"github.com/weupload/weupload/internal/auth"
 	"github.com/weupload/weupload/internal/database/dbtest"
+	"github.com/weupload/weupload/internal/password"
 	"github.com/weupload/weupload/internal/ratelimit"
 )
 
 func newService(t *testing.T) (*auth.Service, *pgxpool.Pool) {
 	t.Helper()
 	pool := dbtest.New(t)
-	s, err := auth.NewService(pool, ratelimit.New(pool))
+	s, err := auth.NewService(pool, ratelimit.New(pool), password.NewHasher(password.Default, password.DefaultSlots()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -26,15 +27,24 @@ func newService(t *testing.T) (*auth.Service, *pgxpool.Pool) {
 func TestRegisterValidation(t *testing.T) {
 	s, pool := newService(t)
 	ctx := context.Background()
-	if _, err := s.Register(ctx, auth.RegisterInput{Email: "Taken@Example.com", Password: "password1"}); err != nil {
+	if _, err := s.CreateUser(ctx, auth.RegisterInput{Email: "Taken@Example.com", Password: "password1"}, false); err != nil {
 		t.Fatal(err)
 	}
+	t.Run("taken email other case", func(t *testing.T) {
+		_, err := s.CreateUser(ctx, auth.RegisterInput{Email: " TAKEN@example.COM ", Password: "password1"}, false)
+		if e := apperr.As(err); e == nil || e.Code != apperr.Invalid || e.Fields["email"] == "" {
+			t.Fatalf("CreateUser: want Invalid on email, got %v", err)
+		}
+		// Self-service sign-up does not tell: the same nil as for a new email.
+		if err := s.Register(ctx, auth.RegisterInput{Email: " TAKEN@example.COM ", Password: "password1", ClientIP: "192.0.2.1"}); err != nil {
+			t.Fatalf("Register of a taken email: %v, want nil", err)
+		}
+	})
 	tests := []struct {
 		name  string
 		in    auth.RegisterInput
 		field string
 	}{
-		{"taken email other case", auth.RegisterInput{Email: " TAKEN@example.COM ", Password: "password1"}, "email"},
 		{"no at", auth.RegisterInput{Email: "nobody.example.com", Password: "password1"}, "email"},
 		{"300 chars", auth.RegisterInput{Email: strings.Repeat("a", 288) + "@example.com", Password: "password1"}, "email"},
 		{"empty email", auth.RegisterInput{Password: "password1"}, "email"},
@@ -47,7 +57,7 @@ func TestRegisterValidation(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := s.Register(ctx, tt.in)
+			err := s.Register(ctx, tt.in)
 			e := apperr.As(err)
 			if e == nil || e.Code != apperr.Invalid || e.Fields[tt.field] == "" {
 				t.Fatalf("want Invalid on %s, got %v", tt.field, err)
@@ -63,14 +73,14 @@ func TestRegisterValidation(t *testing.T) {
 func TestRegisterBoundaries(t *testing.T) {
 	s, _ := newService(t)
 	ctx := context.Background()
-	u, err := s.Register(ctx, auth.RegisterInput{Email: "  Mixed.Case@Example.com ", Password: "12345678"})
+	u, err := s.CreateUser(ctx, auth.RegisterInput{Email: "  Mixed.Case@Example.com ", Password: "12345678"}, false)
 	if err != nil {
 		t.Fatalf("8-char password: %v", err)
 	}
 	if u.Email != "mixed.case@example.com" || u.DisplayName != "mixed.case" {
 		t.Fatalf("got %q / %q, want normalised email and name from it", u.Email, u.DisplayName)
 	}
-	if _, err := s.Register(ctx, auth.RegisterInput{Email: "b@example.com", Password: strings.Repeat("é", 1024)}); err != nil {
+	if _, err := s.CreateUser(ctx, auth.RegisterInput{Email: "b@example.com", Password: strings.Repeat("é", 1024)}, false); err != nil {
 		t.Fatalf("1024-char password: %v", err)
 	}
 }
@@ -78,7 +88,7 @@ func TestRegisterBoundaries(t *testing.T) {
 func TestAuthenticate(t *testing.T) {
 	s, _ := newService(t)
 	ctx := context.Background()
-	want, err := s.Register(ctx, auth.RegisterInput{Email: "ann@example.com", Password: "right password"})
+	want, err := s.CreateUser(ctx, auth.RegisterInput{Email: "ann@example.com", Password: "right password"}, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +108,7 @@ func TestLoginThrottle(t *testing.T) {
 	s.AccountRule = ratelimit.Rule{Limit: 3, Window: 60e9}
 	s.IPRule = ratelimit.Rule{Limit: 5, Window: 60e9}
 	ctx := context.Background()
-	if _, err := s.Register(ctx, auth.RegisterInput{Email: "ann@example.com", Password: "right password"}); err != nil {
+	if _, err := s.CreateUser(ctx, auth.RegisterInput{Email: "ann@example.com", Password: "right password"}, false); err != nil {
 		t.Fatal(err)
 	}
 	login := func(email, pw, ip string) error {
@@ -133,7 +143,7 @@ func TestLoginThrottle(t *testing.T) {
 func TestChangePassword(t *testing.T) {
 	s, _ := newService(t)
 	ctx := context.Background()
-	u, err := s.Register(ctx, auth.RegisterInput{Email: "ann@example.com", Password: "old password"})
+	u, err := s.CreateUser(ctx, auth.RegisterInput{Email: "ann@example.com", Password: "old password"}, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,5 +167,47 @@ func TestChangePassword(t *testing.T) {
 	}
 	if _, err := s.FindUserByID(ctx, "not-a-uuid"); !apperr.Is(err, apperr.NotFound) {
 		t.Fatalf("malformed id: want NotFound, got %v", err)
+	}
+}
+
+func TestNormalizeEmail(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"  Ann@Example.COM ", "ann@example.com"},
+		{"jose\u0301@example.com", "jos\u00e9@example.com"}, // NFD → NFC
+		{"JOSE\u0301@EXAMPLE.COM", "jos\u00e9@example.com"},
+		{"jos\u00e9@example.com", "jos\u00e9@example.com"},
+	}
+	for _, tt := range tests {
+		if got := auth.NormalizeEmail(tt.in); got != tt.want {
+			t.Errorf("NormalizeEmail(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+// TestChangePasswordThrottle: wrong current passwords are limited per user;
+// the right one gives its attempt back.
+func TestChangePasswordThrottle(t *testing.T) {
+	s, _ := newService(t)
+	s.PasswordRule = ratelimit.Rule{Limit: 2, Window: 60e9}
+	ctx := context.Background()
+	u, err := s.CreateUser(ctx, auth.RegisterInput{Email: "ann@example.com", Password: "old password"}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	change := func(current string) error {
+		_, err := s.ChangePassword(ctx, u.ID, auth.ChangePasswordInput{Current: current, New: "new password"})
+		return err
+	}
+	if err := change("not it at all"); !apperr.Is(err, apperr.Invalid) {
+		t.Fatalf("first wrong: %v", err)
+	}
+	if err := change("old password"); err != nil {
+		t.Fatalf("right one: %v", err)
+	}
+	if err := change("not it at all"); !apperr.Is(err, apperr.Invalid) {
+		t.Fatalf("second wrong: %v", err)
+	}
+	if err := change("not it either"); !apperr.Is(err, apperr.TooMany) {
+		t.Fatalf("third wrong: want TooMany, got %v", err)
 	}
 }

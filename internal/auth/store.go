@@ -76,7 +76,7 @@ func passwordHashByID(ctx context.Context, db *pgxpool.Pool, id string) (string,
 	return hash, err
 }
 
-func updatePassword(ctx context.Context, db *pgxpool.Pool, id, hash string) (User, error) {
+func updatePassword(ctx context.Context, db database.Querier, id, hash string) (User, error) {
 	u, err := scanUser(db.QueryRow(ctx, `
 		UPDATE users SET password_hash = $2, auth_epoch = auth_epoch + 1, updated_at = now()
 		WHERE id = $1 RETURNING `+userColumns, id, hash))
@@ -84,6 +84,14 @@ func updatePassword(ctx context.Context, db *pgxpool.Pool, id, hash string) (Use
 		return User{}, fmt.Errorf("auth: update password of %s: %w", id, err)
 	}
 	return u, nil
+}
+
+// deleteTokens revokes every API token of the user.
+func deleteTokens(ctx context.Context, db database.Querier, userID string) error {
+	if _, err := db.Exec(ctx, `DELETE FROM api_tokens WHERE user_id = $1`, userID); err != nil {
+		return fmt.Errorf("auth: delete tokens of %s: %w", userID, err)
+	}
+	return nil
 }
 
 func updateDisplayName(ctx context.Context, db *pgxpool.Pool, id, name string) (User, error) {

@@ -13,8 +13,8 @@ import (
 func TestTokens(t *testing.T) {
 	s, _ := newService(t)
 	ctx := context.Background()
-	ann, _ := s.Register(ctx, auth.RegisterInput{Email: "ann@example.com", Password: "password 1"})
-	bob, _ := s.Register(ctx, auth.RegisterInput{Email: "bob@example.com", Password: "password 2"})
+	ann, _ := s.CreateUser(ctx, auth.RegisterInput{Email: "ann@example.com", Password: "password 1"}, false)
+	bob, _ := s.CreateUser(ctx, auth.RegisterInput{Email: "bob@example.com", Password: "password 2"}, false)
 	now := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
 	s.Now = func() time.Time { return now }
 

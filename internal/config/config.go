@@ -37,6 +37,9 @@ type Config struct {
 	SessionIdleTimeout time.Duration
 	SessionLifetime    time.Duration
 	Registration       string // open | closed
+	// PasswordHashers is how many argon2 hashes (19 MiB each) may run at
+	// once; 0 means two per core.
+	PasswordHashers int
 
 	Storage Storage
 }
@@ -45,7 +48,7 @@ type Config struct {
 type Storage struct {
 	Backend    string // disk | s3
 	Dir        string // disk backend
-	SigningKey string // disk backend: HMAC key for /blob/ URLs; random per process when empty
+	SigningKey string // disk backend: HMAC key for /blob/ URLs; random per process when empty (dev runs only)
 
 	S3Bucket         string
 	S3Region         string
@@ -72,6 +75,17 @@ const S3MinPartSize = 5 << 20
 
 // RegistrationOpen reports whether anyone may create an account.
 func (c Config) RegistrationOpen() bool { return c.Registration == "open" }
+
+// IsLoopback reports whether u's host is localhost or a loopback address:
+// only this machine can use such a BASE_URL, so it marks a dev run.
+func IsLoopback(u *url.URL) bool {
+	h := u.Hostname()
+	if strings.EqualFold(h, "localhost") {
+		return true
+	}
+	a, err := netip.ParseAddr(h)
+	return err == nil && a.IsLoopback()
+}
 
 // Load reads the configuration through getenv and reports every bad value at once.
 func Load(getenv func(string) string) (Config, error) {
@@ -104,6 +118,7 @@ func Load(getenv func(string) string) (Config, error) {
 		p.fail("SESSION_IDLE_TIMEOUT", "must not exceed SESSION_LIFETIME")
 	}
 	c.Registration = p.oneOf("REGISTRATION", "closed", "open", "closed")
+	c.PasswordHashers = p.integer("PASSWORD_HASH_CONCURRENCY", 0, 0, 1024)
 
 	s := &c.Storage
 	s.Backend = p.oneOf("STORAGE_BACKEND", "disk", "disk", "s3")
@@ -111,6 +126,12 @@ func Load(getenv func(string) string) (Config, error) {
 	s.SigningKey = p.str("BLOB_SIGNING_KEY", "")
 	if s.SigningKey != "" && len(s.SigningKey) < 32 {
 		p.fail("BLOB_SIGNING_KEY", "must be at least 32 characters")
+	}
+	// Without a key each process signs with its own random one: URLs die on
+	// restart and instances reject each other's. Only a dev run, recognised
+	// by a loopback BASE_URL that no other machine can use, may go without.
+	if s.Backend == "disk" && s.SigningKey == "" && c.BaseURL != nil && !IsLoopback(c.BaseURL) {
+		p.fail("BLOB_SIGNING_KEY", "is required with STORAGE_BACKEND=disk unless BASE_URL is a loopback address (a dev run); set it to a random secret of 32+ characters shared by every instance, e.g. openssl rand -hex 32")
 	}
 	s.S3Bucket = p.str("S3_BUCKET", "")
 	s.S3Region = p.str("S3_REGION", "us-east-1")

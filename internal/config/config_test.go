@@ -29,13 +29,14 @@ func TestLoadDefaults(t *testing.T) {
 
 func TestLoadValues(t *testing.T) {
 	c, err := Load(env(map[string]string{
-		"DATABASE_URL":    "postgres://u@localhost/db",
-		"BASE_URL":        "https://files.example.com/",
-		"TRUSTED_PROXIES": "10.0.0.0/16, 192.0.2.1",
-		"MAX_FILE_SIZE":   "50GiB",
-		"REGISTRATION":    "OPEN",
-		"UPLOAD_EXPIRY":   "6h",
-		"TRASH_RETENTION": "168h",
+		"DATABASE_URL":     "postgres://u@localhost/db",
+		"BASE_URL":         "https://files.example.com/",
+		"TRUSTED_PROXIES":  "10.0.0.0/16, 192.0.2.1",
+		"MAX_FILE_SIZE":    "50GiB",
+		"REGISTRATION":     "OPEN",
+		"UPLOAD_EXPIRY":    "6h",
+		"TRASH_RETENTION":  "168h",
+		"BLOB_SIGNING_KEY": "0123456789abcdef0123456789abcdef",
 	}))
 	if err != nil {
 		t.Fatal(err)
@@ -77,6 +78,7 @@ func TestLoadErrors(t *testing.T) {
 		{"upload expiry", map[string]string{"DATABASE_URL": "postgres://u@localhost/db", "UPLOAD_EXPIRY": "0s"}, []string{"UPLOAD_EXPIRY is \"0s\""}},
 		{"upload expiry under the URL TTL", map[string]string{"DATABASE_URL": "postgres://u@localhost/db", "UPLOAD_EXPIRY": "10m"}, []string{"UPLOAD_EXPIRY must be at least UPLOAD_URL_TTL"}},
 		{"short signing key", map[string]string{"DATABASE_URL": "postgres://u@localhost/db", "BLOB_SIGNING_KEY": "short"}, []string{"BLOB_SIGNING_KEY"}},
+		{"disk store on a public URL needs a signing key", map[string]string{"DATABASE_URL": "postgres://u@localhost/db", "BASE_URL": "https://files.example.com"}, []string{"BLOB_SIGNING_KEY is required with STORAGE_BACKEND=disk"}},
 		{"idle over lifetime", map[string]string{"DATABASE_URL": "postgres://u@localhost/db", "SESSION_IDLE_TIMEOUT": "48h", "SESSION_LIFETIME": "24h"}, []string{"SESSION_IDLE_TIMEOUT must not exceed"}},
 	}
 	for _, tt := range tests {
@@ -89,6 +91,32 @@ func TestLoadErrors(t *testing.T) {
 				if !strings.Contains(err.Error(), w) {
 					t.Errorf("error %q lacks %q", err, w)
 				}
+			}
+		})
+	}
+}
+
+// TestSigningKeyOptionalOnlyForDevRuns checks which runs may go without
+// BLOB_SIGNING_KEY: a disk store on a loopback BASE_URL (make dev, tests),
+// or the S3 store; a disk store anyone else can reach needs one.
+func TestSigningKeyOptionalOnlyForDevRuns(t *testing.T) {
+	tests := []struct {
+		baseURL, backend string
+		ok               bool
+	}{
+		{"http://localhost:8080", "disk", true},
+		{"http://127.0.0.1", "disk", true},
+		{"http://[::1]:8080", "disk", true},
+		{"https://files.example.com", "s3", true},
+		{"https://files.example.com", "disk", false},
+		{"http://192.168.1.10:8080", "disk", false},
+		{"http://localhost.example.com", "disk", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.backend+" "+tt.baseURL, func(t *testing.T) {
+			_, err := Load(env(map[string]string{"DATABASE_URL": "postgres://u@localhost/db", "BASE_URL": tt.baseURL, "STORAGE_BACKEND": tt.backend, "S3_BUCKET": "b"}))
+			if (err == nil) != tt.ok {
+				t.Fatalf("Load: %v, want ok=%v", err, tt.ok)
 			}
 		})
 	}

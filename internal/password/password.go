@@ -4,15 +4,20 @@
 package password
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"golang.org/x/crypto/argon2"
+
+	"github.com/weupload/weupload/internal/apperr"
 )
 
 // Params are the argon2id cost parameters. The defaults follow OWASP's
@@ -92,4 +97,75 @@ func Verify(password, encoded string) (bool, error) {
 	}
 	got := argon2.IDKey([]byte(password), salt, p.Time, p.Memory, p.Threads, uint32(len(want)))
 	return subtle.ConstantTimeCompare(got, want) == 1, nil
+}
+
+// Hasher runs Hash and Verify with at most a fixed number at once. Each
+// argon2id run holds Params.Memory (19 MiB by default) for its duration, so
+// unbounded concurrent logins can exhaust memory; one Hasher is shared by
+// every caller in the process (accounts, links, upload links).
+type Hasher struct {
+	// Params are the cost of new hashes.
+	Params Params
+	// Wait is how long a call waits for a free slot before it is refused
+	// (a short queue absorbs bursts without holding memory).
+	Wait  time.Duration
+	slots chan struct{}
+}
+
+// DefaultSlots is the number of hashes to run at once: about two per core.
+func DefaultSlots() int { return 2 * runtime.GOMAXPROCS(0) }
+
+// NewHasher returns a Hasher that runs at most slots hashes at once.
+func NewHasher(p Params, slots int) *Hasher {
+	if slots < 1 {
+		slots = 1
+	}
+	return &Hasher{Params: p, Wait: time.Second, slots: make(chan struct{}, slots)}
+}
+
+// errBusy is the answer when every slot stays taken for Wait.
+var errBusy = &apperr.Error{Code: apperr.Unavailable, Message: "The server is busy. Please try again in a moment.", RetryAfter: 2 * time.Second}
+
+// acquire takes a slot, waiting at most h.Wait. Errors: Unavailable.
+func (h *Hasher) acquire(ctx context.Context) error {
+	select {
+	case h.slots <- struct{}{}:
+		return nil
+	default:
+	}
+	if h.Wait <= 0 {
+		return errBusy
+	}
+	t := time.NewTimer(h.Wait)
+	defer t.Stop()
+	select {
+	case h.slots <- struct{}{}:
+		return nil
+	case <-t.C:
+		return errBusy
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (h *Hasher) release() { <-h.slots }
+
+// Hash is Hash with h's parameters, within h's bound. Errors: Unavailable
+// when the server is busy hashing.
+func (h *Hasher) Hash(ctx context.Context, pw string) (string, error) {
+	if err := h.acquire(ctx); err != nil {
+		return "", err
+	}
+	defer h.release()
+	return Hash(pw, h.Params)
+}
+
+// Verify is Verify within h's bound. Errors: Unavailable when the server is
+// busy hashing.
+func (h *Hasher) Verify(ctx context.Context, pw, encoded string) (bool, error) {
+	if err := h.acquire(ctx); err != nil {
+		return false, err
+	}
+	defer h.release()
+	return Verify(pw, encoded)
 }

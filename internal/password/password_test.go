@@ -3,6 +3,9 @@ package password
 import (
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/weupload/weupload/internal/apperr"
 )
 
 func TestHash(t *testing.T) {
@@ -54,5 +57,46 @@ func TestVerifyPasswordBadHash(t *testing.T) {
 		if ok, err := Verify("x", h); ok || err == nil {
 			t.Errorf("Verify(%q) = %v, %v; want false and an error", h, ok, err)
 		}
+	}
+}
+
+// TestHasherBound runs more verifications at once than the hasher has
+// slots: without waiting, the surplus is refused with Unavailable and a
+// Retry-After; with a wait, all of them finish.
+func TestHasherBound(t *testing.T) {
+	cheap := Params{Memory: 8 * 1024, Time: 4, Threads: 1}
+	h := NewHasher(cheap, 2)
+	hash, err := h.Hash(t.Context(), "correct horse")
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := func(n int) (ok, busy int) {
+		errs := make(chan error, n)
+		for range n {
+			go func() {
+				_, err := h.Verify(t.Context(), "correct horse", hash)
+				errs <- err
+			}()
+		}
+		for range n {
+			err := <-errs
+			switch e := apperr.As(err); {
+			case err == nil:
+				ok++
+			case e != nil && e.Code == apperr.Unavailable && e.RetryAfter > 0:
+				busy++
+			default:
+				t.Fatal(err)
+			}
+		}
+		return ok, busy
+	}
+	h.Wait = 0
+	if ok, busy := run(20); busy == 0 || ok < 1 {
+		t.Fatalf("no wait: %d ok, %d busy; want some ok and some refused", ok, busy)
+	}
+	h.Wait = time.Minute
+	if ok, busy := run(20); ok != 20 {
+		t.Fatalf("with a wait: %d ok, %d busy; want all 20", ok, busy)
 	}
 }

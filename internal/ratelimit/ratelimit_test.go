@@ -2,6 +2,8 @@ package ratelimit_test
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"testing"
 	"time"
 
@@ -93,5 +95,61 @@ func TestConcurrentTake(t *testing.T) {
 	}
 	if ok != 5 {
 		t.Fatalf("%d takes admitted, want 5", ok)
+	}
+}
+
+// TestTakeAll checks the take-before-work protocol: a burst admits exactly
+// the limit on every key, a refusal on the second key gives the first back,
+// and a refund makes room for one more.
+func TestTakeAll(t *testing.T) {
+	l := ratelimit.New(dbtest.New(t))
+	ctx := context.Background()
+	link := ratelimit.Attempt{Key: "link", Rule: ratelimit.Rule{Limit: 20, Window: time.Minute}}
+	ip := ratelimit.Attempt{Key: "ip", Rule: ratelimit.Rule{Limit: 10, Window: time.Minute}}
+	errs := make(chan error, 30)
+	for range 30 {
+		go func() { errs <- l.TakeAll(ctx, link, ip) }()
+	}
+	ok := 0
+	for range 30 {
+		if err := <-errs; err == nil {
+			ok++
+		} else if !apperr.Is(err, apperr.TooMany) {
+			t.Fatal(err)
+		}
+	}
+	if ok != 10 {
+		t.Fatalf("%d admitted, want 10 (the IP limit)", ok)
+	}
+	// The link counted only the 10 admitted: 10 more from other IPs pass.
+	for i := range 10 {
+		if err := l.TakeAll(ctx, link, ratelimit.Attempt{Key: "other", Rule: ip.Rule}); err != nil {
+			t.Fatalf("take %d on the link: %v", i, err)
+		}
+	}
+	if err := l.TakeAll(ctx, link); !apperr.Is(err, apperr.TooMany) {
+		t.Fatalf("21st on the link: want TooMany, got %v", err)
+	}
+	if err := l.Refund(ctx, link); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.TakeAll(ctx, link); err != nil {
+		t.Fatalf("after a refund: %v", err)
+	}
+}
+
+// TestLongKeys: keys are stored hashed, so a key far beyond an index
+// entry's size (a 10 KB email) is counted like any other.
+func TestLongKeys(t *testing.T) {
+	l := ratelimit.New(dbtest.New(t))
+	b := make([]byte, 5000)
+	_, _ = rand.Read(b) // incompressible, so beyond the index limit as stored
+	key := "login:account:" + hex.EncodeToString(b) + "@example.com"
+	rule := ratelimit.Rule{Limit: 1, Window: time.Minute}
+	if err := l.Take(context.Background(), key, rule); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Take(context.Background(), key, rule); !apperr.Is(err, apperr.TooMany) {
+		t.Fatalf("second take: want TooMany, got %v", err)
 	}
 }

@@ -2,6 +2,7 @@ package shares
 
 import (
 	"context"
+	"errors"
 	"io"
 	"strconv"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"github.com/weupload/weupload/internal/apperr"
 	"github.com/weupload/weupload/internal/blob"
 	"github.com/weupload/weupload/internal/password"
+	"github.com/weupload/weupload/internal/ratelimit"
 )
 
 // Visitor is whoever presents a token: their client IP (for throttling) and
@@ -136,31 +138,29 @@ func (s *Service) Unlock(ctx context.Context, token, password string, v Visitor)
 }
 
 // checkPassword verifies the password of the item id, throttled per item
-// (key) and per client IP: while either is over its limit even the right
-// password is refused. Errors: Unauthorized, TooMany, Unavailable.
+// (key) and per client IP: each try is taken from both allowances before
+// verifying (so concurrent tries cannot all pass) and given back when right;
+// while either is used up even the right password is refused. Errors:
+// Unauthorized, TooMany, Unavailable.
 func (s *Service) checkPassword(ctx context.Context, key, id, hash string, version int, given string, v Visitor) (Unlock, error) {
-	ipKey := "share:ip:" + v.ClientIP
-	if err := s.limiter.Check(ctx, key, s.cfg.LinkRule); err != nil {
-		return Unlock{}, err
-	}
-	if err := s.limiter.Check(ctx, ipKey, s.cfg.IPRule); err != nil {
+	tries := []ratelimit.Attempt{{Key: key, Rule: s.cfg.LinkRule}, {Key: "share:ip:" + v.ClientIP, Rule: s.cfg.IPRule}}
+	if err := s.limiter.TakeAll(ctx, tries...); err != nil {
 		return Unlock{}, err
 	}
 	ok := false
 	if given != "" && !password.TooLong(given) {
 		var err error
-		if ok, err = password.Verify(given, hash); err != nil {
+		if ok, err = s.cfg.Hasher.Verify(ctx, given, hash); apperr.Is(err, apperr.Unavailable) {
+			return Unlock{}, errors.Join(err, s.limiter.Refund(ctx, tries...)) // not tried: not counted
+		} else if err != nil {
 			return Unlock{}, apperr.Wrap(err, "shares: verify password of %s", id)
 		}
 	}
 	if !ok {
-		if err := s.limiter.Hit(ctx, key, s.cfg.LinkRule); err != nil {
-			return Unlock{}, err
-		}
-		if err := s.limiter.Hit(ctx, ipKey, s.cfg.IPRule); err != nil {
-			return Unlock{}, err
-		}
 		return Unlock{}, errPassword
+	}
+	if err := s.limiter.Refund(ctx, tries...); err != nil {
+		return Unlock{}, err
 	}
 	return Unlock{ID: id, Version: version, ExpiresAt: s.Now().Add(s.cfg.UnlockTTL).Truncate(time.Second)}, nil
 }

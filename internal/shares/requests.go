@@ -120,7 +120,7 @@ func (s *Service) CreateRequest(ctx context.Context, ownerID string, in CreateRe
 			return Request{}, errFolderNotFound
 		}
 	}
-	if err := s.hashPassword(&o, in.Password); err != nil {
+	if err := s.hashPassword(ctx, &o, in.Password); err != nil {
 		return Request{}, err
 	}
 	token, hash, err := newToken()
@@ -186,7 +186,7 @@ func (s *Service) UpdateRequest(ctx context.Context, ownerID, id string, in Upda
 		return Request{}, err
 	}
 	if in.Password.Value != nil {
-		if err := s.hashPassword(&o, *in.Password.Value); err != nil {
+		if err := s.hashPassword(ctx, &o, *in.Password.Value); err != nil {
 			return Request{}, err
 		}
 	}

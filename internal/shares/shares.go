@@ -53,6 +53,9 @@ type Config struct {
 	IPRule   ratelimit.Rule
 	// Argon2 are the cost parameters of new link passwords.
 	Argon2 password.Params
+	// Hasher runs every hash and check of a link password: the process's
+	// one bounded argon2 runner. Nil makes one with Argon2's parameters.
+	Hasher *password.Hasher
 }
 
 // Defaults for the zero fields of Config.
@@ -100,6 +103,9 @@ func New(pool *pgxpool.Pool, store blob.Store, fs *files.Service, limiter *ratel
 	}
 	if cfg.Argon2 == (password.Params{}) {
 		cfg.Argon2 = password.Default
+	}
+	if cfg.Hasher == nil {
+		cfg.Hasher = password.NewHasher(cfg.Argon2, password.DefaultSlots())
 	}
 	return &Service{pool: pool, store: store, files: fs, limiter: limiter, cfg: cfg, Now: time.Now}
 }
@@ -287,11 +293,11 @@ func (s *Service) validateOptions(fields map[string]string, noteField, title, no
 }
 
 // hashPassword sets o.passwordHash from a non-empty password.
-func (s *Service) hashPassword(o *options, pw string) error {
+func (s *Service) hashPassword(ctx context.Context, o *options, pw string) error {
 	if pw == "" {
 		return nil
 	}
-	h, err := password.Hash(pw, s.cfg.Argon2)
+	h, err := s.cfg.Hasher.Hash(ctx, pw)
 	if err != nil {
 		return err
 	}
@@ -342,7 +348,7 @@ func (s *Service) Create(ctx context.Context, ownerID string, in CreateInput) (L
 	if !validIDs(ids...) {
 		return Link{}, errFileNotFound
 	}
-	if err := s.hashPassword(&o, in.Password); err != nil {
+	if err := s.hashPassword(ctx, &o, in.Password); err != nil {
 		return Link{}, err
 	}
 	token, hash, err := newToken()
@@ -474,7 +480,7 @@ func (s *Service) Update(ctx context.Context, ownerID, id string, in UpdateInput
 		return Link{}, apperr.InvalidFields(fields)
 	}
 	if pw != nil {
-		if err := s.hashPassword(&o, *pw); err != nil {
+		if err := s.hashPassword(ctx, &o, *pw); err != nil {
 			return Link{}, err
 		}
 	}
