@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/weupload/weupload/internal/apperr"
+	"github.com/weupload/weupload/internal/auth"
 	"github.com/weupload/weupload/internal/database"
 )
 
@@ -143,7 +144,7 @@ func (s *Service) ShareFiles(ctx context.Context, ownerID string, fileIDs []stri
 // returns the email normalised.
 func checkShare(fields map[string]string, email string, role Role) string {
 	checkRole(fields, role)
-	email = strings.ToLower(strings.TrimSpace(email))
+	email = auth.NormalizeEmail(email)
 	switch {
 	case email == "":
 		fields["email"] = "Enter the email address of the person to share with."

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/text/unicode/norm"
+
 	"github.com/weupload/weupload/internal/apperr"
 	"github.com/weupload/weupload/internal/files"
 	"github.com/weupload/weupload/internal/ratelimit"
@@ -356,4 +358,24 @@ func TestShareFiles(t *testing.T) {
 	}
 	_, err = e.svc.ShareFiles(ctx, alice, []string{a.ID}, bobEmail, files.RoleViewer)
 	wantCode(t, err, apperr.TooMany)
+}
+
+// TestShareFindsUnicodeEmail: an address typed in another Unicode form (NFD,
+// upper case, spaces) finds the account, which is stored as NFC.
+func TestShareFindsUnicodeEmail(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, "disk", testConfig())
+	alice, _ := e.person(t, "Alice")
+	var jose string
+	nfc := "jos\u00e9-" + randomHex(4) + "@example.com"
+	if err := e.pool.QueryRow(context.Background(),
+		`INSERT INTO users (email, display_name, password_hash) VALUES ($1, 'José', 'x') RETURNING id`, nfc).Scan(&jose); err != nil {
+		t.Fatal(err)
+	}
+	dir := e.folder(t, alice, "", "Docs")
+	typed := "  " + strings.ToUpper(norm.NFD.String(nfc)) + " "
+	g := e.share(t, alice, files.ShareInput{FolderID: dir.ID, Email: typed, Role: files.RoleViewer})
+	if g.GranteeID != jose {
+		t.Fatalf("grant to %s, want %s", g.GranteeID, jose)
+	}
 }
