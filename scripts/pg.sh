@@ -55,6 +55,9 @@ if ! as_owner "$bindir/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
   as_owner "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 \
     -o "-p $port -k $dir -c listen_addresses=127.0.0.1 ${PG_EXTRA_OPTS:-}" start >/dev/null \
     || { tail -20 "$dir/server.log" >&2; exit 1; }
+else
+  # Already running, maybe on another port than asked: its own counts.
+  port=$(sed -n 4p "$dir/data/postmaster.pid")
 fi
 
 psql=$(command -v psql || echo "$bindir/psql")
