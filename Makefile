@@ -5,8 +5,8 @@
 dev: ## run the app with a private PostgreSQL and the local-disk store
 	scripts/dev.sh
 
-dev-stop: ## stop the dev PostgreSQL
-	scripts/pg.sh stop .data/pg
+dev-stop: ## stop everything make dev started: server, watchers, PostgreSQL
+	scripts/dev-stop.sh
 
 test: ## run every test (PostgreSQL, versitygw and Chromium included)
 	scripts/test.sh

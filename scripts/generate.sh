@@ -2,15 +2,29 @@
 # Regenerates every committed generated file: templ views, the Tailwind CSS,
 # the vendored htmx. With --check it fails when any of them changes, so CI
 # catches a template edited without regenerating.
+# The templ -path is views: templ names each view in the generated code
+# relative to it, and make dev's watcher (scripts/dev.sh) uses the same.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/tools.sh templ
 TEMPL=${WEUPLOAD_TOOLS_DIR:-$HOME/.cache/weupload}/bin/templ
-[ -d node_modules/tailwindcss ] || npm ci --no-audit --no-fund --loglevel=error
+if [ ! -d node_modules/tailwindcss ] || [ ! -d node_modules/htmx.org ]; then
+  if ! command -v npm >/dev/null 2>&1; then
+    echo "generate: node_modules/ is missing (Tailwind CSS, htmx) and npm is not installed; install Node.js and npm, then run: npm ci" >&2
+    exit 1
+  fi
+  echo "generate: node_modules/ is missing; installing Tailwind CSS and htmx with npm ci"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
 
-"$TEMPL" generate -path views >/dev/null
-npm run -s css 2>/dev/null
+"$TEMPL" generate -path views -log-level warn
+# Tailwind reports its progress on stderr; show it only when the build fails.
+if ! css_log=$(npm run -s css 2>&1); then
+  printf '%s\n' "$css_log" >&2
+  echo "generate: the Tailwind CSS build failed (npm run css); see above" >&2
+  exit 1
+fi
 npm run -s htmx
 
 if [ "${1:-}" = --check ]; then

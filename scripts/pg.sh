@@ -3,11 +3,12 @@
 # and pg_ctl, listening on 127.0.0.1 only. Prints its DATABASE_URL.
 #   scripts/pg.sh start DIR PORT DBNAME
 #   scripts/pg.sh stop DIR
+#   scripts/pg.sh status DIR     succeeds when the cluster runs
 # As root it runs the cluster as the postgres system user (initdb refuses
 # root); otherwise as you. Nothing global is touched.
 set -euo pipefail
 
-cmd=${1:?usage: pg.sh start|stop DIR [PORT DBNAME]}
+cmd=${1:?usage: pg.sh start|stop|status DIR [PORT DBNAME]}
 dir=$(mkdir -p "${2:?DIR}" && cd "$2" && pwd)
 port=${3:-54329}
 db=${4:-weupload}
@@ -24,6 +25,11 @@ fi
 as_owner() {
   if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
+
+if [ "$cmd" = status ]; then
+  [ -f "$dir/data/PG_VERSION" ] && as_owner "$bindir/pg_ctl" -D "$dir/data" status >/dev/null 2>&1
+  exit
+fi
 
 if [ "$cmd" = stop ]; then
   if [ -f "$dir/data/postmaster.pid" ]; then as_owner "$bindir/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null; fi
@@ -49,6 +55,9 @@ if ! as_owner "$bindir/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
   as_owner "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 \
     -o "-p $port -k $dir -c listen_addresses=127.0.0.1 ${PG_EXTRA_OPTS:-}" start >/dev/null \
     || { tail -20 "$dir/server.log" >&2; exit 1; }
+else
+  # Already running, maybe on another port than asked: its own counts.
+  port=$(sed -n 4p "$dir/data/postmaster.pid")
 fi
 
 psql=$(command -v psql || echo "$bindir/psql")

@@ -85,25 +85,6 @@ func js[T any](t *testing.T, ctx context.Context, expr string) T {
 	return browsertest.Value(t, ctx, chromedp.Evaluate[T](expr, chromedp.EvalAwaitPromise))
 }
 
-// netConditions throttles the page's uploads to upload bytes/s (-1: no
-// limit) and takes it offline, as a lost connection would.
-func netConditions(t *testing.T, ctx context.Context, offline bool, upload float64) {
-	t.Helper()
-	if _, err := chromedp.Call(ctx, network.Enable, network.EnableParams{}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := chromedp.Call(ctx, network.EmulateNetworkConditionsByRule, network.EmulateNetworkConditionsByRuleParams{
-		MatchedNetworkConditions: []*network.Conditions{{Offline: offline, UploadThroughput: upload, DownloadThroughput: -1}},
-	}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := chromedp.Call(ctx, network.OverrideNetworkState, network.OverrideNetworkStateParams{
-		Offline: offline, UploadThroughput: upload, DownloadThroughput: -1,
-	}); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // acceptDialogs answers every JavaScript dialog of the page with OK (the
 // beforeunload prompt the upload module shows while uploads run).
 func acceptDialogs(ctx context.Context) {
@@ -179,7 +160,7 @@ func uploadTwoFiles(t *testing.T, ta *testApp) {
 	smallPath, bigPath := tempFile(t, "notes.txt", small), tempFile(t, "holiday video.mp4", big)
 
 	// Slow the link so the progress can be seen (and photographed).
-	netConditions(t, ctx, false, 3<<20)
+	browsertest.Network(t, ctx, false, 3<<20)
 	browsertest.Do(t, ctx, chromedp.SetUploadFiles(chromedp.ID("upload-files"), []string{smallPath, bigPath}))
 	waitJS(t, ctx, `[...document.querySelectorAll('#upload-list [data-state=uploading]')].some(li => li.querySelector('progress').value > 0.25 && li.querySelector('[data-status]').textContent.includes('/s'))`)
 	browsertest.Screenshot(t, ctx, "2-uploading")
@@ -187,7 +168,7 @@ func uploadTwoFiles(t *testing.T, ta *testApp) {
 	if !strings.Contains(status, " of ") || !strings.Contains(status, "/s") || !strings.Contains(status, "left") {
 		t.Errorf("status line %q lacks progress, speed or time left", status)
 	}
-	netConditions(t, ctx, false, -1)
+	browsertest.Network(t, ctx, false, -1)
 
 	waitJS(t, ctx, `document.querySelectorAll('#upload-list [data-state=done]').length === 2 && document.querySelectorAll('#rows [data-entry=file]').length === 2`)
 	browsertest.Screenshot(t, ctx, "3-uploaded")
@@ -280,7 +261,7 @@ func resumeAfterReload(t *testing.T, ta *testApp, countPUTs bool) {
 
 	data := randomData(26<<20 + 999) // six parts
 	path := tempFile(t, "backup.tar", data)
-	netConditions(t, ctx, false, 6<<20)
+	browsertest.Network(t, ctx, false, 6<<20)
 	browsertest.Do(t, ctx, chromedp.SetUploadFiles(chromedp.ID("upload-files"), []string{path}))
 
 	// Wait until the store holds at least one part, then reload.
@@ -331,16 +312,16 @@ func resumeAfterReload(t *testing.T, ta *testApp, countPUTs bool) {
 
 	// Another file; the connection drops half way and comes back.
 	more := randomData(12<<20 + 1)
-	netConditions(t, ctx, false, 4<<20)
+	browsertest.Network(t, ctx, false, 4<<20)
 	browsertest.Do(t, ctx, chromedp.SetUploadFiles(chromedp.ID("upload-files"), []string{tempFile(t, "photos.zip", more)}))
 	waitJS(t, ctx, `[...document.querySelectorAll('#upload-list [data-state=uploading] progress')].some(p => p.value > 0.2)`)
-	netConditions(t, ctx, true, 4<<20)
+	browsertest.Network(t, ctx, true, 4<<20)
 	waitJS(t, ctx, `document.querySelector('#upload-list [data-state=paused]') !== null`)
 	browsertest.Screenshot(t, ctx, "3-offline")
 	if s := js[string](t, ctx, `document.querySelector('#upload-list [data-state=paused] [data-status]').textContent`); !strings.Contains(s, "Offline") {
 		t.Errorf("paused item says %q", s)
 	}
-	netConditions(t, ctx, false, -1)
+	browsertest.Network(t, ctx, false, -1)
 	waitJS(t, ctx, `document.querySelectorAll('#upload-list [data-state=done]').length === 2 && document.querySelectorAll('#rows [data-entry=file]').length === 2`)
 	browsertest.Screenshot(t, ctx, "4-back-online-done")
 	res, got = downloadViaPage(t, c, rowIDs(t, ctx)["photos.zip"])
@@ -406,7 +387,7 @@ func TestBrowserUploadCancelAndExpiry(t *testing.T) {
 	// Six parts at 5 MiB/s: the last two start about 4 s in, when their first
 	// URLs (valid 8 s) are too close to expiring to be used.
 	data := randomData(26<<20 + 5)
-	netConditions(t, ctx, false, 5<<20)
+	browsertest.Network(t, ctx, false, 5<<20)
 	browsertest.Do(t, ctx, chromedp.SetUploadFiles(chromedp.ID("upload-files"), []string{tempFile(t, "slow.bin", data)}))
 	waitJS(t, ctx, `document.querySelectorAll('#rows [data-entry=file]').length === 1`)
 	if n := countLog(ta, `"route":"/api/v1/uploads/{id}/parts"`, `"status":200`); n == 0 {
@@ -423,7 +404,7 @@ func TestBrowserUploadCancelAndExpiry(t *testing.T) {
 	browsertest.Screenshot(t, ctx, "1-before-cancel")
 	browsertest.Do(t, ctx, chromedp.Click(chromedp.CSS(`#upload-list [data-state=uploading] [data-action=cancel]`)))
 	waitJS(t, ctx, `document.querySelector('#upload-list [data-state=uploading]') === null`)
-	netConditions(t, ctx, false, -1)
+	browsertest.Network(t, ctx, false, -1)
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		pending, err := ta.files.ListUploads(t.Context(), u.ID)

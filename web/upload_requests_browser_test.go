@@ -63,11 +63,11 @@ func TestBrowserUploadRequest(t *testing.T) {
 			big := randomData(12<<20 + 321) // three parts of 5 MiB
 			a, b := tempFile(t, variant+"-contract.pdf", small), tempFile(t, variant+"-scans.zip", big)
 			sent[variant+"-contract.pdf"], sent[variant+"-scans.zip"] = small, big
-			netConditions(t, ctx, false, 4<<20) // slow enough to see the progress
+			browsertest.Network(t, ctx, false, 4<<20) // slow enough to see the progress
 			browsertest.Do(t, ctx, chromedp.SetUploadFiles(chromedp.ID("upload-files"), []string{a, b}))
 			waitJS(t, ctx, `[...document.querySelectorAll('#upload-list [data-state=uploading]')].some(li => li.querySelector('progress').value > 0.2)`)
 			browsertest.Screenshot(t, ctx, "3-sending")
-			netConditions(t, ctx, false, -1)
+			browsertest.Network(t, ctx, false, -1)
 			waitJS(t, ctx, `document.querySelectorAll('#upload-list [data-state=done]').length === 2`)
 			browsertest.Screenshot(t, ctx, "4-sent")
 			if title := js[string](t, ctx, `document.querySelector('[data-tray-title]').textContent`); title != "Uploaded 2 files" {
@@ -87,7 +87,7 @@ func TestBrowserUploadRequest(t *testing.T) {
 		data := randomData(36<<20 + 99)
 		path := tempFile(t, "archive.tar", data)
 		sent["archive.tar"] = data
-		netConditions(t, ctx, false, 4<<20)
+		browsertest.Network(t, ctx, false, 4<<20)
 		browsertest.Do(t, ctx, chromedp.SetUploadFiles(chromedp.ID("upload-files"), []string{path}))
 		// Wait until the store holds a part, then reload.
 		key := "weupload.uploads.v1:" + rs[0].ID
@@ -107,7 +107,7 @@ func TestBrowserUploadRequest(t *testing.T) {
 			}
 		}
 		acceptDialogs(ctx) // "leave the page while uploading?"
-		netConditions(t, ctx, false, -1)
+		browsertest.Network(t, ctx, false, -1)
 		browsertest.Do(t, ctx, chromedp.Reload(), chromedp.WaitVisible(chromedp.ID("request-heading")))
 		waitJS(t, ctx, `document.querySelector('#upload-list [data-state=interrupted]') !== null`)
 		browsertest.Screenshot(t, ctx, "5-interrupted")
