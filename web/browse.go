@@ -4,9 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
-	"strings"
 
-	"github.com/a-h/templ"
 	"github.com/go-chi/chi/v5"
 
 	"github.com/weupload/weupload/internal/apperr"
@@ -210,41 +208,6 @@ func (a *app) changed(w http.ResponseWriter, r *http.Request, t views.ActionToas
 	a.render(w, r, http.StatusOK, views.ActionToastView(t))
 }
 
-// isDialogError reports whether err belongs in the dialog's form (422)
-// rather than in a toast: bad input, or a name or quota conflict.
-func isDialogError(err error) bool {
-	c := apperr.CodeOf(err)
-	return c == apperr.Invalid || c == apperr.Conflict
-}
-
-// formFailed re-renders a dialog's form with the error's messages (422).
-// Dialogs are htmx's; a plain post (no script) goes back with the message.
-func (a *app) formFailed(w http.ResponseWriter, r *http.Request, err error, back string, form func(views.Form) templ.Component, fields ...string) {
-	switch {
-	case !isDialogError(err):
-		a.error(w, r, err)
-	case !isHTMX(r):
-		a.flash(r, "error", errorText(a.classify(r, err)))
-		redirect(w, r, back)
-	default:
-		c := form(formOf(r, err, fields...))
-		a.renderForm(w, r, err, c, c)
-	}
-}
-
-// errorText is an error's message for a toast: the field messages when
-// there are any (the message then only says to look at the fields).
-func errorText(e *apperr.Error) string {
-	if len(e.Fields) == 0 {
-		return e.Message
-	}
-	msgs := make([]string, 0, len(e.Fields))
-	for _, k := range sortedKeys(e.Fields) {
-		msgs = append(msgs, e.Fields[k])
-	}
-	return strings.Join(msgs, " ")
-}
-
 func (a *app) handleNewFolderDialog(w http.ResponseWriter, r *http.Request) {
 	a.render(w, r, http.StatusOK, views.NewFolderForm(views.NewFolderDialog{ParentID: r.URL.Query().Get("parent")}))
 }
@@ -257,9 +220,10 @@ func (a *app) handleFolderCreate(w http.ResponseWriter, r *http.Request) {
 	in := files.CreateFolderInput{ParentID: r.PostForm.Get("parent_id"), Name: r.PostForm.Get("name")}
 	f, err := a.files.CreateFolder(r.Context(), currentUser(r).ID, in)
 	if err != nil {
-		a.formFailed(w, r, err, folderPath(in.ParentID), func(f views.Form) templ.Component {
-			return views.NewFolderForm(views.NewFolderDialog{ParentID: in.ParentID, Form: f})
-		}, "name")
+		a.formFailed(w, r, err, func() (formView, error) {
+			c := views.NewFolderForm(views.NewFolderDialog{ParentID: in.ParentID, Form: formOf(r, err, "name")})
+			return formView{fragment: c, back: folderPath(in.ParentID)}, nil
+		})
 		return
 	}
 	a.changed(w, r, views.ActionToast{Message: fmt.Sprintf("Folder “%s” created.", f.Name)}, folderPath(in.ParentID))
@@ -322,9 +286,10 @@ func (a *app) handleRename(w http.ResponseWriter, r *http.Request) {
 		err = apperr.Errorf(apperr.BadRequest, "Say which file or folder to rename.")
 	}
 	if err != nil {
-		a.formFailed(w, r, err, "/files", func(f views.Form) templ.Component {
-			return views.RenameForm(views.RenameDialog{Kind: kind, ID: id, Form: f})
-		}, "name")
+		a.formFailed(w, r, err, func() (formView, error) {
+			c := views.RenameForm(views.RenameDialog{Kind: kind, ID: id, Form: formOf(r, err, "name")})
+			return formView{fragment: c, back: "/files"}, nil
+		})
 		return
 	}
 	a.changed(w, r, views.ActionToast{Message: fmt.Sprintf("Renamed to “%s”.", name)}, back)
@@ -396,18 +361,12 @@ func (a *app) handleMove(w http.ResponseWriter, r *http.Request) {
 	in := files.MoveInput{FolderID: r.PostForm.Get("folder_id"), OnConflict: files.OnConflict(r.PostForm.Get("on_conflict"))}
 	err := a.files.Move(r.Context(), currentUser(r).ID, sel, in)
 	if err != nil {
-		if !isDialogError(err) || !isHTMX(r) {
-			a.formFailed(w, r, err, folderPath(in.FolderID), nil)
-			return
-		}
-		d, derr := a.moveDialog(r, sel, in.FolderID)
-		if derr != nil {
-			a.error(w, r, derr)
-			return
-		}
-		d.Error = a.classify(r, err).Message
-		d.Conflict = apperr.CodeOf(err) == apperr.Conflict
-		a.renderForm(w, r, err, views.MoveForm(d), views.MoveForm(d))
+		a.formFailed(w, r, err, func() (formView, error) {
+			d, derr := a.moveDialog(r, sel, in.FolderID)
+			d.Error = apperr.As(err).Message
+			d.Conflict = apperr.CodeOf(err) == apperr.Conflict
+			return formView{fragment: views.MoveForm(d), back: folderPath(in.FolderID)}, derr
+		})
 		return
 	}
 	to := "My files"

@@ -7,7 +7,6 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
-	"github.com/weupload/weupload/internal/apperr"
 	"github.com/weupload/weupload/internal/files"
 	"github.com/weupload/weupload/views"
 )
@@ -77,17 +76,8 @@ func (a *app) handlePersonAdd(w http.ResponseWriter, r *http.Request) {
 	} else {
 		g, err = a.files.Share(r.Context(), currentUser(r).ID, in)
 	}
-	switch {
-	case apperr.Is(err, apperr.Invalid) || apperr.Is(err, apperr.TooMany):
-		status := http.StatusUnprocessableEntity
-		if e := apperr.As(err); e.Code == apperr.TooMany {
-			status = http.StatusTooManyRequests
-			w.Header().Set("Retry-After", fmt.Sprint(int(e.RetryAfter.Seconds())))
-		}
-		a.peopleDialog(w, r, fileIDs, in.FolderID, "", status, formOf(r, err, "email", "role"))
-		return
-	case err != nil:
-		a.error(w, r, err)
+	if err != nil {
+		a.shareDialogFailed(w, r, err, fileIDs, in.FolderID, "", func(d *views.ShareDialog) { d.PeopleForm = formOf(r, err, "email", "role") })
 		return
 	}
 	what := "Shared"

@@ -34,6 +34,7 @@ type reqInfo struct {
 	clientIP   string
 	userID     string
 	hasSession bool // the session middleware ran (not for static or health)
+	json       bool // the route group answers JSON (jsonResponses)
 }
 
 func info(r *http.Request) *reqInfo {

@@ -12,17 +12,32 @@ import (
 // routes is the whole HTTP surface, grouped by middleware stack.
 func (a *app) routes() chi.Router {
 	r := chi.NewRouter()
-	r.Use(a.observe, a.securityHeaders, a.crossOrigin)
+	r.Use(a.observe, a.securityHeaders)
 	// The 404 page knows the signed-in user, so it keeps the navigation.
 	r.NotFound(a.sessions.LoadAndSave(a.loadUser(http.HandlerFunc(a.notFound))).ServeHTTP)
 	r.MethodNotAllowed(a.methodNotAllowed)
 
+	// JSON callers: the API and the uploaders' calls of an upload request.
+	// Every failure answers problem+json (jsonResponses), the cross-origin
+	// refusal included, so jsonResponses comes first.
+	r.Group(func(r chi.Router) {
+		r.Use(jsonResponses, a.crossOrigin)
+		a.jsonRoutes(r)
+	})
+	// Everything else answers pages: an error page, or a toast for htmx.
+	r.Group(func(r chi.Router) {
+		r.Use(a.crossOrigin)
+		a.pageRoutes(r)
+	})
+	return r
+}
+
+// pageRoutes are the routes that answer HTML (or bytes).
+func (a *app) pageRoutes(r chi.Router) {
 	// No session, no database: probes and assets.
 	r.Get("/healthz", a.handleHealthz)
 	r.Get("/readyz", a.handleReadyz)
 	r.With(middleware.Compress(5, "text/css", "text/javascript", "application/javascript", "image/svg+xml")).Handle("/static/*", a.assets)
-	// The API's OpenAPI document needs no credentials (web/openapi.yaml).
-	r.With(middleware.Compress(5, "application/json")).Get("/api/v1/openapi.json", a.apiSpecJSON)
 	// The disk store's signed URLs (file bytes): no session and no body
 	// limit; the signature is the authorization.
 	if a.blob.handler != nil {
@@ -92,94 +107,6 @@ func (a *app) routes() chi.Router {
 			r.Post("/account/tokens/{id}/revoke", a.handleTokenRevoke)
 		})
 	})
-	// JSON API: token or session, strict bodies, problem+json errors.
-	r.Route("/api/v1", func(r chi.Router) {
-		r.Use(a.sessions.LoadAndSave, a.loadUser, limitBody(1<<20), a.apiAuth)
-
-		r.Get("/me", a.apiMe)
-		r.Get("/tokens", a.apiTokenList)
-		r.Post("/tokens", a.apiTokenCreate)
-		r.Delete("/tokens/{id}", a.apiTokenRevoke)
-
-		// Files API: the upload protocol, files, folders, trash, usage.
-		r.Group(func(r chi.Router) {
-			r.Use(requireScope(a, auth.ScopeFilesRead))
-			r.Get("/uploads", a.apiUploadList)
-			r.Get("/uploads/{id}", a.apiUploadGet)
-			r.Get("/folders", a.apiFolderList)
-			r.Get("/folders/{id}", a.apiFolderGet)
-			r.Get("/folders/{id}/items", a.apiFolderItems) // {id} may be "root"
-			r.Get("/search", a.apiSearch)
-			r.Get("/files", a.apiFileList)
-			r.Get("/files/{id}", a.apiFileGet)
-			r.Get("/files/{id}/download", a.apiFileDownload)
-			r.Get("/trash", a.apiTrashList)
-			r.Get("/usage", a.apiUsage)
-		})
-		r.Group(func(r chi.Router) {
-			r.Use(requireScope(a, auth.ScopeFilesWrite))
-			r.Post("/uploads", a.apiUploadCreate)
-			r.Post("/uploads/{id}/parts", a.apiUploadParts)
-			r.Post("/uploads/{id}/complete", a.apiUploadComplete)
-			r.Delete("/uploads/{id}", a.apiUploadAbort)
-			r.Post("/folders", a.apiFolderCreate)
-			r.Post("/folders/{id}/rename", a.apiFolderRename)
-			r.Post("/folders/{id}/move", a.apiFolderMove)
-			r.Post("/folders/{id}/restore", a.apiFolderRestore)
-			r.Delete("/folders/{id}", a.apiFolderDelete)
-			r.Post("/files/{id}/rename", a.apiFileRename)
-			r.Post("/files/{id}/move", a.apiFileMove)
-			r.Post("/files/{id}/restore", a.apiFileRestore)
-			r.Delete("/files/{id}", a.apiFileDelete)
-			r.Post("/items/move", a.apiItemsMove)
-			r.Post("/items/trash", a.apiItemsTrash)
-			r.Post("/trash/restore", a.apiTrashRestore)
-			r.Delete("/trash", a.apiTrashEmpty)
-		})
-		// Share links (web/api_shares.go). Reading needs files:read;
-		// changing a link also shares:write, on top of files:read, since a
-		// link hands out the files' bytes.
-		r.Group(func(r chi.Router) {
-			r.Use(requireScope(a, auth.ScopeFilesRead))
-			r.Get("/links", a.apiLinkList)
-			r.Get("/links/{id}", a.apiLinkGet)
-			r.Group(func(r chi.Router) {
-				r.Use(requireScope(a, auth.ScopeSharesWrite))
-				r.Post("/links", a.apiLinkCreate)
-				r.Patch("/links/{id}", a.apiLinkUpdate)
-				r.Delete("/links/{id}", a.apiLinkRevoke)
-			})
-		})
-		// Sharing with registered users (web/api_grants.go): reading needs
-		// files:read; sharing, changing a role or removing access also
-		// shares:write.
-		r.Group(func(r chi.Router) {
-			r.Use(requireScope(a, auth.ScopeFilesRead))
-			r.Get("/grants", a.apiGrantList)
-			r.Get("/grants/received", a.apiGrantReceived)
-			r.Get("/grants/{id}", a.apiGrantGet)
-			r.Group(func(r chi.Router) {
-				r.Use(requireScope(a, auth.ScopeSharesWrite))
-				r.Post("/grants", a.apiGrantCreate)
-				r.Patch("/grants/{id}", a.apiGrantUpdate)
-				r.Delete("/grants/{id}", a.apiGrantDelete)
-			})
-		})
-		// Upload requests (web/api_requests.go). Reading needs files:read;
-		// changing a request also files:write and shares:write, since a
-		// request lets anyone with its link add files to the folder.
-		r.Group(func(r chi.Router) {
-			r.Use(requireScope(a, auth.ScopeFilesRead))
-			r.Get("/requests", a.apiRequestList)
-			r.Get("/requests/{id}", a.apiRequestGet)
-			r.Group(func(r chi.Router) {
-				r.Use(requireScope(a, auth.ScopeFilesWrite), requireScope(a, auth.ScopeSharesWrite))
-				r.Post("/requests", a.apiRequestCreate)
-				r.Patch("/requests/{id}", a.apiRequestUpdate)
-				r.Delete("/requests/{id}", a.apiRequestClose)
-			})
-		})
-	})
 	// Share links for recipients: the session (it remembers a typed
 	// password, per link) but no user; no-referrer, no-store, noindex. The
 	// zip streams, so no compression and the handler sets its own deadline.
@@ -191,22 +118,124 @@ func (a *app) routes() chi.Router {
 		r.Get("/s/{token}/zip", a.handleShareZip)
 	})
 	// Upload requests for uploaders (web/upload_requests.go): like the share
-	// links, a session for the unlock and no user; JSON calls of the upload
-	// protocol that only reach uploads made through the request.
+	// links, a session for the unlock and no user. Their JSON calls of the
+	// upload protocol, which only reach uploads made through the request,
+	// are in jsonRoutes.
 	r.Group(func(r chi.Router) {
 		r.Use(shareHeaders, a.sessions.LoadAndSave, limitBody(1<<20))
 		r.Get("/r/{token}", a.handleRequestLanding)
 		r.Post("/r/{token}", a.handleRequestUnlock)
-		r.Post("/r/{token}/uploads", a.handleRequestInitiate)
-		r.Get("/r/{token}/uploads/{id}", a.handleRequestUpload)
-		r.Post("/r/{token}/uploads/{id}/parts", a.handleRequestParts)
-		r.Post("/r/{token}/uploads/{id}/complete", a.handleRequestComplete)
-		r.Delete("/r/{token}/uploads/{id}", a.handleRequestAbort)
 	})
 	// Files: the download link of the pages (303 to a presigned URL).
 	r.Group(func(r chi.Router) {
 		r.Use(a.sessions.LoadAndSave, a.loadUser, a.requireUser)
 		r.Get("/files/{id}/download", a.handleFileDownload)
 	})
-	return r
+}
+
+// jsonRoutes are the routes that answer JSON.
+func (a *app) jsonRoutes(r chi.Router) {
+	// JSON API: problem+json errors; its OpenAPI document needs no
+	// credentials (web/openapi.yaml), the rest a token or session.
+	r.HandleFunc("/api/*", a.notFound)
+	r.Route("/api/v1", func(r chi.Router) {
+		r.With(middleware.Compress(5, "application/json")).Get("/openapi.json", a.apiSpecJSON)
+		r.Group(func(r chi.Router) {
+			r.Use(a.sessions.LoadAndSave, a.loadUser, limitBody(1<<20), a.apiAuth)
+
+			r.Get("/me", a.apiMe)
+			r.Get("/tokens", a.apiTokenList)
+			r.Post("/tokens", a.apiTokenCreate)
+			r.Delete("/tokens/{id}", a.apiTokenRevoke)
+
+			// Files API: the upload protocol, files, folders, trash, usage.
+			r.Group(func(r chi.Router) {
+				r.Use(requireScope(a, auth.ScopeFilesRead))
+				r.Get("/uploads", a.apiUploadList)
+				r.Get("/uploads/{id}", a.apiUploadGet)
+				r.Get("/folders", a.apiFolderList)
+				r.Get("/folders/{id}", a.apiFolderGet)
+				r.Get("/folders/{id}/items", a.apiFolderItems) // {id} may be "root"
+				r.Get("/search", a.apiSearch)
+				r.Get("/files", a.apiFileList)
+				r.Get("/files/{id}", a.apiFileGet)
+				r.Get("/files/{id}/download", a.apiFileDownload)
+				r.Get("/trash", a.apiTrashList)
+				r.Get("/usage", a.apiUsage)
+			})
+			r.Group(func(r chi.Router) {
+				r.Use(requireScope(a, auth.ScopeFilesWrite))
+				r.Post("/uploads", a.apiUploadCreate)
+				r.Post("/uploads/{id}/parts", a.apiUploadParts)
+				r.Post("/uploads/{id}/complete", a.apiUploadComplete)
+				r.Delete("/uploads/{id}", a.apiUploadAbort)
+				r.Post("/folders", a.apiFolderCreate)
+				r.Post("/folders/{id}/rename", a.apiFolderRename)
+				r.Post("/folders/{id}/move", a.apiFolderMove)
+				r.Post("/folders/{id}/restore", a.apiFolderRestore)
+				r.Delete("/folders/{id}", a.apiFolderDelete)
+				r.Post("/files/{id}/rename", a.apiFileRename)
+				r.Post("/files/{id}/move", a.apiFileMove)
+				r.Post("/files/{id}/restore", a.apiFileRestore)
+				r.Delete("/files/{id}", a.apiFileDelete)
+				r.Post("/items/move", a.apiItemsMove)
+				r.Post("/items/trash", a.apiItemsTrash)
+				r.Post("/trash/restore", a.apiTrashRestore)
+				r.Delete("/trash", a.apiTrashEmpty)
+			})
+			// Share links (web/api_shares.go). Reading needs files:read;
+			// changing a link also shares:write, on top of files:read, since a
+			// link hands out the files' bytes.
+			r.Group(func(r chi.Router) {
+				r.Use(requireScope(a, auth.ScopeFilesRead))
+				r.Get("/links", a.apiLinkList)
+				r.Get("/links/{id}", a.apiLinkGet)
+				r.Group(func(r chi.Router) {
+					r.Use(requireScope(a, auth.ScopeSharesWrite))
+					r.Post("/links", a.apiLinkCreate)
+					r.Patch("/links/{id}", a.apiLinkUpdate)
+					r.Delete("/links/{id}", a.apiLinkRevoke)
+				})
+			})
+			// Sharing with registered users (web/api_grants.go): reading needs
+			// files:read; sharing, changing a role or removing access also
+			// shares:write.
+			r.Group(func(r chi.Router) {
+				r.Use(requireScope(a, auth.ScopeFilesRead))
+				r.Get("/grants", a.apiGrantList)
+				r.Get("/grants/received", a.apiGrantReceived)
+				r.Get("/grants/{id}", a.apiGrantGet)
+				r.Group(func(r chi.Router) {
+					r.Use(requireScope(a, auth.ScopeSharesWrite))
+					r.Post("/grants", a.apiGrantCreate)
+					r.Patch("/grants/{id}", a.apiGrantUpdate)
+					r.Delete("/grants/{id}", a.apiGrantDelete)
+				})
+			})
+			// Upload requests (web/api_requests.go). Reading needs files:read;
+			// changing a request also files:write and shares:write, since a
+			// request lets anyone with its link add files to the folder.
+			r.Group(func(r chi.Router) {
+				r.Use(requireScope(a, auth.ScopeFilesRead))
+				r.Get("/requests", a.apiRequestList)
+				r.Get("/requests/{id}", a.apiRequestGet)
+				r.Group(func(r chi.Router) {
+					r.Use(requireScope(a, auth.ScopeFilesWrite), requireScope(a, auth.ScopeSharesWrite))
+					r.Post("/requests", a.apiRequestCreate)
+					r.Patch("/requests/{id}", a.apiRequestUpdate)
+					r.Delete("/requests/{id}", a.apiRequestClose)
+				})
+			})
+		})
+	})
+	// The uploaders' JSON calls of an upload request (web/upload_requests.go):
+	// the session of the unlock, rate limited like the API.
+	r.Group(func(r chi.Router) {
+		r.Use(shareHeaders, a.sessions.LoadAndSave, limitBody(1<<20), a.limitUploader)
+		r.Post("/r/{token}/uploads", a.handleRequestInitiate)
+		r.Get("/r/{token}/uploads/{id}", a.handleRequestUpload)
+		r.Post("/r/{token}/uploads/{id}/parts", a.handleRequestParts)
+		r.Post("/r/{token}/uploads/{id}/complete", a.handleRequestComplete)
+		r.Delete("/r/{token}/uploads/{id}", a.handleRequestAbort)
+	})
 }

@@ -83,12 +83,10 @@ func (a *app) unlock(w http.ResponseWriter, r *http.Request,
 	}
 	u, err := check(r.Context(), chi.URLParam(r, "token"), r.PostForm.Get("password"), a.visitor(r))
 	if err != nil {
-		if !isFormError(err) {
-			a.error(w, r, err)
-			return
-		}
-		c := views.SharePassword(page(r, passwordForm(r, err)))
-		a.renderForm(w, r, err, c, c)
+		a.formFailed(w, r, err, func() (formView, error) {
+			c := views.SharePassword(page(r, passwordForm(r, err)))
+			return formView{fragment: c, page: c}, nil
+		})
 		return
 	}
 	if u.ID != "" {

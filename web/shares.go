@@ -129,17 +129,39 @@ func (a *app) shareDialog(ctx context.Context, userID string, fileIDs []string, 
 // user: only its owner shares it further.
 var errOwnerShares = apperr.Errorf(apperr.Forbidden, "Only the owner can share this. Ask them to add people or make a link.")
 
-// renderShareDialog answers with the whole dialog (opening it), its body
-// (a swap inside an open dialog), or, without htmx, a page around it.
-func (a *app) renderShareDialog(w http.ResponseWriter, r *http.Request, status int, d views.ShareDialog) {
-	switch {
-	case !isHTMX(r):
-		a.render(w, r, status, views.SharePage(views.SharePageProps{Shell: a.shellNav(r, "Share", "shared"), Dialog: d}))
-	case r.Header.Get("HX-Target") == "share-dialog-body":
-		a.render(w, r, status, views.ShareDialogBody(d))
-	default:
-		a.render(w, r, status, views.ShareDialogFrame(d))
+// shareDialogView is the dialog as htmx swaps it in, the whole dialog
+// (opening it) or its body (a swap inside an open dialog), and, without
+// htmx, a page around it.
+func (a *app) shareDialogView(r *http.Request, d views.ShareDialog) formView {
+	v := formView{fragment: views.ShareDialogFrame(d)}
+	if r.Header.Get("HX-Target") == "share-dialog-body" {
+		v.fragment = views.ShareDialogBody(d)
 	}
+	if !isHTMX(r) {
+		v.page = views.SharePage(views.SharePageProps{Shell: a.shellNav(r, "Share", "shared"), Dialog: d})
+	}
+	return v
+}
+
+// renderShareDialog answers with the share dialog (see shareDialogView).
+func (a *app) renderShareDialog(w http.ResponseWriter, r *http.Request, status int, d views.ShareDialog) {
+	v := a.shareDialogView(r, d)
+	if v.page != nil {
+		a.render(w, r, status, v.page)
+		return
+	}
+	a.render(w, r, status, v.fragment)
+}
+
+// shareDialogFailed answers a failed post of one of the share dialog's
+// forms: the dialog of the subject (or of linkID) again, with fill
+// putting the error's messages into the form that failed.
+func (a *app) shareDialogFailed(w http.ResponseWriter, r *http.Request, err error, fileIDs []string, folderID, linkID string, fill func(d *views.ShareDialog)) {
+	a.formFailed(w, r, err, func() (formView, error) {
+		d, derr := a.shareDialog(r.Context(), currentUser(r).ID, fileIDs, folderID, linkID)
+		fill(&d)
+		return a.shareDialogView(r, d), derr
+	})
 }
 
 // handleShareDialog opens the share dialog: ?file=<id> (repeatable, as the
@@ -221,7 +243,7 @@ func (a *app) handleShareCreate(w http.ResponseWriter, r *http.Request) {
 		})
 	}
 	if err != nil {
-		a.shareFormError(w, r, err, r.PostForm["file"], r.PostForm.Get("folder"), "")
+		a.shareDialogFailed(w, r, err, r.PostForm["file"], r.PostForm.Get("folder"), "", func(d *views.ShareDialog) { d.Form = linkForm(r, err) })
 		return
 	}
 	if !isHTMX(r) {
@@ -255,7 +277,7 @@ func (a *app) handleShareUpdate(w http.ResponseWriter, r *http.Request) {
 		_, err = a.shares.Update(r.Context(), currentUser(r).ID, id, in)
 	}
 	if err != nil {
-		a.shareFormError(w, r, err, nil, "", id)
+		a.shareDialogFailed(w, r, err, nil, "", id, func(d *views.ShareDialog) { d.Form = linkForm(r, err) })
 		return
 	}
 	a.afterShareChange(w, r, id, "Changes saved. They apply to the next request.")
@@ -300,21 +322,12 @@ func (a *app) afterShareChange(w http.ResponseWriter, r *http.Request, id, notic
 	a.renderShareDialog(w, r, http.StatusOK, d)
 }
 
-// shareFormError answers a failed create or edit: the form again with its
-// messages (422) when the input was wrong, the error otherwise.
-func (a *app) shareFormError(w http.ResponseWriter, r *http.Request, err error, fileIDs []string, folderID, linkID string) {
-	if !apperr.Is(err, apperr.Invalid) {
-		a.error(w, r, err)
-		return
+// linkForm is the link form after a failed post, with its messages; a
+// problem with the files themselves is the form's message.
+func linkForm(r *http.Request, err error) views.Form {
+	f := formOf(r, err, shareFormFields...)
+	if e := apperr.As(err); e != nil && e.Fields["file_ids"] != "" {
+		f.Message = e.Fields["file_ids"]
 	}
-	d, derr := a.shareDialog(r.Context(), currentUser(r).ID, fileIDs, folderID, linkID)
-	if derr != nil {
-		a.error(w, r, derr)
-		return
-	}
-	d.Form = formOf(r, err, shareFormFields...)
-	if e := apperr.As(err); e != nil && len(e.Fields) > 0 && e.Fields["file_ids"] != "" {
-		d.Form.Message = e.Fields["file_ids"]
-	}
-	a.renderShareDialog(w, r, http.StatusUnprocessableEntity, d)
+	return f
 }

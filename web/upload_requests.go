@@ -85,6 +85,26 @@ func readRequestForm(r *http.Request) (shares.CreateRequestInput, error) {
 	return in, nil
 }
 
+// requestForm is the dialog's "New upload link" form after a failed post,
+// the service's field names mapped onto the form's.
+func requestForm(r *http.Request, err error) views.Form {
+	f := formOf(r, nil, "request_message", "request_expires_at", "request_max_files", "request_max_mib")
+	e := apperr.As(err)
+	if e == nil {
+		return f
+	}
+	for k, v := range e.Fields {
+		if name, ok := requestFormFields[k]; ok {
+			k = name
+		}
+		f.Errors[k] = v
+	}
+	if len(e.Fields) == 0 {
+		f.Message = e.Message
+	}
+	return f
+}
+
 // handleRequestCreate makes an upload request from the share dialog of a
 // folder and shows it there.
 func (a *app) handleRequestCreate(w http.ResponseWriter, r *http.Request) {
@@ -93,24 +113,8 @@ func (a *app) handleRequestCreate(w http.ResponseWriter, r *http.Request) {
 		_, err = a.shares.CreateRequest(r.Context(), currentUser(r).ID, in)
 	}
 	folder := r.PostForm.Get("folder")
-	if e := apperr.As(err); e != nil && e.Code == apperr.Invalid {
-		d, derr := a.shareDialog(r.Context(), currentUser(r).ID, nil, folder, "")
-		if derr != nil {
-			a.error(w, r, derr)
-			return
-		}
-		d.RequestForm = formOf(r, nil, "request_message", "request_expires_at", "request_max_files", "request_max_mib")
-		for k, v := range e.Fields {
-			if name, ok := requestFormFields[k]; ok {
-				k = name
-			}
-			d.RequestForm.Errors[k] = v
-		}
-		a.renderShareDialog(w, r, http.StatusUnprocessableEntity, d)
-		return
-	}
 	if err != nil {
-		a.error(w, r, err)
+		a.shareDialogFailed(w, r, err, nil, folder, "", func(d *views.ShareDialog) { d.RequestForm = requestForm(r, err) })
 		return
 	}
 	a.afterRequestChange(w, r, folder, "Upload link created. Copy it and send it to the people who should send you files.")
@@ -207,31 +211,23 @@ func (a *app) handleRequestUnlock(w http.ResponseWriter, r *http.Request) {
 	a.unlock(w, r, a.shares.UnlockRequest, a.requestPasswordPage, requestURL(r))
 }
 
-// jsonError answers an uploader's JSON call with a problem+json body.
-func (a *app) jsonError(w http.ResponseWriter, r *http.Request, err error) {
-	e := a.classify(r, err)
-	if e.RetryAfter > 0 {
-		w.Header().Set("Retry-After", strconv.Itoa(int(e.RetryAfter.Seconds())))
-	}
-	a.problem(w, r, statusOf(e.Code), e)
-}
-
 // limitUploader counts an uploader's JSON call against the API's rate
 // limits (app.apiRules), per upload link and per client IP; a call refused
 // per link is not counted per IP. The link is keyed by a hash of its
-// token, so the throttles table holds no secret. On refusal it answers the
-// 429 itself and returns false.
-func (a *app) limitUploader(w http.ResponseWriter, r *http.Request) bool {
-	sum := sha256.Sum256([]byte(chi.URLParam(r, "token")))
-	err := a.limiter.Take(r.Context(), "r:"+hex.EncodeToString(sum[:16]), a.apiRules.Caller)
-	if err == nil {
-		err = a.limiter.Take(r.Context(), "r:ip:"+info(r).clientIP, a.apiRules.IP)
-	}
-	if err != nil {
-		a.jsonError(w, r, err)
-		return false
-	}
-	return true
+// token, so the throttles table holds no secret.
+func (a *app) limitUploader(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sum := sha256.Sum256([]byte(chi.URLParam(r, "token")))
+		err := a.limiter.Take(r.Context(), "r:"+hex.EncodeToString(sum[:16]), a.apiRules.Caller)
+		if err == nil {
+			err = a.limiter.Take(r.Context(), "r:ip:"+info(r).clientIP, a.apiRules.IP)
+		}
+		if err != nil {
+			a.error(w, r, err)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // requestInitiate is what an uploader may say about a file: not where it
@@ -246,18 +242,15 @@ type requestInitiate struct {
 // handleRequestInitiate starts an upload into the request's folder:
 // POST /r/{token}/uploads, answered like POST /api/v1/uploads.
 func (a *app) handleRequestInitiate(w http.ResponseWriter, r *http.Request) {
-	if !a.limitUploader(w, r) {
-		return
-	}
 	var in requestInitiate
 	if err := decodeJSON(r, &in); err != nil {
-		a.jsonError(w, r, err)
+		a.error(w, r, err)
 		return
 	}
 	urls, err := a.shares.InitiateRequestUpload(r.Context(), chi.URLParam(r, "token"), a.visitor(r),
 		files.InitiateInput{Name: in.Name, Size: in.Size, ContentType: in.ContentType, SHA256: in.SHA256})
 	if err != nil {
-		a.jsonError(w, r, err)
+		a.error(w, r, err)
 		return
 	}
 	a.metrics.requestEvents.WithLabelValues("initiated").Inc()
@@ -281,12 +274,9 @@ type requestUploadJSON struct {
 // stored, so the page resumes it after a reload:
 // GET /r/{token}/uploads/{id}.
 func (a *app) handleRequestUpload(w http.ResponseWriter, r *http.Request) {
-	if !a.limitUploader(w, r) {
-		return
-	}
 	st, err := a.shares.RequestUploadState(r.Context(), chi.URLParam(r, "token"), a.visitor(r), chi.URLParam(r, "id"))
 	if err != nil {
-		a.jsonError(w, r, err)
+		a.error(w, r, err)
 		return
 	}
 	out := requestUploadJSON{ID: st.ID, State: st.State, Mode: st.Mode, Name: st.Name, Size: st.Size, PartSize: st.PartSize,
@@ -299,17 +289,14 @@ func (a *app) handleRequestUpload(w http.ResponseWriter, r *http.Request) {
 
 // handleRequestParts returns fresh URLs for an upload of the request.
 func (a *app) handleRequestParts(w http.ResponseWriter, r *http.Request) {
-	if !a.limitUploader(w, r) {
-		return
-	}
 	var in partsRequest
 	if err := decodeJSON(r, &in); err != nil {
-		a.jsonError(w, r, err)
+		a.error(w, r, err)
 		return
 	}
 	urls, err := a.shares.RequestUploadURLs(r.Context(), chi.URLParam(r, "token"), a.visitor(r), chi.URLParam(r, "id"), in.Numbers)
 	if err != nil {
-		a.jsonError(w, r, err)
+		a.error(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, toUploadURLs(urls))
@@ -318,19 +305,16 @@ func (a *app) handleRequestParts(w http.ResponseWriter, r *http.Request) {
 // handleRequestComplete finishes an upload of the request. The answer
 // names the file as the uploader sent it, nothing of the owner's folder.
 func (a *app) handleRequestComplete(w http.ResponseWriter, r *http.Request) {
-	if !a.limitUploader(w, r) {
-		return
-	}
 	var in files.CompleteInput
 	if r.ContentLength != 0 {
 		if err := decodeJSON(r, &in); err != nil {
-			a.jsonError(w, r, err)
+			a.error(w, r, err)
 			return
 		}
 	}
 	f, err := a.shares.CompleteRequestUpload(r.Context(), chi.URLParam(r, "token"), a.visitor(r), chi.URLParam(r, "id"), in)
 	if err != nil {
-		a.jsonError(w, r, err)
+		a.error(w, r, err)
 		return
 	}
 	a.metrics.requestEvents.WithLabelValues("completed").Inc()
@@ -339,11 +323,8 @@ func (a *app) handleRequestComplete(w http.ResponseWriter, r *http.Request) {
 
 // handleRequestAbort cancels an upload of the request.
 func (a *app) handleRequestAbort(w http.ResponseWriter, r *http.Request) {
-	if !a.limitUploader(w, r) {
-		return
-	}
 	if err := a.shares.AbortRequestUpload(r.Context(), chi.URLParam(r, "token"), a.visitor(r), chi.URLParam(r, "id")); err != nil {
-		a.jsonError(w, r, err)
+		a.error(w, r, err)
 		return
 	}
 	a.metrics.requestEvents.WithLabelValues("aborted").Inc()
