@@ -208,7 +208,7 @@ func (a *app) changed(w http.ResponseWriter, r *http.Request, t views.ActionToas
 	a.render(w, r, http.StatusOK, views.ActionToastView(t))
 }
 
-func (a *app) handleNewFolderDialog(w http.ResponseWriter, r *http.Request) {
+func (a *app) handleFolderCreateDialog(w http.ResponseWriter, r *http.Request) {
 	a.render(w, r, http.StatusOK, views.NewFolderForm(views.NewFolderDialog{ParentID: r.URL.Query().Get("parent")}))
 }
 
@@ -240,7 +240,7 @@ func itemRef(v func(string) string) (kind, id string) {
 	return v("kind"), v("id")
 }
 
-func (a *app) handleRenameDialog(w http.ResponseWriter, r *http.Request) {
+func (a *app) handleItemRenameDialog(w http.ResponseWriter, r *http.Request) {
 	kind, id := itemRef(r.URL.Query().Get)
 	var name string
 	var err error
@@ -264,7 +264,7 @@ func (a *app) handleRenameDialog(w http.ResponseWriter, r *http.Request) {
 	a.render(w, r, http.StatusOK, views.RenameForm(views.RenameDialog{Kind: kind, ID: id, Form: form}))
 }
 
-func (a *app) handleRename(w http.ResponseWriter, r *http.Request) {
+func (a *app) handleItemRename(w http.ResponseWriter, r *http.Request) {
 	if err := parseForm(r); err != nil {
 		a.error(w, r, err)
 		return
@@ -334,7 +334,7 @@ func (a *app) moveDialog(r *http.Request, sel files.Selection, at string) (views
 	return d, err
 }
 
-func (a *app) handleMoveDialog(w http.ResponseWriter, r *http.Request) {
+func (a *app) handleItemsMoveDialog(w http.ResponseWriter, r *http.Request) {
 	if err := parseForm(r); err != nil {
 		a.error(w, r, err)
 		return
@@ -352,7 +352,7 @@ func (a *app) handleMoveDialog(w http.ResponseWriter, r *http.Request) {
 	a.render(w, r, http.StatusOK, views.MoveForm(d))
 }
 
-func (a *app) handleMove(w http.ResponseWriter, r *http.Request) {
+func (a *app) handleItemsMove(w http.ResponseWriter, r *http.Request) {
 	if err := parseForm(r); err != nil {
 		a.error(w, r, err)
 		return
@@ -389,7 +389,7 @@ func countItems(s files.Selection) string {
 	return strconv.Itoa(n) + " items"
 }
 
-func (a *app) handleTrash(w http.ResponseWriter, r *http.Request) {
+func (a *app) handleItemsTrash(w http.ResponseWriter, r *http.Request) {
 	if err := parseForm(r); err != nil {
 		a.error(w, r, err)
 		return
@@ -442,7 +442,7 @@ func (a *app) handleTrashPage(w http.ResponseWriter, r *http.Request) {
 	a.render(w, r, http.StatusOK, views.Trash(p))
 }
 
-func (a *app) handleRestore(w http.ResponseWriter, r *http.Request) {
+func (a *app) handleTrashRestore(w http.ResponseWriter, r *http.Request) {
 	if err := parseForm(r); err != nil {
 		a.error(w, r, err)
 		return
@@ -455,7 +455,7 @@ func (a *app) handleRestore(w http.ResponseWriter, r *http.Request) {
 	a.changed(w, r, views.ActionToast{Message: "Restored " + countItems(sel) + "."}, "/trash")
 }
 
-func (a *app) handleEmptyTrashDialog(w http.ResponseWriter, r *http.Request) {
+func (a *app) handleTrashEmptyDialog(w http.ResponseWriter, r *http.Request) {
 	t, err := a.files.ListTrash(r.Context(), currentUser(r).ID)
 	if err != nil {
 		a.error(w, r, err)
@@ -464,7 +464,7 @@ func (a *app) handleEmptyTrashDialog(w http.ResponseWriter, r *http.Request) {
 	a.render(w, r, http.StatusOK, views.EmptyTrashForm(len(t.Folders)+len(t.Files)))
 }
 
-func (a *app) handleEmptyTrash(w http.ResponseWriter, r *http.Request) {
+func (a *app) handleTrashEmpty(w http.ResponseWriter, r *http.Request) {
 	n, err := a.files.EmptyTrash(r.Context(), currentUser(r).ID)
 	if err != nil {
 		a.error(w, r, err)

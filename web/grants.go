@@ -13,7 +13,7 @@ import (
 
 // Sharing with registered users in the web app: the People section of the
 // share dialog (its forms answer with the dialog's body, like the link
-// forms in web/shares.go) and the "Shared with me" page. The files service
+// forms in web/links.go) and the "Shared with me" page. The files service
 // enforces every role; these handlers only read forms and render.
 
 func personRows(gs []files.Grant) []views.PersonRow {
@@ -61,8 +61,8 @@ func (a *app) peopleDialog(w http.ResponseWriter, r *http.Request, fileIDs []str
 	a.renderShareDialog(w, r, status, d)
 }
 
-// handlePersonAdd shares the dialog's folder or file with someone by email.
-func (a *app) handlePersonAdd(w http.ResponseWriter, r *http.Request) {
+// handleGrantCreate shares the dialog's folder or file with someone by email.
+func (a *app) handleGrantCreate(w http.ResponseWriter, r *http.Request) {
 	if err := parseForm(r); err != nil {
 		a.error(w, r, err)
 		return
@@ -87,8 +87,8 @@ func (a *app) handlePersonAdd(w http.ResponseWriter, r *http.Request) {
 	a.peopleDialog(w, r, fileIDs, in.FolderID, fmt.Sprintf("%s with %s (%s) as %s. They find it under “Shared with me”.", what, g.GranteeName, g.GranteeEmail, g.Role), http.StatusOK, views.Form{})
 }
 
-// handlePersonRole changes someone's role from the dialog.
-func (a *app) handlePersonRole(w http.ResponseWriter, r *http.Request) {
+// handleGrantUpdate changes someone's role from the dialog.
+func (a *app) handleGrantUpdate(w http.ResponseWriter, r *http.Request) {
 	if err := parseForm(r); err != nil {
 		a.error(w, r, err)
 		return
@@ -106,8 +106,8 @@ func (a *app) handlePersonRole(w http.ResponseWriter, r *http.Request) {
 	a.peopleDialog(w, r, fileIDs, folderID, g.GranteeName+" "+what+".", http.StatusOK, views.Form{})
 }
 
-// handlePersonRemove removes someone's access from the dialog.
-func (a *app) handlePersonRemove(w http.ResponseWriter, r *http.Request) {
+// handleGrantDelete removes someone's access from the dialog.
+func (a *app) handleGrantDelete(w http.ResponseWriter, r *http.Request) {
 	g, err := a.files.RemoveGrant(r.Context(), currentUser(r).ID, chi.URLParam(r, "id"), files.AsOwner)
 	if err != nil {
 		a.error(w, r, err)
@@ -157,8 +157,8 @@ func (a *app) handleSharedWithMe(w http.ResponseWriter, r *http.Request) {
 	a.render(w, r, http.StatusOK, views.SharedWithMe(p))
 }
 
-// handleLeave removes something shared with the user from their list.
-func (a *app) handleLeave(w http.ResponseWriter, r *http.Request) {
+// handleGrantLeave removes something shared with the user from their list.
+func (a *app) handleGrantLeave(w http.ResponseWriter, r *http.Request) {
 	g, err := a.files.RemoveGrant(r.Context(), currentUser(r).ID, chi.URLParam(r, "id"), files.AsGrantee)
 	if err != nil {
 		a.error(w, r, err)

@@ -232,8 +232,8 @@ func formTime(local, utc string) (*time.Time, bool) {
 // shareFormFields are the fields whose values a failed post keeps.
 var shareFormFields = []string{"title", "note", "expires_at", "max_downloads"}
 
-// handleShareCreate makes a link from the dialog's form and shows it.
-func (a *app) handleShareCreate(w http.ResponseWriter, r *http.Request) {
+// handleLinkCreate makes a link from the dialog's form and shows it.
+func (a *app) handleLinkCreate(w http.ResponseWriter, r *http.Request) {
 	sf, err := readShareForm(r)
 	var l shares.Link
 	if err == nil {
@@ -260,8 +260,8 @@ func (a *app) handleShareCreate(w http.ResponseWriter, r *http.Request) {
 	a.renderShareDialog(w, r, http.StatusOK, d)
 }
 
-// handleShareUpdate saves a link's options from the dialog.
-func (a *app) handleShareUpdate(w http.ResponseWriter, r *http.Request) {
+// handleLinkUpdate saves a link's options from the dialog.
+func (a *app) handleLinkUpdate(w http.ResponseWriter, r *http.Request) {
 	id := chi.URLParam(r, "id")
 	sf, err := readShareForm(r)
 	if err == nil {
@@ -283,8 +283,8 @@ func (a *app) handleShareUpdate(w http.ResponseWriter, r *http.Request) {
 	a.afterShareChange(w, r, id, "Changes saved. They apply to the next request.")
 }
 
-// handleShareRevoke revokes a link, from the dialog or the Shared page.
-func (a *app) handleShareRevoke(w http.ResponseWriter, r *http.Request) {
+// handleLinkRevoke revokes a link, from the dialog or the Shared page.
+func (a *app) handleLinkRevoke(w http.ResponseWriter, r *http.Request) {
 	id := chi.URLParam(r, "id")
 	if _, err := a.shares.Revoke(r.Context(), currentUser(r).ID, id); err != nil {
 		a.error(w, r, err)

@@ -62,41 +62,41 @@ func (a *app) pageRoutes(r chi.Router) {
 		r.Get("/api/docs", a.handleAPIDocs)
 
 		// File browser pages: a folder or a search, the Trash, and the htmx
-		// partials and dialogs they swap in (web/browse.go).
+		// partials and dialogs they swap in (web/files.go).
 		r.Group(func(r chi.Router) {
 			r.Use(a.requireUser)
 			r.Get("/files", a.handleBrowse)
 			r.Get("/folders/{id}", a.handleBrowse)
 			r.Get("/files/{id}", a.handleFileDetails)
 			r.Get("/usage", a.handleUsage)
-			r.Get("/folders/new", a.handleNewFolderDialog)
+			r.Get("/folders/new", a.handleFolderCreateDialog)
 			r.Post("/folders", a.handleFolderCreate)
-			r.Get("/items/rename", a.handleRenameDialog)
-			r.Post("/items/rename", a.handleRename)
-			r.Get("/items/move", a.handleMoveDialog)
-			r.Post("/items/move", a.handleMove)
-			r.Post("/items/trash", a.handleTrash)
+			r.Get("/items/rename", a.handleItemRenameDialog)
+			r.Post("/items/rename", a.handleItemRename)
+			r.Get("/items/move", a.handleItemsMoveDialog)
+			r.Post("/items/move", a.handleItemsMove)
+			r.Post("/items/trash", a.handleItemsTrash)
 			r.Get("/trash", a.handleTrashPage)
-			r.Post("/trash/restore", a.handleRestore)
-			r.Get("/trash/empty", a.handleEmptyTrashDialog)
-			r.Post("/trash/empty", a.handleEmptyTrash)
+			r.Post("/trash/restore", a.handleTrashRestore)
+			r.Get("/trash/empty", a.handleTrashEmptyDialog)
+			r.Post("/trash/empty", a.handleTrashEmpty)
 		})
-		// Sharing: the Shared page and the share dialog (web/shares.go).
+		// Sharing: the Shared page and the share dialog (web/links.go).
 		r.Group(func(r chi.Router) {
 			r.Use(a.requireUser)
 			r.Get("/shared", a.handleSharedPage)
 			r.Get("/share/dialog", a.handleShareDialog)
-			r.Post("/share/links", a.handleShareCreate)
-			r.Post("/share/links/{id}", a.handleShareUpdate)
-			r.Post("/share/links/{id}/revoke", a.handleShareRevoke)
+			r.Post("/share/links", a.handleLinkCreate)
+			r.Post("/share/links/{id}", a.handleLinkUpdate)
+			r.Post("/share/links/{id}/revoke", a.handleLinkRevoke)
 			r.Post("/share/requests", a.handleRequestCreate)
 			r.Post("/share/requests/{id}/close", a.handleRequestClose)
 			// Sharing with registered users (web/grants.go).
-			r.Post("/share/people", a.handlePersonAdd)
-			r.Post("/share/people/{id}", a.handlePersonRole)
-			r.Post("/share/people/{id}/remove", a.handlePersonRemove)
+			r.Post("/share/people", a.handleGrantCreate)
+			r.Post("/share/people/{id}", a.handleGrantUpdate)
+			r.Post("/share/people/{id}/remove", a.handleGrantDelete)
 			r.Get("/shared-with-me", a.handleSharedWithMe)
-			r.Post("/shared-with-me/{id}/leave", a.handleLeave)
+			r.Post("/shared-with-me/{id}/leave", a.handleGrantLeave)
 		})
 		r.Group(func(r chi.Router) {
 			r.Use(a.requireUser)
@@ -112,12 +112,12 @@ func (a *app) pageRoutes(r chi.Router) {
 	// zip streams, so no compression and the handler sets its own deadline.
 	r.Group(func(r chi.Router) {
 		r.Use(shareHeaders, a.sessions.LoadAndSave, limitBody(64<<10))
-		r.Get("/s/{token}", a.handleShareLanding)
-		r.Post("/s/{token}", a.handleShareUnlock)
-		r.Get("/s/{token}/files/{id}", a.handleShareFile)
-		r.Get("/s/{token}/zip", a.handleShareZip)
+		r.Get("/s/{token}", a.handleLinkLanding)
+		r.Post("/s/{token}", a.handleLinkUnlock)
+		r.Get("/s/{token}/files/{id}", a.handleLinkFile)
+		r.Get("/s/{token}/zip", a.handleLinkZip)
 	})
-	// Upload requests for uploaders (web/upload_requests.go): like the share
+	// Upload requests for uploaders (web/requests.go): like the share
 	// links, a session for the unlock and no user. Their JSON calls of the
 	// upload protocol, which only reach uploads made through the request,
 	// are in jsonRoutes.
@@ -183,7 +183,7 @@ func (a *app) jsonRoutes(r chi.Router) {
 				r.Post("/trash/restore", a.apiTrashRestore)
 				r.Delete("/trash", a.apiTrashEmpty)
 			})
-			// Share links (web/api_shares.go). Reading needs files:read;
+			// Share links (web/links_api.go). Reading needs files:read;
 			// changing a link also shares:write, on top of files:read, since a
 			// link hands out the files' bytes.
 			r.Group(func(r chi.Router) {
@@ -197,7 +197,7 @@ func (a *app) jsonRoutes(r chi.Router) {
 					r.Delete("/links/{id}", a.apiLinkRevoke)
 				})
 			})
-			// Sharing with registered users (web/api_grants.go): reading needs
+			// Sharing with registered users (web/grants_api.go): reading needs
 			// files:read; sharing, changing a role or removing access also
 			// shares:write.
 			r.Group(func(r chi.Router) {
@@ -212,7 +212,7 @@ func (a *app) jsonRoutes(r chi.Router) {
 					r.Delete("/grants/{id}", a.apiGrantDelete)
 				})
 			})
-			// Upload requests (web/api_requests.go). Reading needs files:read;
+			// Upload requests (web/requests_api.go). Reading needs files:read;
 			// changing a request also files:write and shares:write, since a
 			// request lets anyone with its link add files to the folder.
 			r.Group(func(r chi.Router) {
@@ -228,7 +228,7 @@ func (a *app) jsonRoutes(r chi.Router) {
 			})
 		})
 	})
-	// The uploaders' JSON calls of an upload request (web/upload_requests.go):
+	// The uploaders' JSON calls of an upload request (web/requests.go):
 	// the session of the unlock, rate limited like the API.
 	r.Group(func(r chi.Router) {
 		r.Use(shareHeaders, a.sessions.LoadAndSave, limitBody(1<<20), a.limitUploader)
