@@ -234,19 +234,6 @@ func (a *app) methodNotAllowed(w http.ResponseWriter, r *http.Request) {
 	}))
 }
 
-// asFieldErrors formats an Invalid error's fields for the command line.
-func asFieldErrors(err error) string {
-	e := apperr.As(err)
-	if e == nil || e.Code != apperr.Invalid {
-		return ""
-	}
-	var parts []string
-	for _, k := range sortedKeys(e.Fields) {
-		parts = append(parts, k+": "+e.Fields[k])
-	}
-	return strings.Join(parts, "; ")
-}
-
 func sortedKeys(m map[string]string) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
