@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/a-h/templ"
 	"github.com/go-chi/chi/v5"
 
 	"github.com/weupload/weupload/internal/apperr"
@@ -425,21 +426,34 @@ func (a *app) handleTrashPage(w http.ResponseWriter, r *http.Request) {
 		a.error(w, r, err)
 		return
 	}
+	a.renderBrowser(w, r, "Trash", views.TrashListing(p), func(s views.Shell, u views.Usage) (templ.Component, templ.Component) {
+		p.Shell, p.Usage = s, u
+		return views.TrashFragment(p), views.Trash(p)
+	})
+}
+
+// renderBrowser answers a page of the file browser for what htmx swaps:
+// the #listing card alone (it refreshes itself), the #browser region, or
+// the whole page. page builds the last two from the layout and the usage
+// meter, which the listing does not need.
+func (a *app) renderBrowser(w http.ResponseWriter, r *http.Request, title string, listing templ.Component,
+	page func(views.Shell, views.Usage) (region, full templ.Component)) {
 	target := htmxTarget(r)
 	if target == "listing" {
-		a.render(w, r, http.StatusOK, views.TrashListing(p))
+		a.render(w, r, http.StatusOK, listing)
 		return
 	}
-	if p.Usage, err = a.usage(r); err != nil {
+	u, err := a.usage(r)
+	if err != nil {
 		a.error(w, r, err)
 		return
 	}
-	p.Shell = a.shellNav(r, "Trash", "files")
+	region, full := page(a.shellNav(r, title, "files"), u)
 	if target == "browser" {
-		a.render(w, r, http.StatusOK, views.TrashFragment(p))
+		a.render(w, r, http.StatusOK, region)
 		return
 	}
-	a.render(w, r, http.StatusOK, views.Trash(p))
+	a.render(w, r, http.StatusOK, full)
 }
 
 func (a *app) handleTrashRestore(w http.ResponseWriter, r *http.Request) {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/a-h/templ"
 	"github.com/go-chi/chi/v5"
 
 	"github.com/weupload/weupload/internal/files"
@@ -140,21 +141,10 @@ func (a *app) handleSharedWithMe(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := views.SharedWithMePage{Items: sharedItems(gs), Limits: a.uploadLimits()}
-	target := htmxTarget(r)
-	if target == "listing" {
-		a.render(w, r, http.StatusOK, views.SharedWithMeListing(p.Items))
-		return
-	}
-	if p.Usage, err = a.usage(r); err != nil {
-		a.error(w, r, err)
-		return
-	}
-	p.Shell = a.shellNav(r, "Shared with me", "files")
-	if target == "browser" {
-		a.render(w, r, http.StatusOK, views.SharedWithMeFragment(p))
-		return
-	}
-	a.render(w, r, http.StatusOK, views.SharedWithMe(p))
+	a.renderBrowser(w, r, "Shared with me", views.SharedWithMeListing(p.Items), func(s views.Shell, u views.Usage) (templ.Component, templ.Component) {
+		p.Shell, p.Usage = s, u
+		return views.SharedWithMeFragment(p), views.SharedWithMe(p)
+	})
 }
 
 // handleGrantLeave removes something shared with the user from their list.

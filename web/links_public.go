@@ -52,16 +52,27 @@ func shareURL(r *http.Request) string { return "/s/" + chi.URLParam(r, "token") 
 // handleLinkLanding shows what a link holds, or its password form.
 func (a *app) handleLinkLanding(w http.ResponseWriter, r *http.Request) {
 	sh, err := a.shares.Open(r.Context(), chi.URLParam(r, "token"), a.visitor(r))
-	if shares.IsLocked(err) {
-		a.render(w, r, http.StatusOK, views.SharePassword(a.linkPasswordPage(r, views.Form{})))
-		return
-	}
-	if err != nil {
-		a.error(w, r, err)
+	if a.landingRefused(w, r, err, shares.IsLocked, a.linkPasswordPage) {
 		return
 	}
 	a.metrics.shareEvents.WithLabelValues("view").Inc()
 	a.render(w, r, http.StatusOK, views.SharePublic(sharePublicPage(a.shareShell(r, ""), shareURL(r), sh)))
+}
+
+// landingRefused answers a landing page the service did not open, for
+// links and upload requests alike: the password form when locked says so,
+// the error otherwise. It returns false when err is nil.
+func (a *app) landingRefused(w http.ResponseWriter, r *http.Request, err error, locked func(error) bool,
+	page func(r *http.Request, f views.Form) views.SharePasswordPage) bool {
+	switch {
+	case err == nil:
+		return false
+	case locked(err):
+		a.render(w, r, http.StatusOK, views.SharePassword(page(r, views.Form{})))
+	default:
+		a.error(w, r, err)
+	}
+	return true
 }
 
 // handleLinkUnlock checks the password and remembers the unlock for this

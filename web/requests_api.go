@@ -1,10 +1,8 @@
 package main
 
 import (
-	"net/http"
+	"context"
 	"time"
-
-	"github.com/go-chi/chi/v5"
 
 	"github.com/weupload/weupload/internal/shares"
 )
@@ -37,85 +35,25 @@ type requestJSON struct {
 }
 
 func toRequest(r shares.Request) requestJSON {
-	out := requestJSON{
+	return requestJSON{
 		ID: r.ID, URL: r.URL, State: string(r.State), FolderID: optional(r.FolderID), FolderLive: r.FolderLive,
 		Title: r.Title, Message: r.Message, HasPassword: r.HasPassword, ExpiresAt: utc(r.ExpiresAt),
-		Files: r.Files, Bytes: r.Bytes, LastUploadAt: utc(r.LastUploadAt), Views: r.Views, ClosedAt: utc(r.ClosedAt),
+		MaxFiles: limit(r.MaxFiles), MaxBytes: limit(r.MaxBytes), Files: r.Files, Bytes: r.Bytes,
+		LastUploadAt: utc(r.LastUploadAt), Views: r.Views, ClosedAt: utc(r.ClosedAt),
 		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
 	}
-	if r.MaxFiles > 0 {
-		out.MaxFiles = &r.MaxFiles
-	}
-	if r.MaxBytes > 0 {
-		out.MaxBytes = &r.MaxBytes
-	}
-	return out
 }
 
-// apiRequestList lists the caller's upload requests, newest first:
-// GET /api/v1/requests.
-func (a *app) apiRequestList(w http.ResponseWriter, r *http.Request) {
-	rs, err := a.shares.ListRequests(r.Context(), currentUser(r).ID, false, "")
-	if err != nil {
-		a.error(w, r, err)
-		return
+// apiRequests is /api/v1/requests: a request goes into a folder (the root
+// without folder_id); PATCH's null clears password, expires_at, max_files
+// and max_bytes; DELETE closes it, and what arrived stays in the folder.
+func (a *app) apiRequests() sharingAPI[shares.Request, shares.CreateRequestInput, shares.UpdateRequestInput, requestJSON] {
+	return sharingAPI[shares.Request, shares.CreateRequestInput, shares.UpdateRequestInput, requestJSON]{
+		a: a, path: "/api/v1/requests",
+		list: func(ctx context.Context, userID string) ([]shares.Request, error) {
+			return a.shares.ListRequests(ctx, userID, false, "")
+		},
+		find: a.shares.FindRequest, create: a.shares.CreateRequest, update: a.shares.UpdateRequest, end: a.shares.CloseRequest,
+		toJSON: toRequest, id: func(r shares.Request) string { return r.ID },
 	}
-	items := make([]requestJSON, len(rs))
-	for i, req := range rs {
-		items[i] = toRequest(req)
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"items": items, "next": nil})
-}
-
-// apiRequestGet returns one request: GET /api/v1/requests/{id}.
-func (a *app) apiRequestGet(w http.ResponseWriter, r *http.Request) {
-	req, err := a.shares.FindRequest(r.Context(), currentUser(r).ID, chi.URLParam(r, "id"))
-	if err != nil {
-		a.error(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, toRequest(req))
-}
-
-// apiRequestCreate makes a request into a folder (the root without
-// folder_id): POST /api/v1/requests; the answer carries the uploaders' url.
-func (a *app) apiRequestCreate(w http.ResponseWriter, r *http.Request) {
-	var in shares.CreateRequestInput
-	if err := decodeJSON(r, &in); err != nil {
-		a.error(w, r, err)
-		return
-	}
-	req, err := a.shares.CreateRequest(r.Context(), currentUser(r).ID, in)
-	if err != nil {
-		a.error(w, r, err)
-		return
-	}
-	w.Header().Set("Location", "/api/v1/requests/"+req.ID)
-	writeJSON(w, http.StatusCreated, toRequest(req))
-}
-
-// apiRequestUpdate changes options: PATCH /api/v1/requests/{id}; fields
-// left out stay, null clears password, expires_at, max_files and max_bytes.
-func (a *app) apiRequestUpdate(w http.ResponseWriter, r *http.Request) {
-	var in shares.UpdateRequestInput
-	if err := decodeJSON(r, &in); err != nil {
-		a.error(w, r, err)
-		return
-	}
-	req, err := a.shares.UpdateRequest(r.Context(), currentUser(r).ID, chi.URLParam(r, "id"), in)
-	if err != nil {
-		a.error(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, toRequest(req))
-}
-
-// apiRequestClose closes a request at once: DELETE /api/v1/requests/{id}.
-// It stays in the list, closed; what arrived stays in the folder.
-func (a *app) apiRequestClose(w http.ResponseWriter, r *http.Request) {
-	if _, err := a.shares.CloseRequest(r.Context(), currentUser(r).ID, chi.URLParam(r, "id")); err != nil {
-		a.error(w, r, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
 }

@@ -25,12 +25,7 @@ func requestURL(r *http.Request) string { return "/r/" + chi.URLParam(r, "token"
 // password form.
 func (a *app) handleRequestLanding(w http.ResponseWriter, r *http.Request) {
 	in, err := a.shares.OpenRequest(r.Context(), chi.URLParam(r, "token"), a.visitor(r))
-	if shares.IsRequestLocked(err) {
-		a.render(w, r, http.StatusOK, views.SharePassword(a.requestPasswordPage(r, views.Form{})))
-		return
-	}
-	if err != nil {
-		a.error(w, r, err)
+	if a.landingRefused(w, r, err, shares.IsRequestLocked, a.requestPasswordPage) {
 		return
 	}
 	p := views.UploadRequestPage{

@@ -183,18 +183,19 @@ func (a *app) jsonRoutes(r chi.Router) {
 				r.Post("/trash/restore", a.apiTrashRestore)
 				r.Delete("/trash", a.apiTrashEmpty)
 			})
-			// Share links (web/links_api.go). Reading needs files:read;
+			// Share links (web/links_api.go, web/sharing_api.go). Reading needs files:read;
 			// changing a link also shares:write, on top of files:read, since a
 			// link hands out the files' bytes.
 			r.Group(func(r chi.Router) {
 				r.Use(requireScope(a, auth.ScopeFilesRead))
-				r.Get("/links", a.apiLinkList)
-				r.Get("/links/{id}", a.apiLinkGet)
+				links := a.apiLinks()
+				r.Get("/links", links.listAll)
+				r.Get("/links/{id}", links.get)
 				r.Group(func(r chi.Router) {
 					r.Use(requireScope(a, auth.ScopeSharesWrite))
-					r.Post("/links", a.apiLinkCreate)
-					r.Patch("/links/{id}", a.apiLinkUpdate)
-					r.Delete("/links/{id}", a.apiLinkRevoke)
+					r.Post("/links", links.post)
+					r.Patch("/links/{id}", links.patch)
+					r.Delete("/links/{id}", links.delete)
 				})
 			})
 			// Sharing with registered users (web/grants_api.go): reading needs
@@ -212,18 +213,19 @@ func (a *app) jsonRoutes(r chi.Router) {
 					r.Delete("/grants/{id}", a.apiGrantDelete)
 				})
 			})
-			// Upload requests (web/requests_api.go). Reading needs files:read;
+			// Upload requests (web/requests_api.go, web/sharing_api.go). Reading needs files:read;
 			// changing a request also files:write and shares:write, since a
 			// request lets anyone with its link add files to the folder.
 			r.Group(func(r chi.Router) {
 				r.Use(requireScope(a, auth.ScopeFilesRead))
-				r.Get("/requests", a.apiRequestList)
-				r.Get("/requests/{id}", a.apiRequestGet)
+				requests := a.apiRequests()
+				r.Get("/requests", requests.listAll)
+				r.Get("/requests/{id}", requests.get)
 				r.Group(func(r chi.Router) {
 					r.Use(requireScope(a, auth.ScopeFilesWrite), requireScope(a, auth.ScopeSharesWrite))
-					r.Post("/requests", a.apiRequestCreate)
-					r.Patch("/requests/{id}", a.apiRequestUpdate)
-					r.Delete("/requests/{id}", a.apiRequestClose)
+					r.Post("/requests", requests.post)
+					r.Patch("/requests/{id}", requests.patch)
+					r.Delete("/requests/{id}", requests.delete)
 				})
 			})
 		})
