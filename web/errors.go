@@ -122,9 +122,10 @@ type formView struct {
 
 // formFailed answers a form post that failed. An error the visitor can
 // put right in the form (bad input, wrong credentials, too many tries, a
-// clash on a field such as a name taken) shows the form again with its messages, built by view: 422,
-// or 429 with Retry-After when throttled. Anything else, or a form that
-// cannot be built, goes to a.error.
+// clash on a field such as a name taken) shows the form again with its
+// messages, as view builds it: 422, or 429 with Retry-After when
+// throttled. Anything else, or a form that cannot be built, goes to
+// a.error.
 func (a *app) formFailed(w http.ResponseWriter, r *http.Request, err error, view func() (formView, error)) {
 	e := apperr.As(err)
 	inForm := e != nil && (e.Code == apperr.Invalid || e.Code == apperr.Unauthorized || e.Code == apperr.TooMany ||
