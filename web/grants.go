@@ -49,17 +49,8 @@ func grantSubject(g files.Grant) (fileIDs []string, folderID string) {
 
 // peopleDialog answers a change in the People section: the dialog again
 // with a notice (htmx), or the dialog page (no script).
-func (a *app) peopleDialog(w http.ResponseWriter, r *http.Request, fileIDs []string, folderID, notice string, status int, form views.Form) {
-	d, err := a.shareDialog(r.Context(), currentUser(r).ID, fileIDs, folderID, "")
-	if err != nil {
-		a.error(w, r, err)
-		return
-	}
-	d.PeopleNotice, d.PeopleForm = notice, form
-	if status == http.StatusOK {
-		w.Header().Set("HX-Trigger", shareChanged)
-	}
-	a.renderShareDialog(w, r, status, d)
+func (a *app) peopleDialog(w http.ResponseWriter, r *http.Request, fileIDs []string, folderID, notice string) {
+	a.shareDialogChanged(w, r, fileIDs, folderID, "", "", func(d *views.ShareDialog) { d.PeopleNotice = notice })
 }
 
 // handleGrantCreate shares the dialog's folder or file with someone by email.
@@ -85,7 +76,7 @@ func (a *app) handleGrantCreate(w http.ResponseWriter, r *http.Request) {
 	if len(fileIDs) > 1 {
 		what += " " + plural(len(fileIDs), "file", "files")
 	}
-	a.peopleDialog(w, r, fileIDs, in.FolderID, fmt.Sprintf("%s with %s (%s) as %s. They find it under “Shared with me”.", what, g.GranteeName, g.GranteeEmail, g.Role), http.StatusOK, views.Form{})
+	a.peopleDialog(w, r, fileIDs, in.FolderID, fmt.Sprintf("%s with %s (%s) as %s. They find it under “Shared with me”.", what, g.GranteeName, g.GranteeEmail, g.Role))
 }
 
 // handleGrantUpdate changes someone's role from the dialog.
@@ -104,7 +95,7 @@ func (a *app) handleGrantUpdate(w http.ResponseWriter, r *http.Request) {
 	if g.Role == files.RoleEditor {
 		what = "can now also add and change files"
 	}
-	a.peopleDialog(w, r, fileIDs, folderID, g.GranteeName+" "+what+".", http.StatusOK, views.Form{})
+	a.peopleDialog(w, r, fileIDs, folderID, g.GranteeName+" "+what+".")
 }
 
 // handleGrantDelete removes someone's access from the dialog.
@@ -115,7 +106,7 @@ func (a *app) handleGrantDelete(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	fileIDs, folderID := grantSubject(g)
-	a.peopleDialog(w, r, fileIDs, folderID, g.GranteeName+" no longer has access.", http.StatusOK, views.Form{})
+	a.peopleDialog(w, r, fileIDs, folderID, g.GranteeName+" no longer has access.")
 }
 
 func sharedItems(gs []files.Grant) []views.SharedItem {

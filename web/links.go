@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -197,18 +198,43 @@ func readShareForm(r *http.Request) (shareForm, error) {
 	}
 	f := r.PostForm
 	sf := shareForm{title: f.Get("title"), note: f.Get("note"), password: f.Get("password"), removePassword: f.Get("remove_password") != ""}
-	fields := map[string]string{}
-	var ok bool
-	if sf.expires, ok = formTime(f.Get("expires_at"), f.Get("expires_utc")); !ok {
-		fields["expires_at"] = "Enter a date and time, or leave it empty for never."
+	o := options{form: f, errors: map[string]string{}}
+	sf.expires = o.time("expires_at")
+	sf.maxDownloads = o.int("max_downloads")
+	return sf, o.err()
+}
+
+// options reads the optional dates and numbers of the share dialog's link
+// and request forms, with a message for each field that does not parse.
+type options struct {
+	form   url.Values
+	errors map[string]string
+}
+
+// time reads a datetime-local field (see formTime).
+func (o options) time(name string) *time.Time {
+	t, ok := formTime(o.form.Get(name), o.form.Get("expires_utc"))
+	if !ok {
+		o.errors[name] = "Enter a date and time, or leave it empty for never."
 	}
-	if sf.maxDownloads, ok = formInt(f.Get("max_downloads")); !ok {
-		fields["max_downloads"] = "Enter a whole number, or leave it empty for no limit."
+	return t
+}
+
+// int reads a whole number field; empty is no limit.
+func (o options) int(name string) *int {
+	n, ok := formInt(o.form.Get(name))
+	if !ok {
+		o.errors[name] = "Enter a whole number, or leave it empty for no limit."
 	}
-	if len(fields) > 0 {
-		return sf, apperr.InvalidFields(fields)
+	return n
+}
+
+// err is Invalid with the fields that did not parse, or nil.
+func (o options) err() error {
+	if len(o.errors) > 0 {
+		return apperr.InvalidFields(o.errors)
 	}
-	return sf, nil
+	return nil
 }
 
 // formTime parses an optional datetime-local value; utc, when share.js
@@ -306,20 +332,28 @@ func (a *app) handleLinkRevoke(w http.ResponseWriter, r *http.Request) {
 	a.afterShareChange(w, r, id, "Link revoked. It stopped working at once.")
 }
 
-// afterShareChange shows the link again with a notice, and tells the page.
-func (a *app) afterShareChange(w http.ResponseWriter, r *http.Request, id, notice string) {
-	if !isHTMX(r) {
-		http.Redirect(w, r, "/share/dialog?link="+id, http.StatusSeeOther)
+// shareDialogChanged answers a change made in the share dialog: the dialog
+// again (of a subject, or of linkID) with fill's notice, and the
+// shares-changed event for the page. Without htmx the browser goes to back,
+// or, when back is "", gets the dialog's page.
+func (a *app) shareDialogChanged(w http.ResponseWriter, r *http.Request, fileIDs []string, folderID, linkID, back string, fill func(d *views.ShareDialog)) {
+	if !isHTMX(r) && back != "" {
+		http.Redirect(w, r, back, http.StatusSeeOther)
 		return
 	}
-	d, err := a.shareDialog(r.Context(), currentUser(r).ID, nil, "", id)
+	d, err := a.shareDialog(r.Context(), currentUser(r).ID, fileIDs, folderID, linkID)
 	if err != nil {
 		a.error(w, r, err)
 		return
 	}
-	d.Notice = notice
+	fill(&d)
 	w.Header().Set("HX-Trigger", shareChanged)
 	a.renderShareDialog(w, r, http.StatusOK, d)
+}
+
+// afterShareChange shows the link again with a notice.
+func (a *app) afterShareChange(w http.ResponseWriter, r *http.Request, id, notice string) {
+	a.shareDialogChanged(w, r, nil, "", id, "/share/dialog?link="+id, func(d *views.ShareDialog) { d.Notice = notice })
 }
 
 // linkForm is the link form after a failed post, with its messages; a

@@ -58,26 +58,18 @@ func readRequestForm(r *http.Request) (shares.CreateRequestInput, error) {
 	}
 	f := r.PostForm
 	in := shares.CreateRequestInput{FolderID: f.Get("folder"), Message: f.Get("request_message"), Password: f.Get("request_password")}
-	fields := map[string]string{}
-	var ok bool
-	if in.ExpiresAt, ok = formTime(f.Get("request_expires_at"), f.Get("expires_utc")); !ok {
-		fields["request_expires_at"] = "Enter a date and time, or leave it empty for never."
-	}
-	if in.MaxFiles, ok = formInt(f.Get("request_max_files")); !ok {
-		fields["request_max_files"] = "Enter a whole number, or leave it empty for no limit."
-	}
+	o := options{form: f, errors: map[string]string{}}
+	in.ExpiresAt = o.time("request_expires_at")
+	in.MaxFiles = o.int("request_max_files")
 	mib, ok := formInt(f.Get("request_max_mib"))
 	switch {
 	case !ok || (mib != nil && (*mib < 1 || *mib > 1<<30)):
-		fields["request_max_mib"] = "Enter a whole number of MiB, or leave it empty for no limit."
+		o.errors["request_max_mib"] = "Enter a whole number of MiB, or leave it empty for no limit."
 	case mib != nil:
 		b := int64(*mib) << 20
 		in.MaxBytes = &b
 	}
-	if len(fields) > 0 {
-		return in, apperr.InvalidFields(fields)
-	}
-	return in, nil
+	return in, o.err()
 }
 
 // requestForm is the dialog's "New upload link" form after a failed post,
@@ -140,18 +132,7 @@ func (a *app) handleRequestClose(w http.ResponseWriter, r *http.Request) {
 
 // afterRequestChange shows the folder's dialog again with a notice.
 func (a *app) afterRequestChange(w http.ResponseWriter, r *http.Request, folderID, notice string) {
-	if !isHTMX(r) {
-		http.Redirect(w, r, "/share/dialog?folder="+folderID, http.StatusSeeOther)
-		return
-	}
-	d, err := a.shareDialog(r.Context(), currentUser(r).ID, nil, folderID, "")
-	if err != nil {
-		a.error(w, r, err)
-		return
-	}
-	d.RequestNotice = notice
-	w.Header().Set("HX-Trigger", shareChanged)
-	a.renderShareDialog(w, r, http.StatusOK, d)
+	a.shareDialogChanged(w, r, nil, folderID, "", "/share/dialog?folder="+folderID, func(d *views.ShareDialog) { d.RequestNotice = notice })
 }
 
 // formInt parses an optional whole number; ok is false for junk.
