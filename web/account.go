@@ -38,16 +38,15 @@ func (a *app) handleProfileUpdate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	u, err := a.auth.UpdateProfile(r.Context(), currentUser(r).ID, auth.UpdateProfileInput{DisplayName: r.PostForm.Get("display_name")})
-	p := a.accountPage(r)
 	if err != nil {
-		if !isFormError(err) {
-			a.error(w, r, err)
-			return
-		}
-		p.Profile = formOf(r, err, "display_name")
-		a.renderForm(w, r, err, views.Account(p), views.ProfileForm(p))
+		a.formFailed(w, r, err, func() (formView, error) {
+			p := a.accountPage(r)
+			p.Profile = formOf(r, err, "display_name")
+			return formView{fragment: views.ProfileForm(p), page: views.Account(p)}, nil
+		})
 		return
 	}
+	p := a.accountPage(r)
 	if !isHTMX(r) {
 		a.flash(r, "success", "Profile saved.")
 		redirect(w, r, "/account")
@@ -66,13 +65,11 @@ func (a *app) handlePasswordChange(w http.ResponseWriter, r *http.Request) {
 	in := auth.ChangePasswordInput{Current: r.PostForm.Get("current_password"), New: r.PostForm.Get("new_password"), RevokeTokens: r.PostForm.Get("revoke_tokens") != ""}
 	u, err := a.auth.ChangePassword(r.Context(), currentUser(r).ID, in)
 	if err != nil {
-		if !isFormError(err) {
-			a.error(w, r, err)
-			return
-		}
-		p := a.accountPage(r)
-		p.Password = formOf(r, err, "revoke_tokens")
-		a.renderForm(w, r, err, views.Account(p), views.PasswordForm(p))
+		a.formFailed(w, r, err, func() (formView, error) {
+			p := a.accountPage(r)
+			p.Password = formOf(r, err, "revoke_tokens")
+			return formView{fragment: views.PasswordForm(p), page: views.Account(p)}, nil
+		})
 		return
 	}
 	// A privilege change: new token, and this session moves to the new epoch
@@ -133,20 +130,19 @@ func (a *app) handleTokenCreate(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		_, secret, err = a.auth.CreateToken(r.Context(), currentUser(r).ID, nil, in)
 	}
-	s, lerr := a.tokensSection(r)
-	if lerr != nil {
-		a.error(w, r, lerr)
+	if err != nil {
+		a.formFailed(w, r, err, func() (formView, error) {
+			s, lerr := a.tokensSection(r)
+			s.Form = formOf(r, err, "name", "expires_at")
+			p := a.accountPage(r)
+			p.Tokens = s
+			return formView{fragment: views.Tokens(s), page: views.Account(p)}, lerr
+		})
 		return
 	}
+	s, err := a.tokensSection(r)
 	if err != nil {
-		if !isFormError(err) {
-			a.error(w, r, err)
-			return
-		}
-		s.Form = formOf(r, err, "name", "expires_at")
-		p := a.accountPage(r)
-		p.Tokens = s
-		a.renderForm(w, r, err, views.Account(p), views.Tokens(s))
+		a.error(w, r, err)
 		return
 	}
 	if !isHTMX(r) {

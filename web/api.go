@@ -1,12 +1,15 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"reflect"
+	"sort"
 	"strings"
 	"time"
 	"unicode"
@@ -103,7 +106,9 @@ func requireScope(a *app, scope string) func(http.Handler) http.Handler {
 }
 
 // decodeJSON reads a JSON body strictly into v: application/json only, one
-// object, no unknown fields, wrong types named. Errors are 400 problems.
+// object, no unknown fields. Errors are 400 problems that name the field
+// where they can and never carry encoding/json's text, which speaks of Go
+// types.
 func decodeJSON(r *http.Request, v any) error {
 	bad := func(format string, args ...any) error {
 		return &apperr.Error{Code: apperr.BadRequest, Message: fmt.Sprintf(format, args...)}
@@ -111,34 +116,72 @@ func decodeJSON(r *http.Request, v any) error {
 	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
 		return bad("Send a JSON body with Content-Type: application/json.")
 	}
-	if err := checkJSONBody(r); err != nil { // bad text: web/input.go
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		return err // too large (the body limit), or the client went away
+	}
+	if err := checkJSONBody(body); err != nil { // bad text: web/input.go
 		return err
 	}
-	dec := json.NewDecoder(r.Body)
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
-	err := dec.Decode(v)
+	err = dec.Decode(v)
 	var syntax *json.SyntaxError
 	var typeErr *json.UnmarshalTypeError
-	var tooBig *http.MaxBytesError
 	switch {
 	case err == nil:
-	case errors.As(err, &tooBig):
-		return err
 	case errors.Is(err, io.EOF):
 		return bad("The request body is empty; send a JSON object.")
 	case errors.As(err, &syntax), errors.Is(err, io.ErrUnexpectedEOF):
 		return bad("The request body is not valid JSON.")
+	case errors.As(err, &typeErr) && typeErr.Field == "":
+		return bad("The request body must be a JSON object.")
 	case errors.As(err, &typeErr):
 		return bad("The field %q must be a %s.", jsonField(typeErr.Field), jsonKind(typeErr.Type.Kind().String()))
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		// The rest of the text is the client's own field name, quoted.
 		return bad("Unknown field %s.", strings.TrimPrefix(err.Error(), "json: unknown field "))
 	default:
-		return bad("The request body could not be read: %s.", err)
+		// A value of the right JSON type that a field's own decoding
+		// refused (a date that does not parse): find the field by
+		// decoding the fields one at a time.
+		field := failingField(body, v)
+		var timeErr *time.ParseError
+		switch {
+		case field != "" && errors.As(err, &timeErr):
+			return bad("The field %q must be a date and time in RFC 3339 form, such as 2026-01-31T09:00:00Z.", field)
+		case field != "":
+			return bad("The field %q has a value that could not be read.", field)
+		default:
+			return bad("The request body could not be read as the JSON object this call expects.")
+		}
 	}
 	if dec.More() {
 		return bad("Send exactly one JSON object.")
 	}
 	return nil
+}
+
+// failingField is the top-level field of a JSON object whose value does
+// not decode into v's type on its own, or "" when none does.
+func failingField(body []byte, v any) string {
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(body, &fields) != nil {
+		return ""
+	}
+	names := make([]string, 0, len(fields))
+	for k := range fields {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	t := reflect.TypeOf(v).Elem()
+	for _, k := range names {
+		one, _ := json.Marshal(map[string]json.RawMessage{k: fields[k]})
+		if json.Unmarshal(one, reflect.New(t).Interface()) != nil {
+			return k
+		}
+	}
+	return ""
 }
 
 // jsonField is the JSON path of a field in a decoding error. encoding/json

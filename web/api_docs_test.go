@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"html"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -24,38 +23,17 @@ import (
 	"github.com/weupload/weupload/internal/testenv"
 )
 
-// TestAPIDocsPage checks the reference page made from the document: public,
-// every operation, parameter and schema on it, and nothing loaded from
-// another site.
+// TestAPIDocsPage checks the reference page as served (the renderer's
+// own test is in internal/apidocs): public, under the CSP, linked from the
+// account page where tokens are made.
 func TestAPIDocsPage(t *testing.T) {
 	ta := newTestApp(t, nil)
 	r := ta.client(t).get("/api/docs")
 	wantStatus(t, r, http.StatusOK)
-	v := newSpecValidator(t)
-	for _, op := range v.operations() {
-		method, path, _ := strings.Cut(op, " ")
-		wantBody(t, r, ">"+method+"</span>", ">"+html.EscapeString(path)+"</code>")
-		item := v.doc.Paths.Value(strings.TrimPrefix(path, "/api/v1"))
-		o := item.GetOperation(method)
-		wantBody(t, r, `id="op-`+o.OperationID+`"`, html.EscapeString(o.Summary))
-		for _, prm := range slices.Concat(item.Parameters, o.Parameters) {
-			wantBody(t, r, ">"+html.EscapeString(prm.Value.Name)+"</code>")
-		}
-	}
-	for name := range v.doc.Components.Schemas {
-		wantBody(t, r, `id="schema-`+name+`"`, `href="#schema-`+name+`"`)
-	}
-	wantBody(t, r, "Authorization: Bearer wu_", "application/problem+json", `href="/api/v1/openapi.json"`,
-		"A token with the files:write scope", "No credentials needed.", "<code class=")
-	for _, bad := range []string{"http://", "https://", "<script>", " style="} {
-		if strings.Contains(strings.ReplaceAll(r.body, `xmlns="http://www.w3.org/2000/svg"`, ""), bad) {
-			t.Errorf("the page contains %q", bad)
-		}
-	}
+	wantBody(t, r, `id="op-getMe"`, `href="/api/v1/openapi.json"`)
 	if !strings.Contains(r.header.Get("Content-Security-Policy"), "script-src 'self'") {
 		t.Error("no CSP")
 	}
-	// The account page, where tokens are made, points to it.
 	ta.createUser(t, "ann@example.com", "correct horse battery")
 	c := ta.client(t)
 	c.login("ann@example.com", "correct horse battery")

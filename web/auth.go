@@ -3,11 +3,8 @@ package main
 import (
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"unicode"
-
-	"github.com/a-h/templ"
 
 	"github.com/weupload/weupload/internal/apperr"
 	"github.com/weupload/weupload/internal/auth"
@@ -38,32 +35,6 @@ func formOf(r *http.Request, err error, fields ...string) views.Form {
 		}
 	}
 	return f
-}
-
-// isFormError reports whether err belongs in the form (re-render with 422)
-// rather than on an error page.
-func isFormError(err error) bool {
-	switch apperr.CodeOf(err) {
-	case apperr.Invalid, apperr.Unauthorized, apperr.TooMany:
-		return true
-	}
-	return false
-}
-
-// renderForm answers a form post that failed validation or credentials:
-// 422 (429 when throttled) with the form and its messages; htmx gets just
-// the form fragment to swap in place.
-func (a *app) renderForm(w http.ResponseWriter, r *http.Request, err error, full, fragment templ.Component) {
-	status := http.StatusUnprocessableEntity
-	if e := apperr.As(err); e != nil && e.Code == apperr.TooMany {
-		status = http.StatusTooManyRequests
-		w.Header().Set("Retry-After", strconv.Itoa(int(e.RetryAfter.Seconds())))
-	}
-	if isHTMX(r) {
-		a.render(w, r, status, fragment)
-		return
-	}
-	a.render(w, r, status, full)
 }
 
 // safeNext keeps a post-login redirect on our own site: a path with no
@@ -123,12 +94,10 @@ func (a *app) handleLogin(w http.ResponseWriter, r *http.Request) {
 		a.metrics.logins.WithLabelValues("throttled").Inc()
 	}
 	if err != nil {
-		if !isFormError(err) {
-			a.error(w, r, err)
-			return
-		}
-		p := views.LoginPage{Shell: a.shell(r, "Log in"), Form: formOf(r, err, "email"), Next: r.PostForm.Get("next")}
-		a.renderForm(w, r, err, views.Login(p), views.LoginForm(p))
+		a.formFailed(w, r, err, func() (formView, error) {
+			p := views.LoginPage{Shell: a.shell(r, "Log in"), Form: formOf(r, err, "email"), Next: r.PostForm.Get("next")}
+			return formView{fragment: views.LoginForm(p), page: views.Login(p)}, nil
+		})
 		return
 	}
 	if err := a.startSession(r, &u); err != nil {
@@ -181,12 +150,10 @@ func (a *app) handleRegister(w http.ResponseWriter, r *http.Request) {
 	in := auth.RegisterInput{Email: r.PostForm.Get("email"), DisplayName: r.PostForm.Get("display_name"), Password: r.PostForm.Get("password"), ClientIP: info(r).clientIP}
 	err := a.auth.Register(r.Context(), in)
 	if err != nil {
-		if !isFormError(err) {
-			a.error(w, r, err)
-			return
-		}
-		p := views.RegisterPage{Shell: a.shell(r, "Create account"), Form: formOf(r, err, "email", "display_name")}
-		a.renderForm(w, r, err, views.Register(p), views.RegisterForm(p))
+		a.formFailed(w, r, err, func() (formView, error) {
+			p := views.RegisterPage{Shell: a.shell(r, "Create account"), Form: formOf(r, err, "email", "display_name")}
+			return formView{fragment: views.RegisterForm(p), page: views.Register(p)}, nil
+		})
 		return
 	}
 	// The same answer whether the email was new or already had an account

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
 	"github.com/weupload/weupload/internal/auth"
 	"github.com/weupload/weupload/internal/ratelimit"
 	"github.com/weupload/weupload/internal/shares"

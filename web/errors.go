@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/a-h/templ"
+
 	"github.com/weupload/weupload/internal/apperr"
 	"github.com/weupload/weupload/views"
 )
@@ -60,17 +62,38 @@ func (a *app) classify(r *http.Request, err error) *apperr.Error {
 	}
 }
 
-// error answers a failed request in the caller's format: problem+json for the
-// API, a toast fragment for htmx, a full page otherwise.
-func (a *app) error(w http.ResponseWriter, r *http.Request, err error) {
-	e := a.classify(r, err)
-	status := statusOf(e.Code)
+// The one response policy. The route group says who is asking:
+// jsonResponses marks the JSON API and the uploaders' JSON calls, and
+// their failures are problem+json; anything else is a page, or, for htmx,
+// a toast. a.error is the one answer to a failed request, a.formFailed the
+// one answer to a failed form post, and retryAfter the one Retry-After rule.
+
+// jsonResponses marks a route group's requests as JSON calls: their
+// failures answer problem+json.
+func jsonResponses(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		info(r).json = true
+		next.ServeHTTP(w, r)
+	})
+}
+
+// retryAfter tells the client when to try again: a throttle's wait, or a
+// few seconds for a dependency that is down.
+func retryAfter(w http.ResponseWriter, e *apperr.Error) {
 	if e.RetryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(int(e.RetryAfter.Seconds())))
 	}
+}
+
+// error answers a failed request in the caller's format: problem+json for
+// a JSON call, a toast for htmx, a full page otherwise.
+func (a *app) error(w http.ResponseWriter, r *http.Request, err error) {
+	e := a.classify(r, err)
+	status := statusOf(e.Code)
+	retryAfter(w, e)
 	w.Header().Set("Cache-Control", "no-store")
 	switch {
-	case strings.HasPrefix(r.URL.Path, "/api/"):
+	case info(r).json:
 		a.problem(w, r, status, e)
 	case isHTMX(r):
 		// Errors go to the toast area whatever the request targeted.
@@ -85,6 +108,64 @@ func (a *app) error(w http.ResponseWriter, r *http.Request, err error) {
 			Message: e.Message,
 		}))
 	}
+}
+
+// formView is a form to show again after a failed post. fragment is what
+// htmx swaps in (the form, or the dialog's body); page is the whole page
+// around the form for a post without htmx. A dialog with no page of its
+// own leaves page nil: a plain post then goes back to back with the
+// message as a flash.
+type formView struct {
+	fragment, page templ.Component
+	back           string
+}
+
+// formFailed answers a form post that failed. An error the visitor can
+// put right in the form (bad input, wrong credentials, too many tries, a
+// clash on a field such as a name taken) shows the form again with its
+// messages, as view builds it: 422, or 429 with Retry-After when
+// throttled. Anything else, or a form that cannot be built, goes to
+// a.error.
+func (a *app) formFailed(w http.ResponseWriter, r *http.Request, err error, view func() (formView, error)) {
+	e := apperr.As(err)
+	inForm := e != nil && (e.Code == apperr.Invalid || e.Code == apperr.Unauthorized || e.Code == apperr.TooMany ||
+		e.Code == apperr.Conflict && len(e.Fields) > 0)
+	if !inForm {
+		a.error(w, r, err)
+		return
+	}
+	v, verr := view()
+	if verr != nil {
+		a.error(w, r, verr)
+		return
+	}
+	status := http.StatusUnprocessableEntity
+	if e.Code == apperr.TooMany {
+		status = http.StatusTooManyRequests
+	}
+	retryAfter(w, e)
+	switch {
+	case isHTMX(r):
+		a.render(w, r, status, v.fragment)
+	case v.page != nil:
+		a.render(w, r, status, v.page)
+	default:
+		a.flash(r, "error", errorText(e))
+		redirect(w, r, v.back)
+	}
+}
+
+// errorText is an error's message for a flash: the field messages when
+// there are any (the message then only says to look at the fields).
+func errorText(e *apperr.Error) string {
+	if len(e.Fields) == 0 {
+		return e.Message
+	}
+	msgs := make([]string, 0, len(e.Fields))
+	for _, k := range sortedKeys(e.Fields) {
+		msgs = append(msgs, e.Fields[k])
+	}
+	return strings.Join(msgs, " ")
 }
 
 func headingFor(status int) string {
@@ -145,26 +226,13 @@ func (a *app) notFound(w http.ResponseWriter, r *http.Request) {
 func (a *app) methodNotAllowed(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Allow", "GET, HEAD, POST")
 	e := &apperr.Error{Code: apperr.BadRequest, Message: fmt.Sprintf("%s is not allowed here.", r.Method)}
-	if strings.HasPrefix(r.URL.Path, "/api/") {
+	if info(r).json {
 		a.problem(w, r, http.StatusMethodNotAllowed, e)
 		return
 	}
 	a.render(w, r, http.StatusMethodNotAllowed, views.Error(views.ErrorPage{
 		Shell: a.shell(r, "Not allowed"), Status: http.StatusMethodNotAllowed, Heading: "Not allowed", Message: e.Message,
 	}))
-}
-
-// asFieldErrors formats an Invalid error's fields for the command line.
-func asFieldErrors(err error) string {
-	e := apperr.As(err)
-	if e == nil || e.Code != apperr.Invalid {
-		return ""
-	}
-	var parts []string
-	for _, k := range sortedKeys(e.Fields) {
-		parts = append(parts, k+": "+e.Fields[k])
-	}
-	return strings.Join(parts, "; ")
 }
 
 func sortedKeys(m map[string]string) []string {

@@ -5,16 +5,16 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/a-h/templ"
 	"github.com/go-chi/chi/v5"
 
-	"github.com/weupload/weupload/internal/apperr"
 	"github.com/weupload/weupload/internal/files"
 	"github.com/weupload/weupload/views"
 )
 
 // Sharing with registered users in the web app: the People section of the
 // share dialog (its forms answer with the dialog's body, like the link
-// forms in web/shares.go) and the "Shared with me" page. The files service
+// forms in web/links.go) and the "Shared with me" page. The files service
 // enforces every role; these handlers only read forms and render.
 
 func personRows(gs []files.Grant) []views.PersonRow {
@@ -49,21 +49,12 @@ func grantSubject(g files.Grant) (fileIDs []string, folderID string) {
 
 // peopleDialog answers a change in the People section: the dialog again
 // with a notice (htmx), or the dialog page (no script).
-func (a *app) peopleDialog(w http.ResponseWriter, r *http.Request, fileIDs []string, folderID, notice string, status int, form views.Form) {
-	d, err := a.shareDialog(r.Context(), currentUser(r).ID, fileIDs, folderID, "")
-	if err != nil {
-		a.error(w, r, err)
-		return
-	}
-	d.PeopleNotice, d.PeopleForm = notice, form
-	if status == http.StatusOK {
-		w.Header().Set("HX-Trigger", shareChanged)
-	}
-	a.renderShareDialog(w, r, status, d)
+func (a *app) peopleDialog(w http.ResponseWriter, r *http.Request, fileIDs []string, folderID, notice string) {
+	a.shareDialogChanged(w, r, fileIDs, folderID, "", "", func(d *views.ShareDialog) { d.PeopleNotice = notice })
 }
 
-// handlePersonAdd shares the dialog's folder or file with someone by email.
-func (a *app) handlePersonAdd(w http.ResponseWriter, r *http.Request) {
+// handleGrantCreate shares the dialog's folder or file with someone by email.
+func (a *app) handleGrantCreate(w http.ResponseWriter, r *http.Request) {
 	if err := parseForm(r); err != nil {
 		a.error(w, r, err)
 		return
@@ -77,28 +68,19 @@ func (a *app) handlePersonAdd(w http.ResponseWriter, r *http.Request) {
 	} else {
 		g, err = a.files.Share(r.Context(), currentUser(r).ID, in)
 	}
-	switch {
-	case apperr.Is(err, apperr.Invalid) || apperr.Is(err, apperr.TooMany):
-		status := http.StatusUnprocessableEntity
-		if e := apperr.As(err); e.Code == apperr.TooMany {
-			status = http.StatusTooManyRequests
-			w.Header().Set("Retry-After", fmt.Sprint(int(e.RetryAfter.Seconds())))
-		}
-		a.peopleDialog(w, r, fileIDs, in.FolderID, "", status, formOf(r, err, "email", "role"))
-		return
-	case err != nil:
-		a.error(w, r, err)
+	if err != nil {
+		a.shareDialogFailed(w, r, err, fileIDs, in.FolderID, "", func(d *views.ShareDialog) { d.PeopleForm = formOf(r, err, "email", "role") })
 		return
 	}
 	what := "Shared"
 	if len(fileIDs) > 1 {
 		what += " " + plural(len(fileIDs), "file", "files")
 	}
-	a.peopleDialog(w, r, fileIDs, in.FolderID, fmt.Sprintf("%s with %s (%s) as %s. They find it under “Shared with me”.", what, g.GranteeName, g.GranteeEmail, g.Role), http.StatusOK, views.Form{})
+	a.peopleDialog(w, r, fileIDs, in.FolderID, fmt.Sprintf("%s with %s (%s) as %s. They find it under “Shared with me”.", what, g.GranteeName, g.GranteeEmail, g.Role))
 }
 
-// handlePersonRole changes someone's role from the dialog.
-func (a *app) handlePersonRole(w http.ResponseWriter, r *http.Request) {
+// handleGrantUpdate changes someone's role from the dialog.
+func (a *app) handleGrantUpdate(w http.ResponseWriter, r *http.Request) {
 	if err := parseForm(r); err != nil {
 		a.error(w, r, err)
 		return
@@ -113,18 +95,18 @@ func (a *app) handlePersonRole(w http.ResponseWriter, r *http.Request) {
 	if g.Role == files.RoleEditor {
 		what = "can now also add and change files"
 	}
-	a.peopleDialog(w, r, fileIDs, folderID, g.GranteeName+" "+what+".", http.StatusOK, views.Form{})
+	a.peopleDialog(w, r, fileIDs, folderID, g.GranteeName+" "+what+".")
 }
 
-// handlePersonRemove removes someone's access from the dialog.
-func (a *app) handlePersonRemove(w http.ResponseWriter, r *http.Request) {
+// handleGrantDelete removes someone's access from the dialog.
+func (a *app) handleGrantDelete(w http.ResponseWriter, r *http.Request) {
 	g, err := a.files.RemoveGrant(r.Context(), currentUser(r).ID, chi.URLParam(r, "id"), files.AsOwner)
 	if err != nil {
 		a.error(w, r, err)
 		return
 	}
 	fileIDs, folderID := grantSubject(g)
-	a.peopleDialog(w, r, fileIDs, folderID, g.GranteeName+" no longer has access.", http.StatusOK, views.Form{})
+	a.peopleDialog(w, r, fileIDs, folderID, g.GranteeName+" no longer has access.")
 }
 
 func sharedItems(gs []files.Grant) []views.SharedItem {
@@ -150,25 +132,14 @@ func (a *app) handleSharedWithMe(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := views.SharedWithMePage{Items: sharedItems(gs), Limits: a.uploadLimits()}
-	target := htmxTarget(r)
-	if target == "listing" {
-		a.render(w, r, http.StatusOK, views.SharedWithMeListing(p.Items))
-		return
-	}
-	if p.Usage, err = a.usage(r); err != nil {
-		a.error(w, r, err)
-		return
-	}
-	p.Shell = a.shellNav(r, "Shared with me", "files")
-	if target == "browser" {
-		a.render(w, r, http.StatusOK, views.SharedWithMeFragment(p))
-		return
-	}
-	a.render(w, r, http.StatusOK, views.SharedWithMe(p))
+	a.renderBrowser(w, r, "Shared with me", views.SharedWithMeListing(p.Items), func(s views.Shell, u views.Usage) (templ.Component, templ.Component) {
+		p.Shell, p.Usage = s, u
+		return views.SharedWithMeFragment(p), views.SharedWithMe(p)
+	})
 }
 
-// handleLeave removes something shared with the user from their list.
-func (a *app) handleLeave(w http.ResponseWriter, r *http.Request) {
+// handleGrantLeave removes something shared with the user from their list.
+func (a *app) handleGrantLeave(w http.ResponseWriter, r *http.Request) {
 	g, err := a.files.RemoveGrant(r.Context(), currentUser(r).ID, chi.URLParam(r, "id"), files.AsGrantee)
 	if err != nil {
 		a.error(w, r, err)

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -128,17 +127,11 @@ func checkForm(r *http.Request) error {
 	return nil
 }
 
-// checkJSONBody reads a JSON body and refuses bad text in any string, key or
+// checkJSONBody refuses bad text in any string, key or
 // value, naming the field; lone surrogates (\ud800) and invalid UTF-8,
 // which encoding/json would quietly turn into U+FFFD, included. Malformed
-// JSON is left to the decoder, which explains it better; r.Body is replaced
-// by the bytes read.
-func checkJSONBody(r *http.Request) error {
-	body, err := io.ReadAll(r.Body)
-	r.Body = io.NopCloser(bytes.NewReader(body))
-	if err != nil {
-		return err
-	}
+// JSON is left to the decoder, which explains it better.
+func checkJSONBody(body []byte) error {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber() // a number too large for float64 must not end the walk early
 	// stack holds the open objects (with their current key) and arrays; an array's

@@ -11,17 +11,9 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 
-	"github.com/weupload/weupload/internal/apperr"
-	"github.com/weupload/weupload/internal/auth"
-	"github.com/weupload/weupload/internal/bytesize"
 	"github.com/weupload/weupload/internal/config"
-	"github.com/weupload/weupload/internal/database"
-	"github.com/weupload/weupload/internal/files"
-	"github.com/weupload/weupload/internal/password"
-	"github.com/weupload/weupload/internal/ratelimit"
 )
 
 // Set at build time with -ldflags "-X main.version=... -X main.commit=...".
@@ -93,15 +85,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		}
 		return serve(ctx, cfg, logger, !*noMigrate)
 	case "migrate":
-		if len(rest) != 1 {
-			return errors.New("usage: weupload migrate up|down|status")
-		}
-		pool, err := openDB(ctx, cfg, logger)
-		if err != nil {
-			return err
-		}
-		defer pool.Close()
-		return database.Migrate(ctx, pool, rest[0], func(s string) { fmt.Fprintln(stdout, s) })
+		return migrateCommand(ctx, cfg, logger, rest, stdout)
 	case "storage":
 		return storageCommand(ctx, cfg, logger, rest, stdout)
 	default: // user
@@ -113,105 +97,4 @@ func newLogger(w io.Writer, level string) *slog.Logger {
 	var l slog.Level
 	_ = l.UnmarshalText([]byte(level)) // validated by config
 	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))
-}
-
-const userUsage = "usage: weupload user create --email E [--name N] [--admin] --password-stdin | user quota EMAIL SIZE|default"
-
-func userCommand(ctx context.Context, cfg config.Config, logger *slog.Logger, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	if len(args) > 0 && args[0] == "quota" {
-		return userQuotaCommand(ctx, cfg, logger, args[1:], stdout)
-	}
-	if len(args) == 0 || args[0] != "create" {
-		return errors.New(userUsage)
-	}
-	fs := flag.NewFlagSet("user create", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	email := fs.String("email", "", "login email (required)")
-	name := fs.String("name", "", "display name (default: the part of the email before @)")
-	admin := fs.Bool("admin", false, "make the user an administrator")
-	pwStdin := fs.Bool("password-stdin", false, "read the password from standard input (required)")
-	if err := fs.Parse(args[1:]); err != nil {
-		return err
-	}
-	if *email == "" || !*pwStdin {
-		return errors.New("user create needs --email and --password-stdin")
-	}
-	b, err := io.ReadAll(io.LimitReader(stdin, 64<<10))
-	if err != nil {
-		return fmt.Errorf("read password: %w", err)
-	}
-	pw := strings.TrimRight(string(b), "\r\n")
-
-	pool, err := openDB(ctx, cfg, logger)
-	if err != nil {
-		return err
-	}
-	defer pool.Close()
-	svc, err := auth.NewService(pool, ratelimit.New(pool), password.NewHasher(password.Default, password.DefaultSlots()))
-	if err != nil {
-		return err
-	}
-	u, err := svc.CreateUser(ctx, auth.RegisterInput{Email: *email, DisplayName: *name, Password: pw}, *admin)
-	if e := asFieldErrors(err); e != "" {
-		return errors.New(e)
-	}
-	if err != nil {
-		return err
-	}
-	role := "user"
-	if u.IsAdmin {
-		role = "admin"
-	}
-	fmt.Fprintf(stdout, "created %s %s (%s)\n", role, u.Email, u.ID)
-	return nil
-}
-
-// userQuotaCommand sets a user's quota override (files.Service.SetQuota):
-// a size with units as in the configuration (50GiB), or "default" to follow
-// DEFAULT_QUOTA again. Uploads in progress keep their reservation; a quota
-// below what the user stores already refuses new uploads until they delete.
-func userQuotaCommand(ctx context.Context, cfg config.Config, logger *slog.Logger, args []string, stdout io.Writer) error {
-	if len(args) != 2 {
-		return errors.New("usage: weupload user quota EMAIL SIZE|default (SIZE such as 50GiB or 500MB)")
-	}
-	quota := int64(-1) // SetQuota: negative restores the default
-	if !strings.EqualFold(args[1], "default") {
-		n, err := bytesize.Parse(args[1])
-		if err != nil {
-			return fmt.Errorf("quota %q: %w", args[1], err)
-		}
-		quota = n
-	}
-	pool, err := openDB(ctx, cfg, logger)
-	if err != nil {
-		return err
-	}
-	defer pool.Close()
-	authSvc, err := auth.NewService(pool, ratelimit.New(pool), password.NewHasher(password.Default, password.DefaultSlots()))
-	if err != nil {
-		return err
-	}
-	user, err := authSvc.FindUserByEmail(ctx, args[0])
-	if e := apperr.As(err); e != nil {
-		return errors.New(e.Message)
-	}
-	if err != nil {
-		return fmt.Errorf("find user %s: %w", args[0], err)
-	}
-	email, userID := user.Email, user.ID
-	// Quotas are rows in the database: the service needs no blob store here.
-	svc := files.New(pool, nil, filesConfig(cfg.Storage))
-	if err := svc.SetQuota(ctx, userID, quota); err != nil {
-		return err
-	}
-	u, err := svc.Usage(ctx, userID)
-	if err != nil {
-		return err
-	}
-	which := "own quota"
-	if quota < 0 {
-		which = "default quota"
-	}
-	fmt.Fprintf(stdout, "%s: %s %s, %s stored\n", email, which, bytesize.Format(u.Quota), bytesize.Format(u.Used))
-	return nil
 }

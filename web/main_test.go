@@ -6,8 +6,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/weupload/weupload/internal/database/dbtest"
 )
 
 func runCmd(t *testing.T, env map[string]string, stdin string, args ...string) (string, error) {
@@ -41,26 +39,6 @@ func TestRunConfigErrors(t *testing.T) {
 	}
 	if _, err := runCmd(t, nil, "", "frobnicate"); err == nil {
 		t.Fatal("unknown command accepted")
-	}
-}
-
-func TestUserCreateAndMigrateCommands(t *testing.T) {
-	env := map[string]string{"DATABASE_URL": dbtest.NewURL(t)}
-	out, err := runCmd(t, env, "s3cret password\n", "user", "create", "--email", "Admin@Example.com", "--admin", "--password-stdin")
-	if err != nil || !strings.Contains(out, "created admin admin@example.com") {
-		t.Fatalf("user create: %v\n%s", err, out)
-	}
-	_, err = runCmd(t, env, "short\n", "user", "create", "--email", "b@example.com", "--password-stdin")
-	if err == nil || !strings.Contains(err.Error(), "password: Use at least 8 characters.") {
-		t.Fatalf("short password: %v", err)
-	}
-	_, err = runCmd(t, env, "s3cret password\n", "user", "create", "--email", "admin@example.com", "--password-stdin")
-	if err == nil || !strings.Contains(err.Error(), "already registered") {
-		t.Fatalf("duplicate: %v", err)
-	}
-	out, err = runCmd(t, env, "", "migrate", "status")
-	if err != nil || !strings.Contains(out, "00001_accounts.sql") || !strings.Contains(out, "applied") {
-		t.Fatalf("migrate status: %v\n%s", err, out)
 	}
 }
 

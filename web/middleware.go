@@ -35,6 +35,7 @@ type reqInfo struct {
 	ipKey      string // clientIP as per-IP throttles count it (throttleKey)
 	userID     string
 	hasSession bool // the session middleware ran (not for static or health)
+	json       bool // the route group answers JSON (jsonResponses)
 }
 
 func info(r *http.Request) *reqInfo {

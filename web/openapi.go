@@ -13,6 +13,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 	"go.yaml.in/yaml/v4"
 
+	"github.com/weupload/weupload/internal/apidocs"
 	"github.com/weupload/weupload/views"
 )
 
@@ -53,7 +54,7 @@ func loadAPISpec() (*apiSpec, error) {
 		return nil, fmt.Errorf("openapi: as JSON: %w", err)
 	}
 	sum := sha256.Sum256(buf.Bytes())
-	return &apiSpec{json: buf.Bytes(), etag: `"` + hex.EncodeToString(sum[:8]) + `"`, docs: apiDocsPage(doc)}, nil
+	return &apiSpec{json: buf.Bytes(), etag: `"` + hex.EncodeToString(sum[:8]) + `"`, docs: apidocs.Page(doc)}, nil
 }
 
 // parseAPISpec returns a fresh, validated copy of the document, with the

@@ -3,9 +3,6 @@ package main
 import (
 	"context"
 	"crypto/rand"
-	"errors"
-	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"time"
@@ -101,34 +98,4 @@ func withTransferDeadlines(h http.Handler) http.Handler {
 		}
 		h.ServeHTTP(w, r)
 	})
-}
-
-// storageCommand runs "storage init": it creates the S3 bucket and its CORS
-// rule for BASE_URL (development and docker compose; Terraform does it in
-// production). With the disk store it creates the directory.
-func storageCommand(ctx context.Context, cfg config.Config, logger *slog.Logger, args []string, stdout io.Writer) error {
-	if len(args) != 1 || args[0] != "init" {
-		return errors.New("usage: weupload storage init")
-	}
-	if cfg.Storage.Backend != "s3" {
-		st, err := newBlobStore(cfg, logger)
-		if err != nil {
-			return err
-		}
-		st.close()
-		fmt.Fprintf(stdout, "disk store ready in %s\n", cfg.Storage.Dir)
-		return nil
-	}
-	ctx, cancel := context.WithTimeout(ctx, time.Minute)
-	defer cancel()
-	st, err := s3.New(ctx, s3Config(cfg.Storage))
-	if err != nil {
-		return err
-	}
-	origin := cfg.BaseURL.Scheme + "://" + cfg.BaseURL.Host
-	if err := st.EnsureBucket(ctx, []string{origin}); err != nil {
-		return fmt.Errorf("storage init: %w", err)
-	}
-	fmt.Fprintf(stdout, "bucket %s ready (CORS for %s)\n", cfg.Storage.S3Bucket, origin)
-	return nil
 }

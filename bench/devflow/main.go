@@ -1,5 +1,5 @@
-// Command devflow walks the files issue's "done when" against a running
-// instance (make dev, or any deployment) in headless Chromium: it picks a
+// Command devflow walks the whole file-browser flow, as a user would,
+// against a running instance (make dev, or any deployment) in headless Chromium: it picks a
 // large file and a folder of small files in the file browser, reloads the
 // page in the middle of the large upload, picks the same files again so
 // the upload resumes, and then searches, renames, moves, trashes, restores

@@ -146,9 +146,10 @@ func pageSHA256(t *testing.T, ctx context.Context, id string) string {
 		.then(d => [...new Uint8Array(d)].map(x => x.toString(16).padStart(2, '0')).join(''))`, id))
 }
 
-// uploadTwoFiles is the issue's browser test: pick two files (one above the
-// multipart threshold), watch them upload, see both in the list, download
-// each and compare the bytes.
+// uploadTwoFiles is the upload module's end-to-end check in a real browser:
+// pick two files (one above the multipart threshold, so both upload modes
+// run), watch them upload, see both in the list, download each and compare
+// the bytes.
 func uploadTwoFiles(t *testing.T, ta *testApp) {
 	ta.createUser(t, "ann@example.com", "correct horse battery")
 	ctx := browsertest.New(t)

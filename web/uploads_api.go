@@ -9,8 +9,8 @@ import (
 	"github.com/weupload/weupload/internal/files"
 )
 
-// JSON of the upload protocol. Automation depends on these shapes (issue 3):
-// single {"id","mode","expires_at","url","headers"}, multipart {"id","mode",
+// JSON of the upload protocol. Scripts and the upload page depend on these
+// shapes, so they change only with a new API version: single {"id","mode","expires_at","url","headers"}, multipart {"id","mode",
 // "part_size","expires_at","parts":[{"number","url","headers"}]}.
 
 type uploadURLsJSON struct {

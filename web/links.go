@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -129,17 +130,39 @@ func (a *app) shareDialog(ctx context.Context, userID string, fileIDs []string, 
 // user: only its owner shares it further.
 var errOwnerShares = apperr.Errorf(apperr.Forbidden, "Only the owner can share this. Ask them to add people or make a link.")
 
-// renderShareDialog answers with the whole dialog (opening it), its body
-// (a swap inside an open dialog), or, without htmx, a page around it.
-func (a *app) renderShareDialog(w http.ResponseWriter, r *http.Request, status int, d views.ShareDialog) {
-	switch {
-	case !isHTMX(r):
-		a.render(w, r, status, views.SharePage(views.SharePageProps{Shell: a.shellNav(r, "Share", "shared"), Dialog: d}))
-	case r.Header.Get("HX-Target") == "share-dialog-body":
-		a.render(w, r, status, views.ShareDialogBody(d))
-	default:
-		a.render(w, r, status, views.ShareDialogFrame(d))
+// shareDialogView is the dialog as htmx swaps it in, the whole dialog
+// (opening it) or its body (a swap inside an open dialog), and, without
+// htmx, a page around it.
+func (a *app) shareDialogView(r *http.Request, d views.ShareDialog) formView {
+	v := formView{fragment: views.ShareDialogFrame(d)}
+	if r.Header.Get("HX-Target") == "share-dialog-body" {
+		v.fragment = views.ShareDialogBody(d)
 	}
+	if !isHTMX(r) {
+		v.page = views.SharePage(views.SharePageProps{Shell: a.shellNav(r, "Share", "shared"), Dialog: d})
+	}
+	return v
+}
+
+// renderShareDialog answers with the share dialog (see shareDialogView).
+func (a *app) renderShareDialog(w http.ResponseWriter, r *http.Request, status int, d views.ShareDialog) {
+	v := a.shareDialogView(r, d)
+	if v.page != nil {
+		a.render(w, r, status, v.page)
+		return
+	}
+	a.render(w, r, status, v.fragment)
+}
+
+// shareDialogFailed answers a failed post of one of the share dialog's
+// forms: the dialog of the subject (or of linkID) again, with fill
+// putting the error's messages into the form that failed.
+func (a *app) shareDialogFailed(w http.ResponseWriter, r *http.Request, err error, fileIDs []string, folderID, linkID string, fill func(d *views.ShareDialog)) {
+	a.formFailed(w, r, err, func() (formView, error) {
+		d, derr := a.shareDialog(r.Context(), currentUser(r).ID, fileIDs, folderID, linkID)
+		fill(&d)
+		return a.shareDialogView(r, d), derr
+	})
 }
 
 // handleShareDialog opens the share dialog: ?file=<id> (repeatable, as the
@@ -175,18 +198,43 @@ func readShareForm(r *http.Request) (shareForm, error) {
 	}
 	f := r.PostForm
 	sf := shareForm{title: f.Get("title"), note: f.Get("note"), password: f.Get("password"), removePassword: f.Get("remove_password") != ""}
-	fields := map[string]string{}
-	var ok bool
-	if sf.expires, ok = formTime(f.Get("expires_at"), f.Get("expires_utc")); !ok {
-		fields["expires_at"] = "Enter a date and time, or leave it empty for never."
+	o := options{form: f, errors: map[string]string{}}
+	sf.expires = o.time("expires_at")
+	sf.maxDownloads = o.int("max_downloads")
+	return sf, o.err()
+}
+
+// options reads the optional dates and numbers of the share dialog's link
+// and request forms, with a message for each field that does not parse.
+type options struct {
+	form   url.Values
+	errors map[string]string
+}
+
+// time reads a datetime-local field (see formTime).
+func (o options) time(name string) *time.Time {
+	t, ok := formTime(o.form.Get(name), o.form.Get("expires_utc"))
+	if !ok {
+		o.errors[name] = "Enter a date and time, or leave it empty for never."
 	}
-	if sf.maxDownloads, ok = formInt(f.Get("max_downloads")); !ok {
-		fields["max_downloads"] = "Enter a whole number, or leave it empty for no limit."
+	return t
+}
+
+// int reads a whole number field; empty is no limit.
+func (o options) int(name string) *int {
+	n, ok := formInt(o.form.Get(name))
+	if !ok {
+		o.errors[name] = "Enter a whole number, or leave it empty for no limit."
 	}
-	if len(fields) > 0 {
-		return sf, apperr.InvalidFields(fields)
+	return n
+}
+
+// err is Invalid with the fields that did not parse, or nil.
+func (o options) err() error {
+	if len(o.errors) > 0 {
+		return apperr.InvalidFields(o.errors)
 	}
-	return sf, nil
+	return nil
 }
 
 // formTime parses an optional datetime-local value; utc, when share.js
@@ -210,8 +258,8 @@ func formTime(local, utc string) (*time.Time, bool) {
 // shareFormFields are the fields whose values a failed post keeps.
 var shareFormFields = []string{"title", "note", "expires_at", "max_downloads"}
 
-// handleShareCreate makes a link from the dialog's form and shows it.
-func (a *app) handleShareCreate(w http.ResponseWriter, r *http.Request) {
+// handleLinkCreate makes a link from the dialog's form and shows it.
+func (a *app) handleLinkCreate(w http.ResponseWriter, r *http.Request) {
 	sf, err := readShareForm(r)
 	var l shares.Link
 	if err == nil {
@@ -221,7 +269,7 @@ func (a *app) handleShareCreate(w http.ResponseWriter, r *http.Request) {
 		})
 	}
 	if err != nil {
-		a.shareFormError(w, r, err, r.PostForm["file"], r.PostForm.Get("folder"), "")
+		a.shareDialogFailed(w, r, err, r.PostForm["file"], r.PostForm.Get("folder"), "", func(d *views.ShareDialog) { d.Form = linkForm(r, err) })
 		return
 	}
 	if !isHTMX(r) {
@@ -238,8 +286,8 @@ func (a *app) handleShareCreate(w http.ResponseWriter, r *http.Request) {
 	a.renderShareDialog(w, r, http.StatusOK, d)
 }
 
-// handleShareUpdate saves a link's options from the dialog.
-func (a *app) handleShareUpdate(w http.ResponseWriter, r *http.Request) {
+// handleLinkUpdate saves a link's options from the dialog.
+func (a *app) handleLinkUpdate(w http.ResponseWriter, r *http.Request) {
 	id := chi.URLParam(r, "id")
 	sf, err := readShareForm(r)
 	if err == nil {
@@ -255,14 +303,14 @@ func (a *app) handleShareUpdate(w http.ResponseWriter, r *http.Request) {
 		_, err = a.shares.Update(r.Context(), currentUser(r).ID, id, in)
 	}
 	if err != nil {
-		a.shareFormError(w, r, err, nil, "", id)
+		a.shareDialogFailed(w, r, err, nil, "", id, func(d *views.ShareDialog) { d.Form = linkForm(r, err) })
 		return
 	}
 	a.afterShareChange(w, r, id, "Changes saved. They apply to the next request.")
 }
 
-// handleShareRevoke revokes a link, from the dialog or the Shared page.
-func (a *app) handleShareRevoke(w http.ResponseWriter, r *http.Request) {
+// handleLinkRevoke revokes a link, from the dialog or the Shared page.
+func (a *app) handleLinkRevoke(w http.ResponseWriter, r *http.Request) {
 	id := chi.URLParam(r, "id")
 	if _, err := a.shares.Revoke(r.Context(), currentUser(r).ID, id); err != nil {
 		a.error(w, r, err)
@@ -284,37 +332,36 @@ func (a *app) handleShareRevoke(w http.ResponseWriter, r *http.Request) {
 	a.afterShareChange(w, r, id, "Link revoked. It stopped working at once.")
 }
 
-// afterShareChange shows the link again with a notice, and tells the page.
-func (a *app) afterShareChange(w http.ResponseWriter, r *http.Request, id, notice string) {
-	if !isHTMX(r) {
-		http.Redirect(w, r, "/share/dialog?link="+id, http.StatusSeeOther)
+// shareDialogChanged answers a change made in the share dialog: the dialog
+// again (of a subject, or of linkID) with fill's notice, and the
+// shares-changed event for the page. Without htmx the browser goes to back,
+// or, when back is "", gets the dialog's page.
+func (a *app) shareDialogChanged(w http.ResponseWriter, r *http.Request, fileIDs []string, folderID, linkID, back string, fill func(d *views.ShareDialog)) {
+	if !isHTMX(r) && back != "" {
+		http.Redirect(w, r, back, http.StatusSeeOther)
 		return
 	}
-	d, err := a.shareDialog(r.Context(), currentUser(r).ID, nil, "", id)
+	d, err := a.shareDialog(r.Context(), currentUser(r).ID, fileIDs, folderID, linkID)
 	if err != nil {
 		a.error(w, r, err)
 		return
 	}
-	d.Notice = notice
+	fill(&d)
 	w.Header().Set("HX-Trigger", shareChanged)
 	a.renderShareDialog(w, r, http.StatusOK, d)
 }
 
-// shareFormError answers a failed create or edit: the form again with its
-// messages (422) when the input was wrong, the error otherwise.
-func (a *app) shareFormError(w http.ResponseWriter, r *http.Request, err error, fileIDs []string, folderID, linkID string) {
-	if !apperr.Is(err, apperr.Invalid) {
-		a.error(w, r, err)
-		return
+// afterShareChange shows the link again with a notice.
+func (a *app) afterShareChange(w http.ResponseWriter, r *http.Request, id, notice string) {
+	a.shareDialogChanged(w, r, nil, "", id, "/share/dialog?link="+id, func(d *views.ShareDialog) { d.Notice = notice })
+}
+
+// linkForm is the link form after a failed post, with its messages; a
+// problem with the files themselves is the form's message.
+func linkForm(r *http.Request, err error) views.Form {
+	f := formOf(r, err, shareFormFields...)
+	if e := apperr.As(err); e != nil && e.Fields["file_ids"] != "" {
+		f.Message = e.Fields["file_ids"]
 	}
-	d, derr := a.shareDialog(r.Context(), currentUser(r).ID, fileIDs, folderID, linkID)
-	if derr != nil {
-		a.error(w, r, derr)
-		return
-	}
-	d.Form = formOf(r, err, shareFormFields...)
-	if e := apperr.As(err); e != nil && len(e.Fields) > 0 && e.Fields["file_ids"] != "" {
-		d.Form.Message = e.Fields["file_ids"]
-	}
-	a.renderShareDialog(w, r, http.StatusUnprocessableEntity, d)
+	return f
 }

@@ -49,24 +49,35 @@ func (a *app) visitor(r *http.Request) shares.Visitor {
 
 func shareURL(r *http.Request) string { return "/s/" + chi.URLParam(r, "token") }
 
-// handleShareLanding shows what a link holds, or its password form.
-func (a *app) handleShareLanding(w http.ResponseWriter, r *http.Request) {
+// handleLinkLanding shows what a link holds, or its password form.
+func (a *app) handleLinkLanding(w http.ResponseWriter, r *http.Request) {
 	sh, err := a.shares.Open(r.Context(), chi.URLParam(r, "token"), a.visitor(r))
-	if shares.IsLocked(err) {
-		a.render(w, r, http.StatusOK, views.SharePassword(a.linkPasswordPage(r, views.Form{})))
-		return
-	}
-	if err != nil {
-		a.error(w, r, err)
+	if a.landingRefused(w, r, err, shares.IsLocked, a.linkPasswordPage) {
 		return
 	}
 	a.metrics.shareEvents.WithLabelValues("view").Inc()
 	a.render(w, r, http.StatusOK, views.SharePublic(sharePublicPage(a.shareShell(r, ""), shareURL(r), sh)))
 }
 
-// handleShareUnlock checks the password and remembers the unlock for this
+// landingRefused answers a landing page the service did not open, for
+// links and upload requests alike: the password form when locked says so,
+// the error otherwise. It returns false when err is nil.
+func (a *app) landingRefused(w http.ResponseWriter, r *http.Request, err error, locked func(error) bool,
+	page func(r *http.Request, f views.Form) views.SharePasswordPage) bool {
+	switch {
+	case err == nil:
+		return false
+	case locked(err):
+		a.render(w, r, http.StatusOK, views.SharePassword(page(r, views.Form{})))
+	default:
+		a.error(w, r, err)
+	}
+	return true
+}
+
+// handleLinkUnlock checks the password and remembers the unlock for this
 // link in the visitor's session.
-func (a *app) handleShareUnlock(w http.ResponseWriter, r *http.Request) {
+func (a *app) handleLinkUnlock(w http.ResponseWriter, r *http.Request) {
 	a.unlock(w, r, a.shares.Unlock, a.linkPasswordPage, shareURL(r))
 }
 
@@ -83,12 +94,10 @@ func (a *app) unlock(w http.ResponseWriter, r *http.Request,
 	}
 	u, err := check(r.Context(), chi.URLParam(r, "token"), r.PostForm.Get("password"), a.visitor(r))
 	if err != nil {
-		if !isFormError(err) {
-			a.error(w, r, err)
-			return
-		}
-		c := views.SharePassword(page(r, passwordForm(r, err)))
-		a.renderForm(w, r, err, c, c)
+		a.formFailed(w, r, err, func() (formView, error) {
+			c := views.SharePassword(page(r, passwordForm(r, err)))
+			return formView{fragment: c, page: c}, nil
+		})
 		return
 	}
 	if u.ID != "" {
@@ -97,9 +106,9 @@ func (a *app) unlock(w http.ResponseWriter, r *http.Request,
 	http.Redirect(w, r, back, http.StatusSeeOther)
 }
 
-// handleShareFile counts a download and redirects (303) to a short-lived
+// handleLinkFile counts a download and redirects (303) to a short-lived
 // presigned URL that answers as an attachment.
-func (a *app) handleShareFile(w http.ResponseWriter, r *http.Request) {
+func (a *app) handleLinkFile(w http.ResponseWriter, r *http.Request) {
 	d, err := a.shares.DownloadURL(r.Context(), chi.URLParam(r, "token"), chi.URLParam(r, "id"), a.visitor(r))
 	if err != nil {
 		a.shareRefused(w, r, err)
@@ -109,12 +118,12 @@ func (a *app) handleShareFile(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, d.URL, http.StatusSeeOther)
 }
 
-// handleShareZip counts a download and streams every file of the link as
+// handleLinkZip counts a download and streams every file of the link as
 // one zip, straight from the store with constant memory. The write deadline
 // grows with each file, so a large zip is not cut off by the server's
 // timeout; a failure mid-way aborts the connection, so the client sees a
 // broken download rather than a zip that looks complete.
-func (a *app) handleShareZip(w http.ResponseWriter, r *http.Request) {
+func (a *app) handleLinkZip(w http.ResponseWriter, r *http.Request) {
 	ar, err := a.shares.Archive(r.Context(), chi.URLParam(r, "token"), a.visitor(r))
 	if err != nil {
 		a.shareRefused(w, r, err)
