@@ -398,8 +398,13 @@ func (s *Service) checkRequestFolder(ctx context.Context, r requestRecord) error
 }
 
 // slotTTL is how long a slot counts before its upload exists (a crash
-// between taking the slot and initiating the upload).
-const slotTTL = 5 * time.Minute
+// between taking the slot and initiating the upload); claimTTL is how long
+// a claim to complete counts while its upload stays pending (a crash
+// between the claim and the completion).
+const (
+	slotTTL  = 5 * time.Minute
+	claimTTL = 10 * time.Minute
+)
 
 // InitiateRequestUpload starts an upload into the request's folder, for the
 // owner, within the request's limits: under a lock on the request, the
@@ -545,11 +550,14 @@ func (s *Service) RequestUploadURLs(ctx context.Context, token string, v Visitor
 	return s.files.UploadURLs(ctx, r.ownerID, uploadID, numbers)
 }
 
-// CompleteRequestUpload finishes an upload made through the request. Under
-// the request's lock it checks again that the request takes files and that
-// the files and bytes completed so far plus this one fit its limits (the
-// owner may have lowered them, or closed it); if not, the upload is
-// aborted, so the owner's quota is not held. Errors: as
+// CompleteRequestUpload finishes an upload made through the request. It
+// first claims the upload's place in the request's limits: under a short
+// lock on the request, it checks again that the request takes files and
+// that the files and bytes completed or being completed so far plus this
+// one fit its limits (the owner may have lowered them, or closed it), and
+// commits the claim; if not, the upload is aborted, so the owner's quota
+// is not held. Then it completes the upload with no lock held; a failed
+// completion gives the place back (a retry claims it again). Errors: as
 // files.Service.CompleteUpload, and Gone (closed, expired), Conflict (a
 // limit), Unauthorized (locked).
 func (s *Service) CompleteRequestUpload(ctx context.Context, token string, v Visitor, uploadID string, in files.CompleteInput) (files.File, error) {
@@ -557,7 +565,8 @@ func (s *Service) CompleteRequestUpload(ctx context.Context, token string, v Vis
 	if err != nil {
 		return files.File{}, err
 	}
-	var f files.File
+	uploadID = strings.ToLower(uploadID)
+	claimed := s.now()
 	var refused error
 	err = database.InTx(ctx, s.pool, func(tx pgx.Tx) error {
 		locked, err := s.resolveRequest(ctx, tx, token, true)
@@ -568,7 +577,7 @@ func (s *Service) CompleteRequestUpload(ctx context.Context, token string, v Vis
 		if err != nil {
 			return err
 		}
-		n, size, err := doneUsage(ctx, tx, r.id, uploadID)
+		n, size, err := completingUsage(ctx, tx, r.id, uploadID, claimed)
 		if err != nil {
 			return err
 		}
@@ -580,17 +589,20 @@ func (s *Service) CompleteRequestUpload(ctx context.Context, token string, v Vis
 			refused = err
 			return nil
 		}
-		// The lock on the request is held while the files service
-		// completes the upload (on other connections), so two completions
-		// cannot both take the last place.
-		f, err = s.files.CompleteUpload(ctx, r.ownerID, uploadID, in)
-		return err
+		return claimSlot(ctx, tx, r.id, uploadID, claimed)
 	})
 	if refused != nil {
 		_ = s.files.AbortUpload(context.WithoutCancel(ctx), r.ownerID, uploadID)
 		return files.File{}, refused
 	}
 	if err != nil {
+		return files.File{}, apperr.Wrap(err, "shares: complete upload %s of request %s", uploadID, r.id)
+	}
+	f, err := s.files.CompleteUpload(ctx, r.ownerID, uploadID, in)
+	if err != nil {
+		// Whatever the upload's state now (pending for a retry, failed),
+		// this call no longer holds its place.
+		_ = releaseSlot(context.WithoutCancel(ctx), s.pool, r.id, uploadID, claimed)
 		return files.File{}, apperr.Wrap(err, "shares: complete upload %s of request %s", uploadID, r.id)
 	}
 	return f, nil

@@ -474,16 +474,33 @@ func pendingSlots(ctx context.Context, q database.Querier, id string, now time.T
 	return n, err
 }
 
-// doneUsage counts the files and bytes completed through a request, but for
-// the upload except.
-func doneUsage(ctx context.Context, q database.Querier, id, except string) (int, int64, error) {
+// completingUsage counts the files and bytes completed through a request,
+// or being completed (claimed in the last claimTTL, upload still pending),
+// but for the upload except.
+func completingUsage(ctx context.Context, q database.Querier, id, except string, now time.Time) (int, int64, error) {
 	var n int
 	var size int64
 	err := q.QueryRow(ctx, `
-		SELECT count(*), coalesce(sum(u.size), 0)::bigint
+		SELECT count(*), coalesce(sum(s.size), 0)::bigint
 		FROM upload_request_uploads s JOIN uploads u ON u.id = s.upload_id
-		WHERE s.request_id = $1 AND u.state = 'done' AND u.id <> $2`, id, except).Scan(&n, &size)
+		WHERE s.request_id = $1 AND u.id <> $2
+		  AND (u.state = 'done' OR (u.state = 'pending' AND s.claimed_at > $3))`, id, except, now.Add(-claimTTL)).Scan(&n, &size)
 	return n, size, err
+}
+
+// claimSlot marks the request's upload as being completed, at now.
+func claimSlot(ctx context.Context, q database.Querier, requestID, uploadID string, now time.Time) error {
+	_, err := q.Exec(ctx, `UPDATE upload_request_uploads SET claimed_at = $3 WHERE request_id = $1 AND upload_id = $2`,
+		requestID, uploadID, now)
+	return err
+}
+
+// releaseSlot withdraws the claim made at claimed, unless a later call
+// claimed the upload since.
+func releaseSlot(ctx context.Context, q database.Querier, requestID, uploadID string, claimed time.Time) error {
+	_, err := q.Exec(ctx, `UPDATE upload_request_uploads SET claimed_at = NULL WHERE request_id = $1 AND upload_id = $2 AND claimed_at = $3`,
+		requestID, uploadID, claimed)
+	return err
 }
 
 func insertSlot(ctx context.Context, q database.Querier, requestID string, size int64, now time.Time) (string, error) {
