@@ -27,31 +27,45 @@ import (
 // a connection that never comes fails instead of hanging the test.
 func newPoolTestApp(t testing.TB, maxConns int32, deadline time.Duration, env map[string]string) *testApp {
 	t.Helper()
-	srv := httptest.NewUnstartedServer(nil)
-	e := map[string]string{"BASE_URL": "http://" + srv.Listener.Addr().String()}
-	maps.Copy(e, env)
-	cfg := testConfig(t, e)
-	pcfg, err := database.PoolConfig(dbtest.NewURL(t), database.Options{MaxConns: maxConns, StatementTimeout: cfg.DBStatementTimeout})
+	cfg, err := database.PoolConfig(dbtest.NewURL(t), database.Options{MaxConns: maxConns, StatementTimeout: testConfig(t, nil).DBStatementTimeout})
 	if err != nil {
 		t.Fatal(err)
 	}
-	pool, err := pgxpool.NewWithConfig(context.Background(), pcfg)
+	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(pool.Close)
+	withDeadline := func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			ctx, cancel := context.WithTimeout(r.Context(), deadline)
+			defer cancel()
+			h.ServeHTTP(w, r.WithContext(ctx))
+		})
+	}
+	return newFilesTestAppOn(t, pool, withDeadline, env)
+}
+
+// newFilesTestAppOn is newFilesTestApp on pool, its router wrapped by wrap
+// when that is not nil.
+func newFilesTestAppOn(t testing.TB, pool *pgxpool.Pool, wrap func(http.Handler) http.Handler, env map[string]string, configure ...func(*app)) *testApp {
+	t.Helper()
+	srv := httptest.NewUnstartedServer(nil)
+	e := map[string]string{"BASE_URL": "http://" + srv.Listener.Addr().String()}
+	maps.Copy(e, env)
 	logs := &syncBuffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	a, err := newApp(cfg, logger, pool)
+	a, err := newApp(testConfig(t, e), logger, pool)
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := a.routes()
-	srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), deadline)
-		defer cancel()
-		h.ServeHTTP(w, r.WithContext(ctx))
-	})
+	for _, f := range configure {
+		f(a)
+	}
+	srv.Config.Handler = a.routes()
+	if wrap != nil {
+		srv.Config.Handler = wrap(srv.Config.Handler)
+	}
 	srv.Start()
 	ta := &testApp{app: a, srv: srv, logs: logs}
 	t.Cleanup(func() {
