@@ -637,6 +637,10 @@ func (s *Service) CompleteRequestUpload(ctx context.Context, token string, v Vis
 		if mine == 0 {
 			return errRequestUpload
 		}
+		// A retry of a completed upload gets its file, whatever the limits now.
+		if done, _ := usage(slots, func(sl placed) bool { return sl.uploadID == uploadID && sl.state == files.StateDone }); done > 0 {
+			return nil
+		}
 		if err := locked.fits(n+1, size+mySize); err != nil {
 			refused = err
 			return nil

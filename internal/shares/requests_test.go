@@ -288,6 +288,20 @@ func TestRequestConcurrentComplete(t *testing.T) {
 			if us, _ := e.files.Usage(ctx, ann); us.Used != 30 || us.Reserved != 0 {
 				t.Fatalf("owner's usage %+v, want 30 used, none reserved", us)
 			}
+			// Retries of the completed ones still get their files once the
+			// limits are lower still; the refused ones stay refused.
+			if _, err := e.pool.Exec(ctx, `UPDATE upload_requests SET max_files = 1, max_bytes = 10 WHERE id = $1`, r.ID); err != nil {
+				t.Fatal(err)
+			}
+			again := 0
+			for _, id := range ids {
+				if _, err := e.shares.CompleteRequestUpload(ctx, token, anyone, id, files.CompleteInput{}); err == nil {
+					again++
+				}
+			}
+			if again != 3 {
+				t.Fatalf("%d retries got a file, want 3", again)
+			}
 		})
 	}
 }
