@@ -7,10 +7,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"maps"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"slices"
 	"strings"
@@ -29,29 +27,7 @@ import (
 // configure runs on the app before it serves (clocks, limits).
 func newFilesTestApp(t testing.TB, env map[string]string, configure ...func(*app)) *testApp {
 	t.Helper()
-	srv := httptest.NewUnstartedServer(nil)
-	e := map[string]string{"BASE_URL": "http://" + srv.Listener.Addr().String()}
-	maps.Copy(e, env)
-	logs := &syncBuffer{}
-	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	a, err := newApp(testConfig(t, e), logger, dbtest.New(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range configure {
-		f(a)
-	}
-	srv.Config.Handler = a.routes()
-	srv.Start()
-	ta := &testApp{app: a, srv: srv, logs: logs}
-	t.Cleanup(func() {
-		srv.Close()
-		a.close()
-		if t.Failed() {
-			t.Logf("server logs:\n%s", logs.String())
-		}
-	})
-	return ta
+	return newFilesTestAppOn(t, dbtest.New(t), nil, env, configure...)
 }
 
 // loggedIn returns a client logged in as a new user.

@@ -4,6 +4,9 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/weupload/weupload/internal/apperr"
 	"github.com/weupload/weupload/internal/database"
@@ -65,5 +68,40 @@ func TestOpenUnreachable(t *testing.T) {
 	}
 	if got := err.Error(); strings.Contains(got, "secret") {
 		t.Fatalf("error leaks the password: %s", got)
+	}
+}
+
+// TestLockTimeout: every connection of the pool gives up waiting for a lock
+// after Options.LockTimeout, with an error answered as unavailable (503),
+// instead of holding its connection until the statement timeout.
+func TestLockTimeout(t *testing.T) {
+	cfg, err := database.PoolConfig(dbtest.NewURL(t), database.Options{MaxConns: 2, StatementTimeout: 10 * time.Second, LockTimeout: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool, err := pgxpool.NewWithConfig(t.Context(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	ctx := t.Context()
+	if _, err := pool.Exec(ctx, "CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (1)"); err != nil {
+		t.Fatal(err)
+	}
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, "SELECT 1 FROM t WHERE id = 1 FOR UPDATE"); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_, err = pool.Exec(ctx, "SELECT 1 FROM t WHERE id = 1 FOR UPDATE")
+	if took := time.Since(start); err == nil || took > 2*time.Second {
+		t.Fatalf("second lock: %v after %s, want lock timeout after 200ms", err, took)
+	}
+	if apperr.Unreachable(err) == "" {
+		t.Fatalf("a lock timeout is answered as unavailable: %v", err)
 	}
 }

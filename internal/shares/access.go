@@ -2,14 +2,19 @@ package shares
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
 	"errors"
-	"io"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/weupload/weupload/internal/apperr"
-	"github.com/weupload/weupload/internal/blob"
+	"github.com/weupload/weupload/internal/database"
 	"github.com/weupload/weupload/internal/password"
 	"github.com/weupload/weupload/internal/ratelimit"
 )
@@ -66,75 +71,171 @@ var (
 	errSharedFileGone = apperr.Errorf(apperr.NotFound, "This file is no longer shared by this link.")
 )
 
+// noRows reports pgx's "no row" answer.
+func noRows(err error) bool { return errors.Is(err, pgx.ErrNoRows) }
+
 // IsLocked reports whether err means "type the link's password first".
 func IsLocked(err error) bool { return err == errLocked }
 
-// resolve finds the link of a token and checks what holds whoever asks:
-// known, not revoked, owner still there, not expired, not used up. Errors:
-// NotFound, Gone, Unavailable.
-func (s *Service) resolve(ctx context.Context, token string) (record, error) {
-	if !wellFormed(token) {
-		return record{}, errGone
-	}
-	r, err := findByToken(ctx, s.pool, hashToken(token))
-	if noRows(err) {
-		return record{}, errGone
-	}
-	if err != nil {
-		return record{}, apperr.Wrap(err, "shares: resolve link")
-	}
-	return r, stateError(r, s.now())
+// What links and upload requests share: a token that finds the item, its
+// owner, a password, an expiry and an end (revoked, closed). A resource
+// names the table of each kind of item and the answers a visitor gets.
+type resource struct {
+	name       string // in error messages
+	table      string
+	noteColumn string // note or message
+	endColumn  string // revoked_at or closed_at
+	lastAccess bool   // a view also sets last_access_at
+	// throttle prefixes the per-item key of wrong passwords.
+	throttle string
+	// The visitor's answers: unknown token, ended, expired, password
+	// needed; the owner's: unknown id, update of an ended item.
+	errGone, errEnded, errExpired, errLocked error
+	errNotFound, errUpdateEnded              error
 }
 
-// stateError is the answer for a link that no longer gives anything.
-func stateError(r record, now time.Time) error {
-	switch state(r.revokedAt, r.expiresAt, r.maxDownloads, r.downloads, now) {
-	case StateRevoked:
-		return errGone
-	case StateExpired:
-		return errExpired
-	case StateExhausted:
-		return errExhausted
+var (
+	links = resource{name: "link", table: "share_links", noteColumn: "note", endColumn: "revoked_at", lastAccess: true,
+		throttle: "share:link:", errGone: errGone, errEnded: errGone, errExpired: errExpired, errLocked: errLocked,
+		errNotFound: errLinkNotFound, errUpdateEnded: apperr.Errorf(apperr.Conflict, "This link has been revoked; create a new one instead.")}
+	requests = resource{name: "request", table: "upload_requests", noteColumn: "message", endColumn: "closed_at",
+		throttle: "share:request:", errGone: errRequestGone, errEnded: errRequestClosed, errExpired: errRequestExpired, errLocked: errRequestLocked,
+		errNotFound: errRequestNotFound, errUpdateEnded: apperr.Errorf(apperr.Conflict, "This upload link has been closed; create a new one instead.")}
+)
+
+// gate is an item as the visitor side needs it.
+type gate struct {
+	id, ownerID, ownerName string
+	folderID               string // "" for none (the root, or a files link)
+	title, note            string
+	passwordHash           string // "" for none
+	passwordVersion        int
+	expiresAt, endedAt     *time.Time
+}
+
+// find finds the item of a token, whatever its state, scanning the
+// resource's extra columns into dest. Errors: NotFound, Unavailable.
+func (s *Service) find(ctx context.Context, q database.Querier, res resource, token string, lock bool, extra string, dest ...any) (gate, error) {
+	if !wellFormed(token) {
+		return gate{}, res.errGone
+	}
+	g, err := findByToken(ctx, q, res, hashToken(token), lock, extra, dest...)
+	if noRows(err) {
+		return gate{}, res.errGone
+	}
+	if err != nil {
+		return gate{}, apperr.Wrap(err, "shares: resolve %s", res.name)
+	}
+	return g, nil
+}
+
+// open is the answer for an item that ended or expired, nil while it is
+// open. Errors: NotFound or Gone (ended, by resource), Gone (expired).
+func (g gate) open(res resource, now time.Time) error {
+	switch {
+	case g.endedAt != nil:
+		return res.errEnded
+	case g.expiresAt != nil && !g.expiresAt.After(now):
+		return res.errExpired
 	}
 	return nil
 }
 
-// authorize is the one decision on every path that yields a link's
-// contents, bytes or URLs: resolve, then the password unlock. Errors:
-// NotFound, Gone, Unauthorized (locked: see IsLocked), Unavailable.
-func (s *Service) authorize(ctx context.Context, token string, v Visitor) (record, error) {
-	r, err := s.resolve(ctx, token)
-	if err != nil {
-		return record{}, err
+// admit is the password half of every decision on the visitor side: an
+// item with a password needs the visitor's live unlock of its current
+// password version. Errors: Unauthorized (locked).
+func (s *Service) admit(res resource, g gate, v Visitor) error {
+	if g.passwordHash == "" {
+		return nil
 	}
-	if r.passwordHash != "" && !s.unlocked(v, r.id, r.passwordVersion) {
-		return record{}, errLocked
-	}
-	return r, nil
-}
-
-// unlocked reports whether v holds a live unlock of the item id (a link or
-// an upload request) for its current password version.
-func (s *Service) unlocked(v Visitor, id string, version int) bool {
 	var u Unlock
 	if v.Unlock != nil {
-		u = v.Unlock(id)
+		u = v.Unlock(g.id)
 	}
-	return u.ID == id && u.Version == version && s.Now().Before(u.ExpiresAt)
+	if u.ID == g.id && u.Version == g.passwordVersion && s.Now().Before(u.ExpiresAt) {
+		return nil
+	}
+	return res.errLocked
 }
 
-// Unlock checks a link's password and returns the unlock to remember in the
-// visitor's session. Wrong passwords are throttled per link and per client
-// IP across all instances. A link without a password needs no unlock: the
-// zero Unlock is returned. Errors: NotFound, Gone, Unauthorized (wrong
-// password, with a field message), TooMany (with the time to wait),
-// Unavailable.
-func (s *Service) Unlock(ctx context.Context, token, password string, v Visitor) (Unlock, error) {
-	r, err := s.resolve(ctx, token)
-	if err != nil || r.passwordHash == "" {
-		return Unlock{}, err
+// unlock checks the item's password and returns the unlock to remember;
+// an item without a password needs none (the zero Unlock). Errors:
+// Unauthorized, TooMany, Unavailable.
+func (s *Service) unlock(ctx context.Context, res resource, g gate, given string, v Visitor) (Unlock, error) {
+	if g.passwordHash == "" {
+		return Unlock{}, nil
 	}
-	return s.checkPassword(ctx, "share:link:"+r.id, r.id, r.passwordHash, r.passwordVersion, password, v)
+	return s.checkPassword(ctx, res.throttle+g.id, g.id, g.passwordHash, g.passwordVersion, given, v)
+}
+
+// update applies u to the owner's item unless it has ended. Errors:
+// NotFound, Conflict (ended), Unavailable.
+func (s *Service) update(ctx context.Context, res resource, ownerID, id string, u itemUpdate) error {
+	err := database.InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		ended, err := lockItem(ctx, tx, res, ownerID, id)
+		if noRows(err) {
+			return res.errNotFound
+		}
+		if err != nil {
+			return err
+		}
+		if ended {
+			return res.errUpdateEnded
+		}
+		return updateItem(ctx, tx, res, ownerID, id, u, s.now())
+	})
+	return apperr.Wrap(err, "shares: update %s %s", res.name, id)
+}
+
+// end ends the owner's item (revoke, close); ending it again does nothing.
+// Errors: NotFound, Unavailable.
+func (s *Service) end(ctx context.Context, res resource, ownerID, id string) error {
+	if !validIDs(id) {
+		return res.errNotFound
+	}
+	ok, err := endItem(ctx, s.pool, res, ownerID, id, s.now())
+	if err != nil {
+		return apperr.Wrap(err, "shares: end %s %s", res.name, id)
+	}
+	if !ok {
+		return res.errNotFound
+	}
+	return nil
+}
+
+// checkUpdate validates the options every item has as given to an update
+// (nil: not given) plus maxDownloads, lets own add the resource's checks to
+// the field messages, hashes a new password, and returns the update of
+// those options. Errors: Invalid.
+func (s *Service) checkUpdate(ctx context.Context, noteField string, title, note *string, pw Optional[string], expires Optional[time.Time], maxDownloads *int, own func(fields map[string]string)) (itemUpdate, error) {
+	fields := map[string]string{}
+	var t, n string
+	if title != nil {
+		t = *title
+	}
+	if note != nil {
+		n = *note
+	}
+	o := s.validateOptions(fields, noteField, t, n, pw.Value, expires.Value, maxDownloads)
+	if own != nil {
+		own(fields)
+	}
+	if len(fields) > 0 {
+		return itemUpdate{}, apperr.InvalidFields(fields)
+	}
+	if pw.Value != nil {
+		if err := s.hashPassword(ctx, &o, *pw.Value); err != nil {
+			return itemUpdate{}, err
+		}
+	}
+	u := itemUpdate{setPassword: pw.Set, passwordHash: o.passwordHash, setExpiry: expires.Set, expiresAt: o.expiresAt}
+	if title != nil {
+		u.title = &o.title
+	}
+	if note != nil {
+		u.note = &o.note
+	}
+	return u, nil
 }
 
 // checkPassword verifies the password of the item id, throttled per item
@@ -165,204 +266,30 @@ func (s *Service) checkPassword(ctx context.Context, key, id, hash string, versi
 	return Unlock{ID: id, Version: version, ExpiresAt: s.Now().Add(s.cfg.UnlockTTL).Truncate(time.Second)}, nil
 }
 
-// Shared is what a recipient sees on a link's landing page.
-type Shared struct {
-	LinkID    string
-	Title     string
-	Note      string
-	OwnerName string
-	// ExpiresAt is nil for a link that never expires.
-	ExpiresAt *time.Time
-	// DownloadsLeft is -1 without a limit.
-	DownloadsLeft int
-	// FolderName is set for a folder link.
-	FolderName string
-	// Files lists the live files, at most MaxListed; FileCount and
-	// TotalSize count all of them.
-	Files     []SharedFile
-	FileCount int
-	TotalSize int64
+// tokenBytes is the entropy of a token: 192 bits, 32 URL-safe characters.
+const tokenBytes = 24
+
+// newToken returns a fresh token and its SHA-256.
+func newToken() (string, []byte, error) {
+	b := make([]byte, tokenBytes)
+	if _, err := rand.Read(b); err != nil {
+		return "", nil, fmt.Errorf("shares: token: %w", err)
+	}
+	t := base64.RawURLEncoding.EncodeToString(b)
+	return t, hashToken(t), nil
 }
 
-// SharedFile is one file of a link.
-type SharedFile struct {
-	ID string
-	// Dir is the folder path inside a folder link ("" or "a/b/").
-	Dir         string
-	Name        string
-	Size        int64
-	ContentType string
+func hashToken(t string) []byte {
+	h := sha256.Sum256([]byte(t))
+	return h[:]
 }
 
-// Open returns a link's landing page and counts the view. Errors: NotFound
-// (unknown, revoked, owner or every shared item gone), Gone (expired, used
-// up), Unauthorized (locked: see IsLocked), Unavailable.
-func (s *Service) Open(ctx context.Context, token string, v Visitor) (Shared, error) {
-	r, err := s.authorize(ctx, token, v)
-	if err != nil {
-		return Shared{}, err
+// wellFormed reports whether t could be a token (so junk never reaches the
+// database).
+func wellFormed(t string) bool {
+	if len(t) != base64.RawURLEncoding.EncodedLen(tokenBytes) {
+		return false
 	}
-	sh := Shared{LinkID: r.id, Title: r.title, Note: r.note, OwnerName: r.ownerName, ExpiresAt: r.expiresAt, DownloadsLeft: -1}
-	if r.maxDownloads > 0 {
-		sh.DownloadsLeft = r.maxDownloads - r.downloads
-	}
-	if r.kind == KindFolder {
-		sh.FolderName, err = liveFolderName(ctx, s.pool, r)
-		if noRows(err) {
-			return Shared{}, errGone
-		}
-		if err != nil {
-			return Shared{}, apperr.Wrap(err, "shares: open link %s", r.id)
-		}
-	}
-	c, err := linkFiles(ctx, s.pool, r, "", MaxListed)
-	if err != nil {
-		return Shared{}, apperr.Wrap(err, "shares: open link %s", r.id)
-	}
-	if r.kind == KindFiles && c.total == 0 {
-		return Shared{}, errGone
-	}
-	sh.FileCount, sh.TotalSize = c.total, c.totalSize
-	for _, e := range c.files {
-		sh.Files = append(sh.Files, SharedFile{ID: e.id, Dir: e.dir, Name: e.name, Size: e.size, ContentType: e.contentType})
-	}
-	if err := countView(ctx, s.pool, r.id, s.now()); err != nil {
-		return Shared{}, apperr.Wrap(err, "shares: count view of %s", r.id)
-	}
-	return sh, nil
-}
-
-// Download is a short-lived URL for one shared file.
-type Download struct {
-	URL       string
-	ExpiresAt time.Time
-	File      SharedFile
-}
-
-// DownloadURL counts a download against the link's limit and returns a
-// presigned URL (attachment, safe content type, valid for DownloadURLTTL) of
-// one of its files. Of concurrent requests against the last download left,
-// exactly one gets a URL. Errors: NotFound (also a file not in the link, or
-// trashed), Gone (expired, used up), Unauthorized (locked), Unavailable.
-func (s *Service) DownloadURL(ctx context.Context, token, fileID string, v Visitor) (Download, error) {
-	r, err := s.authorize(ctx, token, v)
-	if err != nil {
-		return Download{}, err
-	}
-	if !validIDs(fileID) {
-		return Download{}, errSharedFileGone
-	}
-	c, err := linkFiles(ctx, s.pool, r, strings.ToLower(fileID), 1)
-	if err != nil {
-		return Download{}, apperr.Wrap(err, "shares: download from %s", r.id)
-	}
-	if len(c.files) == 0 {
-		return Download{}, errSharedFileGone
-	}
-	e := c.files[0]
-	if err := s.take(ctx, r.id); err != nil {
-		return Download{}, err
-	}
-	u, err := s.store.PresignGet(ctx, e.objectKey, blob.GetOptions{Filename: e.name, ContentType: e.contentType, TTL: s.cfg.DownloadURLTTL})
-	if err != nil {
-		_ = giveBackDownload(context.WithoutCancel(ctx), s.pool, r.id)
-		return Download{}, apperr.Wrap(err, "shares: presign %s of %s", e.id, r.id)
-	}
-	return Download{
-		URL:       u,
-		ExpiresAt: s.Now().Add(s.cfg.DownloadURLTTL).Truncate(time.Second),
-		File:      SharedFile{ID: e.id, Dir: e.dir, Name: e.name, Size: e.size, ContentType: e.contentType},
-	}, nil
-}
-
-// take counts one download atomically; when the link no longer allows one
-// it answers why. Errors: NotFound, Gone, Unavailable.
-func (s *Service) take(ctx context.Context, id string) error {
-	ok, err := takeDownload(ctx, s.pool, id, s.now())
-	if err != nil {
-		return apperr.Wrap(err, "shares: count download of %s", id)
-	}
-	if ok {
-		return nil
-	}
-	r, err := findByID(ctx, s.pool, id)
-	if noRows(err) {
-		return errGone
-	}
-	if err != nil {
-		return apperr.Wrap(err, "shares: count download of %s", id)
-	}
-	if err := stateError(r, s.now()); err != nil {
-		return err
-	}
-	return errExhausted
-}
-
-// Archive is the content of a link's "Download all" zip, listed and counted
-// when it was issued; Write streams it.
-type Archive struct {
-	// Name is the zip's file name (title, folder name or "shared-files").
-	Name  string
-	dirs  []string
-	files []entry
-	store blob.Store
-}
-
-// Size is the total of the file sizes in the archive (not the zip's size).
-func (a Archive) Size() int64 {
-	var n int64
-	for _, f := range a.files {
-		n += f.size
-	}
-	return n
-}
-
-// Archive counts a download against the link's limit and returns its live
-// files (for a folder link with their folders) for a zip. Errors: NotFound,
-// Gone, Unauthorized (locked), Conflict (more than MaxArchiveFiles files),
-// Unavailable.
-func (s *Service) Archive(ctx context.Context, token string, v Visitor) (Archive, error) {
-	r, err := s.authorize(ctx, token, v)
-	if err != nil {
-		return Archive{}, err
-	}
-	name := r.title
-	if r.kind == KindFolder {
-		folder, err := liveFolderName(ctx, s.pool, r)
-		if noRows(err) {
-			return Archive{}, errGone
-		}
-		if err != nil {
-			return Archive{}, apperr.Wrap(err, "shares: zip of %s", r.id)
-		}
-		if name == "" {
-			name = folder
-		}
-	}
-	if name == "" {
-		name = "shared-files"
-	}
-	c, err := linkFiles(ctx, s.pool, r, "", MaxArchiveFiles+1)
-	if err != nil {
-		return Archive{}, apperr.Wrap(err, "shares: zip of %s", r.id)
-	}
-	if c.total > MaxArchiveFiles {
-		return Archive{}, apperr.Errorf(apperr.Conflict, "This link holds more than %d files, too many for one zip: download them one by one.", MaxArchiveFiles)
-	}
-	if r.kind == KindFiles && c.total == 0 {
-		return Archive{}, errGone
-	}
-	dirs, err := linkDirs(ctx, s.pool, r, MaxArchiveFiles)
-	if err != nil {
-		return Archive{}, apperr.Wrap(err, "shares: zip of %s", r.id)
-	}
-	if err := s.take(ctx, r.id); err != nil {
-		return Archive{}, err
-	}
-	return Archive{Name: name + ".zip", dirs: dirs, files: c.files, store: s.store}, nil
-}
-
-// open streams one file of the archive from the store.
-func (a Archive) open(ctx context.Context, e entry) (io.ReadCloser, error) {
-	return a.store.Get(ctx, e.objectKey)
+	_, err := base64.RawURLEncoding.DecodeString(t)
+	return err == nil
 }

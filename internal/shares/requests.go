@@ -112,7 +112,7 @@ func (s *Service) CreateRequest(ctx context.Context, ownerID string, in CreateRe
 		if !validIDs(folderID) {
 			return Request{}, errFolderNotFound
 		}
-		ok, err := liveFolder(ctx, s.pool, ownerID, folderID)
+		_, ok, err := s.liveFolder(ctx, ownerID, folderID)
 		if err != nil {
 			return Request{}, apperr.Wrap(err, "shares: create request")
 		}
@@ -127,28 +127,33 @@ func (s *Service) CreateRequest(ctx context.Context, ownerID string, in CreateRe
 	if err != nil {
 		return Request{}, err
 	}
-	id, err := insertRequest(ctx, s.pool, ownerID, token, hash, folderID, o, in.MaxFiles, in.MaxBytes, s.now())
+	own := []limitUpdate{{column: "max_files", value: in.MaxFiles}, {column: "max_bytes", value: in.MaxBytes}}
+	id, err := insertItem(ctx, s.pool, requests, ownerID, token, hash, folderID, o, own, s.now())
 	if err != nil {
 		return Request{}, apperr.Wrap(err, "shares: create request")
 	}
 	return s.FindRequest(ctx, ownerID, id)
 }
 
-// validateRequest checks the options of a request, for CreateRequest and
-// UpdateRequest alike (nil: not given). Errors: Invalid.
+// validateRequest checks the options of a new request. Errors: Invalid.
 func (s *Service) validateRequest(title, message string, password *string, expires *time.Time, maxFiles *int, maxBytes *int64) (options, error) {
 	fields := map[string]string{}
 	o := s.validateOptions(fields, "message", title, message, password, expires, nil)
+	requestLimits(fields, maxFiles, maxBytes)
+	if len(fields) > 0 {
+		return options{}, apperr.InvalidFields(fields)
+	}
+	return o, nil
+}
+
+// requestLimits checks a request's own limits (nil: not given).
+func requestLimits(fields map[string]string, maxFiles *int, maxBytes *int64) {
 	if maxFiles != nil && (*maxFiles < 1 || *maxFiles > MaxRequestFiles) {
 		fields["max_files"] = fmt.Sprintf("Allow 1 to %d files, or leave it empty for no limit.", MaxRequestFiles)
 	}
 	if maxBytes != nil && *maxBytes < 1 {
 		fields["max_bytes"] = "Allow at least 1 byte, or leave it empty for no limit."
 	}
-	if len(fields) > 0 {
-		return options{}, apperr.InvalidFields(fields)
-	}
-	return o, nil
 }
 
 // UpdateRequestInput changes the options of an upload request; fields not
@@ -174,49 +179,18 @@ func (s *Service) UpdateRequest(ctx context.Context, ownerID, id string, in Upda
 	if !validIDs(id) {
 		return Request{}, errRequestNotFound
 	}
-	var title, message string
-	if in.Title != nil {
-		title = *in.Title
-	}
-	if in.Message != nil {
-		message = *in.Message
-	}
-	o, err := s.validateRequest(title, message, in.Password.Value, in.ExpiresAt.Value, in.MaxFiles.Value, in.MaxBytes.Value)
+	u, err := s.checkUpdate(ctx, "message", in.Title, in.Message, in.Password, in.ExpiresAt, nil, func(fields map[string]string) {
+		requestLimits(fields, in.MaxFiles.Value, in.MaxBytes.Value)
+	})
 	if err != nil {
 		return Request{}, err
 	}
-	if in.Password.Value != nil {
-		if err := s.hashPassword(ctx, &o, *in.Password.Value); err != nil {
-			return Request{}, err
-		}
+	u.limits = []limitUpdate{
+		{column: "max_files", set: in.MaxFiles.Set, value: in.MaxFiles.Value},
+		{column: "max_bytes", set: in.MaxBytes.Set, value: in.MaxBytes.Value},
 	}
-	u := requestUpdate{
-		setPassword: in.Password.Set, passwordHash: o.passwordHash,
-		setExpiry: in.ExpiresAt.Set, expiresAt: o.expiresAt,
-		setMaxFiles: in.MaxFiles.Set, maxFiles: in.MaxFiles.Value,
-		setMaxBytes: in.MaxBytes.Set, maxBytes: in.MaxBytes.Value,
-	}
-	if in.Title != nil {
-		u.title = &o.title
-	}
-	if in.Message != nil {
-		u.message = &o.note
-	}
-	err = database.InTx(ctx, s.pool, func(tx pgx.Tx) error {
-		closed, err := lockRequest(ctx, tx, ownerID, id)
-		if noRows(err) {
-			return errRequestNotFound
-		}
-		if err != nil {
-			return err
-		}
-		if closed {
-			return apperr.Errorf(apperr.Conflict, "This upload link has been closed; create a new one instead.")
-		}
-		return updateRequest(ctx, tx, id, u, s.now())
-	})
-	if err != nil {
-		return Request{}, apperr.Wrap(err, "shares: update request %s", id)
+	if err := s.update(ctx, requests, ownerID, id, u); err != nil {
+		return Request{}, err
 	}
 	return s.FindRequest(ctx, ownerID, id)
 }
@@ -224,17 +198,8 @@ func (s *Service) UpdateRequest(ctx context.Context, ownerID, id string, in Upda
 // FindRequest returns one of the owner's upload requests. Errors: NotFound,
 // Unavailable.
 func (s *Service) FindRequest(ctx context.Context, ownerID, id string) (Request, error) {
-	if !validIDs(id) {
-		return Request{}, errRequestNotFound
-	}
-	rs, err := findRequests(ctx, s.pool, requestFilter{ownerID: ownerID, id: id}, 1, s.now())
-	if err != nil {
-		return Request{}, apperr.Wrap(err, "shares: find request %s", id)
-	}
-	if len(rs) == 0 {
-		return Request{}, errRequestNotFound
-	}
-	return s.finishRequest(rs[0]), nil
+	rs, err := s.listRequests(ctx, requestFilter{owned: byID(ownerID, id)}, 1)
+	return one(rs, err, errRequestNotFound)
 }
 
 // ListRequests returns the owner's upload requests, newest first (at most
@@ -244,20 +209,109 @@ func (s *Service) ListRequests(ctx context.Context, ownerID string, forFolder bo
 	if !validIDs(ownerID) || (folderID != "" && !validIDs(folderID)) {
 		return nil, nil
 	}
-	rs, err := findRequests(ctx, s.pool, requestFilter{ownerID: ownerID, byFolder: forFolder, folderID: strings.ToLower(folderID)}, maxLinks, s.now())
+	return s.listRequests(ctx, requestFilter{owned: owned{ownerID: ownerID}, byFolder: forFolder, folderID: strings.ToLower(folderID)}, maxLinks)
+}
+
+// listRequests returns the owner's requests matching f, at most limit,
+// with their folder and what arrived through them, from the files
+// service's read model.
+func (s *Service) listRequests(ctx context.Context, f requestFilter, limit int) ([]Request, error) {
+	if !f.valid() {
+		return nil, nil
+	}
+	rs, err := findRequests(ctx, s.pool, f, limit)
+	if err != nil {
+		return nil, apperr.Wrap(err, "shares: list requests")
+	}
+	folders, err := s.files.SharedEntries(ctx, s.pool, f.ownerID, nil, idsOf(rs, func(r Request) string { return r.FolderID }))
+	if err != nil {
+		return nil, apperr.Wrap(err, "shares: list requests")
+	}
+	slots, err := s.slots(ctx, s.pool, f.ownerID, idsOf(rs, func(r Request) string { return r.ID })...)
 	if err != nil {
 		return nil, apperr.Wrap(err, "shares: list requests")
 	}
 	for i := range rs {
-		rs[i] = s.finishRequest(rs[i])
+		r := &rs[i]
+		if e := folders[r.FolderID]; e.Live {
+			r.FolderName = e.Name
+		}
+		r.FolderLive = r.FolderID == "" || folders[r.FolderID].Live
+		for _, sl := range slots {
+			if sl.requestID == r.ID && sl.state == files.StateDone {
+				r.Files, r.Bytes = r.Files+1, r.Bytes+sl.size
+				if r.LastUploadAt == nil || sl.finishedAt.After(*r.LastUploadAt) {
+					r.LastUploadAt = sl.finishedAt
+				}
+			}
+		}
+		r.URL = s.cfg.BaseURL + "/r/" + r.Token
+		r.State = requestState(r.ClosedAt, r.ExpiresAt, s.now())
 	}
 	return rs, nil
 }
 
-func (s *Service) finishRequest(r Request) Request {
-	r.URL = s.cfg.BaseURL + "/r/" + r.Token
-	r.State = requestState(r.ClosedAt, r.ExpiresAt, s.now())
-	return r
+// placed is a slot with where its upload stands.
+type placed struct {
+	slot
+	state      string // "" before the upload exists
+	finishedAt *time.Time
+}
+
+// slots returns the slots of the owner's requests with their uploads'
+// states, read on q.
+func (s *Service) slots(ctx context.Context, q database.Querier, ownerID string, requestIDs ...string) ([]placed, error) {
+	if len(requestIDs) == 0 {
+		return nil, nil
+	}
+	found, err := findSlots(ctx, q, requestIDs)
+	if err != nil {
+		return nil, err
+	}
+	var uploads []string
+	for _, sl := range found {
+		if sl.uploadID != "" {
+			uploads = append(uploads, sl.uploadID)
+		}
+	}
+	outcomes, err := s.files.UploadOutcomes(ctx, q, ownerID, uploads)
+	if err != nil {
+		return nil, err
+	}
+	ps := make([]placed, len(found))
+	for i, sl := range found {
+		o := outcomes[sl.uploadID]
+		ps[i] = placed{slot: sl, state: o.State, finishedAt: o.FinishedAt}
+	}
+	return ps, nil
+}
+
+// usage counts the files and bytes of a request's slots for which counts
+// says yes.
+func usage(slots []placed, counts func(placed) bool) (int, int64) {
+	var n int
+	var size int64
+	for _, sl := range slots {
+		if counts(sl) {
+			n, size = n+1, size+sl.size
+		}
+	}
+	return n, size
+}
+
+// taken says whether a slot holds a place: its upload is done or in
+// progress, or it is about to start (a fresh slot without an upload).
+func taken(now time.Time) func(placed) bool {
+	return func(sl placed) bool {
+		return sl.state == files.StateDone || inFlight(now)(sl)
+	}
+}
+
+// inFlight says whether a slot's upload is in progress or about to start.
+func inFlight(now time.Time) func(placed) bool {
+	return func(sl placed) bool {
+		return sl.state == files.StatePending || (sl.uploadID == "" && sl.created.After(now.Add(-slotTTL)))
+	}
 }
 
 func requestState(closed, expires *time.Time, now time.Time) RequestState {
@@ -277,35 +331,38 @@ func (s *Service) CloseRequest(ctx context.Context, ownerID, id string) (Request
 	if !validIDs(id) {
 		return Request{}, errRequestNotFound
 	}
-	ok, err := closeRequest(ctx, s.pool, ownerID, id, s.now())
-	if err != nil {
-		return Request{}, apperr.Wrap(err, "shares: close request %s", id)
-	}
-	if !ok {
-		return Request{}, errRequestNotFound
+	if err := s.end(ctx, requests, ownerID, id); err != nil {
+		return Request{}, err
 	}
 	return s.FindRequest(ctx, ownerID, id)
+}
+
+// requestRecord is an upload request as the uploader side needs it.
+type requestRecord struct {
+	gate
+	maxFiles int
+	maxBytes int64
+}
+
+// findRequest finds the request of a token whatever its state; lock adds
+// FOR UPDATE (of the request row, on q). Errors: NotFound, Unavailable.
+func (s *Service) findRequest(ctx context.Context, q database.Querier, token string, lock bool) (requestRecord, error) {
+	var r requestRecord
+	g, err := s.find(ctx, q, requests, token, lock, requestColumns, &r.maxFiles, &r.maxBytes)
+	r.gate = g
+	return r, err
 }
 
 // resolveRequest finds the request of a token and checks that it takes
 // files: known, owner there, not closed, not expired. Errors: NotFound,
 // Gone, Unavailable.
 func (s *Service) resolveRequest(ctx context.Context, q database.Querier, token string, lock bool) (requestRecord, error) {
-	if !wellFormed(token) {
-		return requestRecord{}, errRequestGone
-	}
-	r, err := findRequestByToken(ctx, q, hashToken(token), lock)
-	if noRows(err) {
-		return requestRecord{}, errRequestGone
-	}
+	r, err := s.findRequest(ctx, q, token, lock)
 	if err != nil {
-		return requestRecord{}, apperr.Wrap(err, "shares: resolve request")
+		return requestRecord{}, err
 	}
-	switch requestState(r.closedAt, r.expiresAt, s.now()) {
-	case RequestClosed:
-		return requestRecord{}, errRequestClosed
-	case RequestExpired:
-		return requestRecord{}, errRequestExpired
+	if err := r.open(requests, s.now()); err != nil {
+		return requestRecord{}, err
 	}
 	return r, nil
 }
@@ -318,10 +375,7 @@ func (s *Service) authorizeRequest(ctx context.Context, token string, v Visitor)
 	if err != nil {
 		return requestRecord{}, err
 	}
-	if r.passwordHash != "" && !s.unlocked(v, r.id, r.passwordVersion) {
-		return requestRecord{}, errRequestLocked
-	}
-	return r, nil
+	return r, s.admit(requests, r.gate, v)
 }
 
 // IsRequestLocked reports whether err means "type the request's password".
@@ -332,10 +386,10 @@ func IsRequestLocked(err error) bool { return err == errRequestLocked }
 // Unauthorized, TooMany, Unavailable.
 func (s *Service) UnlockRequest(ctx context.Context, token, password string, v Visitor) (Unlock, error) {
 	r, err := s.resolveRequest(ctx, s.pool, token, false)
-	if err != nil || r.passwordHash == "" {
+	if err != nil {
 		return Unlock{}, err
 	}
-	return s.checkPassword(ctx, "share:request:"+r.id, r.id, r.passwordHash, r.passwordVersion, password, v)
+	return s.unlock(ctx, requests, r.gate, password, v)
 }
 
 // Inbox is what an uploader sees: who asks, what for, and what is left.
@@ -363,11 +417,12 @@ func (s *Service) OpenRequest(ctx context.Context, token string, v Visitor) (Inb
 	if err := s.checkRequestFolder(ctx, r); err != nil {
 		return Inbox{}, err
 	}
-	n, size, err := requestUsage(ctx, s.pool, r.id, s.now())
+	slots, err := s.slots(ctx, s.pool, r.ownerID, r.id)
 	if err != nil {
 		return Inbox{}, apperr.Wrap(err, "shares: open request %s", r.id)
 	}
-	in := Inbox{RequestID: r.id, OwnerName: r.ownerName, Title: r.title, Message: r.message, ExpiresAt: r.expiresAt, FilesLeft: -1, BytesLeft: -1}
+	n, size := usage(slots, taken(s.now()))
+	in := Inbox{RequestID: r.id, OwnerName: r.ownerName, Title: r.title, Message: r.note, ExpiresAt: r.expiresAt, FilesLeft: -1, BytesLeft: -1}
 	if r.maxFiles > 0 {
 		in.FilesLeft = max(r.maxFiles-n, 0)
 	}
@@ -375,7 +430,7 @@ func (s *Service) OpenRequest(ctx context.Context, token string, v Visitor) (Inb
 		in.BytesLeft = max(r.maxBytes-size, 0)
 	}
 	in.MaxFileSize = s.files.Config().MaxFileSize
-	if err := countRequestView(ctx, s.pool, r.id); err != nil {
+	if err := countView(ctx, s.pool, requests, r.ownerID, r.id, s.now()); err != nil {
 		return Inbox{}, apperr.Wrap(err, "shares: open request %s", r.id)
 	}
 	return in, nil
@@ -387,7 +442,7 @@ func (s *Service) checkRequestFolder(ctx context.Context, r requestRecord) error
 	if r.folderID == "" {
 		return nil
 	}
-	ok, err := liveFolder(ctx, s.pool, r.ownerID, r.folderID)
+	_, ok, err := s.liveFolder(ctx, r.ownerID, r.folderID)
 	if err != nil {
 		return apperr.Wrap(err, "shares: request folder %s", r.id)
 	}
@@ -398,8 +453,13 @@ func (s *Service) checkRequestFolder(ctx context.Context, r requestRecord) error
 }
 
 // slotTTL is how long a slot counts before its upload exists (a crash
-// between taking the slot and initiating the upload).
-const slotTTL = 5 * time.Minute
+// between taking the slot and initiating the upload); claimTTL is how long
+// a claim to complete counts while its upload stays pending (a crash
+// between the claim and the completion).
+const (
+	slotTTL  = 5 * time.Minute
+	claimTTL = 10 * time.Minute
+)
 
 // InitiateRequestUpload starts an upload into the request's folder, for the
 // owner, within the request's limits: under a lock on the request, the
@@ -425,21 +485,18 @@ func (s *Service) InitiateRequestUpload(ctx context.Context, token string, v Vis
 		if err != nil {
 			return err
 		}
-		n, size, err := requestUsage(ctx, tx, r.id, s.now())
+		slots, err := s.slots(ctx, tx, r.ownerID, r.id)
 		if err != nil {
 			return err
 		}
+		n, size := usage(slots, taken(s.now()))
 		if err := r.fits(n+1, size+in.Size); err != nil {
 			return err
 		}
 		// Without limits an uploader could still hold the owner's quota
 		// with uploads they never finish (until they expire): cap those.
-		inFlight, err := pendingSlots(ctx, tx, r.id, s.now())
-		if err != nil {
-			return err
-		}
-		if inFlight >= MaxPendingRequestUploads {
-			return apperr.Errorf(apperr.Conflict, "%d uploads are already in progress through this link. Let them finish, then send more.", inFlight)
+		if pending, _ := usage(slots, inFlight(s.now())); pending >= MaxPendingRequestUploads {
+			return apperr.Errorf(apperr.Conflict, "%d uploads are already in progress through this link. Let them finish, then send more.", pending)
 		}
 		slot, err = insertSlot(ctx, tx, r.id, in.Size, s.now())
 		return err
@@ -450,10 +507,10 @@ func (s *Service) InitiateRequestUpload(ctx context.Context, token string, v Vis
 	in.FolderID, in.OnConflict = r.folderID, files.ConflictRename
 	urls, err := s.files.InitiateUpload(ctx, r.ownerID, in)
 	if err != nil {
-		_ = deleteSlot(context.WithoutCancel(ctx), s.pool, slot)
+		_ = deleteSlot(context.WithoutCancel(ctx), s.pool, r.id, slot)
 		return files.UploadURLs{}, uploaderError(err)
 	}
-	if err := setSlotUpload(ctx, s.pool, slot, urls.Upload.ID); err != nil {
+	if err := setSlotUpload(ctx, s.pool, r.id, slot, urls.Upload.ID); err != nil {
 		return files.UploadURLs{}, apperr.Wrap(err, "shares: initiate upload for request %s", r.id)
 	}
 	return urls, nil
@@ -503,18 +560,12 @@ func (s *Service) requestUpload(ctx context.Context, r requestRecord, uploadID s
 // unlock and that uploadID was made through it. Errors: NotFound,
 // Unauthorized (locked), Unavailable.
 func (s *Service) requestOfUpload(ctx context.Context, token string, v Visitor, uploadID string) (requestRecord, error) {
-	if !wellFormed(token) {
-		return requestRecord{}, errRequestGone
-	}
-	r, err := findRequestByToken(ctx, s.pool, hashToken(token), false)
-	if noRows(err) {
-		return requestRecord{}, errRequestGone
-	}
+	r, err := s.findRequest(ctx, s.pool, token, false)
 	if err != nil {
-		return requestRecord{}, apperr.Wrap(err, "shares: resolve request")
+		return requestRecord{}, err
 	}
-	if r.passwordHash != "" && !s.unlocked(v, r.id, r.passwordVersion) {
-		return requestRecord{}, errRequestLocked
+	if err := s.admit(requests, r.gate, v); err != nil {
+		return requestRecord{}, err
 	}
 	return r, s.requestUpload(ctx, r, uploadID)
 }
@@ -545,11 +596,14 @@ func (s *Service) RequestUploadURLs(ctx context.Context, token string, v Visitor
 	return s.files.UploadURLs(ctx, r.ownerID, uploadID, numbers)
 }
 
-// CompleteRequestUpload finishes an upload made through the request. Under
-// the request's lock it checks again that the request takes files and that
-// the files and bytes completed so far plus this one fit its limits (the
-// owner may have lowered them, or closed it); if not, the upload is
-// aborted, so the owner's quota is not held. Errors: as
+// CompleteRequestUpload finishes an upload made through the request. It
+// first claims the upload's place in the request's limits: under a short
+// lock on the request, it checks again that the request takes files and
+// that the files and bytes completed or being completed so far plus this
+// one fit its limits (the owner may have lowered them, or closed it), and
+// commits the claim; if not, the upload is aborted, so the owner's quota
+// is not held. Then it completes the upload with no lock held; a failed
+// completion gives the place back (a retry claims it again). Errors: as
 // files.Service.CompleteUpload, and Gone (closed, expired), Conflict (a
 // limit), Unauthorized (locked).
 func (s *Service) CompleteRequestUpload(ctx context.Context, token string, v Visitor, uploadID string, in files.CompleteInput) (files.File, error) {
@@ -557,7 +611,8 @@ func (s *Service) CompleteRequestUpload(ctx context.Context, token string, v Vis
 	if err != nil {
 		return files.File{}, err
 	}
-	var f files.File
+	uploadID = strings.ToLower(uploadID)
+	claimed := s.now()
 	var refused error
 	err = database.InTx(ctx, s.pool, func(tx pgx.Tx) error {
 		locked, err := s.resolveRequest(ctx, tx, token, true)
@@ -568,29 +623,42 @@ func (s *Service) CompleteRequestUpload(ctx context.Context, token string, v Vis
 		if err != nil {
 			return err
 		}
-		n, size, err := doneUsage(ctx, tx, r.id, uploadID)
+		slots, err := s.slots(ctx, tx, r.ownerID, r.id)
 		if err != nil {
 			return err
 		}
-		slotSize, err := slotSize(ctx, tx, r.id, uploadID)
-		if err != nil {
-			return err
+		// What is completed, or being completed by other calls, holds its
+		// place; this upload's own slot is added as the one to fit.
+		n, size := usage(slots, func(sl placed) bool {
+			return sl.uploadID != uploadID && (sl.state == files.StateDone ||
+				(sl.state == files.StatePending && sl.claimed != nil && sl.claimed.After(claimed.Add(-claimTTL))))
+		})
+		mine, mySize := usage(slots, func(sl placed) bool { return sl.uploadID == uploadID })
+		if mine == 0 {
+			return errRequestUpload
 		}
-		if err := locked.fits(n+1, size+slotSize); err != nil {
+		// A retry of a completed upload gets its file, whatever the limits now.
+		if done, _ := usage(slots, func(sl placed) bool { return sl.uploadID == uploadID && sl.state == files.StateDone }); done > 0 {
+			return nil
+		}
+		if err := locked.fits(n+1, size+mySize); err != nil {
 			refused = err
 			return nil
 		}
-		// The lock on the request is held while the files service
-		// completes the upload (on other connections), so two completions
-		// cannot both take the last place.
-		f, err = s.files.CompleteUpload(ctx, r.ownerID, uploadID, in)
-		return err
+		return claimSlot(ctx, tx, r.id, uploadID, claimed)
 	})
 	if refused != nil {
 		_ = s.files.AbortUpload(context.WithoutCancel(ctx), r.ownerID, uploadID)
 		return files.File{}, refused
 	}
 	if err != nil {
+		return files.File{}, apperr.Wrap(err, "shares: complete upload %s of request %s", uploadID, r.id)
+	}
+	f, err := s.files.CompleteUpload(ctx, r.ownerID, uploadID, in)
+	if err != nil {
+		// Whatever the upload's state now (pending for a retry, failed),
+		// this call no longer holds its place.
+		_ = releaseSlot(context.WithoutCancel(ctx), s.pool, r.id, uploadID, claimed)
 		return files.File{}, apperr.Wrap(err, "shares: complete upload %s of request %s", uploadID, r.id)
 	}
 	return f, nil

@@ -237,6 +237,75 @@ func TestRequestLimitsAtComplete(t *testing.T) {
 	}
 }
 
+// TestRequestConcurrentComplete: uploads started within the limits, which
+// the owner then lowered, complete concurrently; exactly as many as the
+// new limit allows make files, the others are refused and aborted.
+func TestRequestConcurrentComplete(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		limit string
+	}{
+		{"files", `max_files = 3`},
+		{"bytes", `max_bytes = 30`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, "disk")
+			ctx := context.Background()
+			ann := e.user(t, "Ann")
+			r := e.request(t, ann, shares.CreateRequestInput{})
+			token := tokenOf(r)
+			var ids []string
+			for i := range 10 {
+				ids = append(ids, e.send(t, token, anyone, strconv.Itoa(i)+".txt", []byte("ten bytes!")))
+			}
+			if _, err := e.pool.Exec(ctx, `UPDATE upload_requests SET `+tc.limit+` WHERE id = $1`, r.ID); err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+			defer cancel()
+			var wg sync.WaitGroup
+			var mu sync.Mutex
+			ok := 0
+			for _, id := range ids {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					_, err := e.shares.CompleteRequestUpload(ctx, token, anyone, id, files.CompleteInput{})
+					mu.Lock()
+					defer mu.Unlock()
+					switch {
+					case err == nil:
+						ok++
+					case !apperr.Is(err, apperr.Conflict):
+						t.Errorf("complete: %v", err)
+					}
+				}()
+			}
+			wg.Wait()
+			if ok != 3 {
+				t.Fatalf("%d completes succeeded, want 3", ok)
+			}
+			if us, _ := e.files.Usage(ctx, ann); us.Used != 30 || us.Reserved != 0 {
+				t.Fatalf("owner's usage %+v, want 30 used, none reserved", us)
+			}
+			// Retries of the completed ones still get their files once the
+			// limits are lower still; the refused ones stay refused.
+			if _, err := e.pool.Exec(ctx, `UPDATE upload_requests SET max_files = 1, max_bytes = 10 WHERE id = $1`, r.ID); err != nil {
+				t.Fatal(err)
+			}
+			again := 0
+			for _, id := range ids {
+				if _, err := e.shares.CompleteRequestUpload(ctx, token, anyone, id, files.CompleteInput{}); err == nil {
+					again++
+				}
+			}
+			if again != 3 {
+				t.Fatalf("%d retries got a file, want 3", again)
+			}
+		})
+	}
+}
+
 // TestRequestExpiry: an expired request refuses new uploads and the
 // completion of those in flight, and keeps what arrived; one second before
 // its expiry it still takes files.

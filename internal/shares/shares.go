@@ -1,33 +1,29 @@
-// Package shares owns share links: an unguessable URL that gives people
-// without an account some files, or a folder, of the link's owner, with an
-// optional password, expiry and download limit.
+// Package shares owns share links (an unguessable URL that gives people
+// without an account some files, or a folder, of the link's owner) and
+// upload requests (one that lets them upload into a folder of the owner).
 //
-// The owner's methods (Create, Find, List, Update, Revoke) scope every query
-// by the owner, so another user's link ids are simply not found. The
-// recipient's methods (Open, Unlock, DownloadURL, Archive) take the token
-// from the URL; every one that yields bytes or a URL goes through authorize,
-// the one place that decides access: link known and not revoked, owner still
-// there, not expired, not used up, unlocked when it has a password. The
-// shared files themselves are resolved at each request, scoped by the owner
-// and by folder id in the tree, so trashed and deleted files drop out at
-// once.
+// Both are one stack (access.go): a token found by its hash, an owner, an
+// optional password with throttled unlocks remembered in the visitor's
+// session, an expiry and an end (revoked, closed); each resource adds only
+// its own limits (downloads; files, bytes and uploads in progress). The
+// owner's methods scope every query by the owner, so another user's ids are
+// simply not found. The visitor's methods take the token from the URL, and
+// every one that yields bytes, URLs or uploads goes through one decision
+// (authorize, authorizeRequest). What they show of the owner's files,
+// folders and uploads comes from the files service's shared read model, at
+// each request, so trashed and deleted files drop out at once; no method
+// holds a transaction while it calls another service.
 package shares
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/weupload/weupload/internal/apperr"
@@ -113,77 +109,6 @@ func New(pool *pgxpool.Pool, store blob.Store, fs *files.Service, limiter *ratel
 // now is the clock in microseconds, PostgreSQL's precision.
 func (s *Service) now() time.Time { return s.Now().UTC().Truncate(time.Microsecond) }
 
-// Kinds of link.
-const (
-	KindFiles  = "files"  // the listed files
-	KindFolder = "folder" // a folder's live contents
-)
-
-// State is what a link does for recipients right now.
-type State string
-
-// The states, in the order they take precedence.
-const (
-	StateRevoked   State = "revoked"
-	StateExpired   State = "expired"
-	StateExhausted State = "exhausted" // download limit reached
-	StateActive    State = "active"
-)
-
-// Link is a share link as its owner sees it.
-type Link struct {
-	ID      string
-	OwnerID string
-	// Token is the secret part of the URL; only owner-scoped reads fill it.
-	Token string
-	// URL is BaseURL/s/<token>.
-	URL      string
-	Kind     string
-	FileIDs  []string // KindFiles: in the order shared
-	FolderID string   // KindFolder; empty once the folder is purged
-	Title    string
-	Note     string
-	// HasPassword: recipients must type the password first.
-	HasPassword bool
-	// ExpiresAt is nil for a link that never expires.
-	ExpiresAt *time.Time
-	// MaxDownloads is 0 for no limit.
-	MaxDownloads int
-	Downloads    int
-	Views        int
-	LastAccessAt *time.Time
-	RevokedAt    *time.Time
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
-	// State is computed at read time from the fields above.
-	State State
-	// Items summarises what the link holds now.
-	Items Items
-}
-
-// Items summarises a link's contents for lists: the name of its (first
-// live) file or of its folder, and how many shared files are still live.
-type Items struct {
-	Name string
-	// Files is the number of live files of a files link (0 for a folder).
-	Files int
-	// Available is false when nothing shared is left (all trashed or deleted).
-	Available bool
-}
-
-// state computes a link's state at now.
-func state(revoked, expires *time.Time, maxDownloads, downloads int, now time.Time) State {
-	switch {
-	case revoked != nil:
-		return StateRevoked
-	case expires != nil && !expires.After(now):
-		return StateExpired
-	case maxDownloads > 0 && downloads >= maxDownloads:
-		return StateExhausted
-	}
-	return StateActive
-}
-
 // Optional is a field of a partial update: Set says it was given (in JSON:
 // present, possibly null); Value nil with Set means "clear it".
 type Optional[T any] struct {
@@ -210,33 +135,6 @@ func (o *Optional[T]) UnmarshalJSON(b []byte) error {
 	}
 	o.Value = &v
 	return nil
-}
-
-// CreateInput is a new link; the share dialog and the JSON API decode into
-// it. Give FileIDs or FolderID, not both.
-type CreateInput struct {
-	FileIDs  []string `json:"file_ids"`
-	FolderID string   `json:"folder_id"`
-	// Password is empty for none.
-	Password string `json:"password"`
-	// ExpiresAt is nil for never.
-	ExpiresAt *time.Time `json:"expires_at"`
-	// MaxDownloads is nil for no limit.
-	MaxDownloads *int   `json:"max_downloads"`
-	Title        string `json:"title"`
-	Note         string `json:"note"`
-}
-
-// UpdateInput changes the options of a link; fields not given stay.
-type UpdateInput struct {
-	Title *string `json:"title"`
-	Note  *string `json:"note"`
-	// Password: a new password; "" or null removes it.
-	Password Optional[string] `json:"password"`
-	// ExpiresAt: null for never.
-	ExpiresAt Optional[time.Time] `json:"expires_at"`
-	// MaxDownloads: null for no limit.
-	MaxDownloads Optional[int] `json:"max_downloads"`
 }
 
 var (
@@ -319,250 +217,38 @@ func printable(s string, multiline bool) bool {
 	return utf8.ValidString(s)
 }
 
-// Create makes a link to the owner's files or folder and returns it with its
-// URL. Errors: Invalid (options, neither or both of files and folder, too
-// many files), NotFound (a file or the folder is not the owner's, or in the
-// trash), Unavailable.
-func (s *Service) Create(ctx context.Context, ownerID string, in CreateInput) (Link, error) {
-	fields := map[string]string{}
-	in.FileIDs, in.FolderID = lower(in.FileIDs), strings.ToLower(in.FolderID)
-	ids := slices.Compact(slices.Sorted(slices.Values(in.FileIDs)))
-	kind := KindFiles
-	switch {
-	case len(ids) > 0 && in.FolderID != "":
-		fields["file_ids"] = "Share either files or one folder, not both."
-	case len(ids) == 0 && in.FolderID == "":
-		fields["file_ids"] = "Choose the files or the folder to share."
-	case len(ids) > files.MaxSelection:
-		fields["file_ids"] = fmt.Sprintf("Share at most %d files in one link.", files.MaxSelection)
-	case in.FolderID != "":
-		kind = KindFolder
+// liveFolder returns the name of the owner's folder while it is live (ok
+// false when it is gone or trashed).
+func (s *Service) liveFolder(ctx context.Context, ownerID, folderID string) (name string, ok bool, err error) {
+	if folderID == "" {
+		return "", false, nil
 	}
-	o := s.validateOptions(fields, "note", in.Title, in.Note, &in.Password, in.ExpiresAt, in.MaxDownloads)
-	if len(fields) > 0 {
-		return Link{}, apperr.InvalidFields(fields)
-	}
-	if kind == KindFolder && !validIDs(in.FolderID) {
-		return Link{}, errFolderNotFound
-	}
-	if !validIDs(ids...) {
-		return Link{}, errFileNotFound
-	}
-	if err := s.hashPassword(ctx, &o, in.Password); err != nil {
-		return Link{}, err
-	}
-	token, hash, err := newToken()
+	found, err := s.files.SharedEntries(ctx, s.pool, ownerID, nil, []string{folderID})
+	e := found[folderID]
+	return e.Name, e.Live, err
+}
+
+// one is the item of a listing by id: notFound when there is none.
+func one[T any](items []T, err error, notFound error) (T, error) {
+	var zero T
 	if err != nil {
-		return Link{}, err
+		return zero, err
 	}
-	// Keep the caller's order (deduplicated) for display.
-	ordered := make([]string, 0, len(ids))
-	for _, id := range in.FileIDs {
-		if !slices.Contains(ordered, id) {
-			ordered = append(ordered, id)
-		}
+	if len(items) == 0 {
+		return zero, notFound
 	}
-	var id string
-	err = database.InTx(ctx, s.pool, func(tx pgx.Tx) error {
-		switch kind {
-		case KindFolder:
-			ok, err := liveFolder(ctx, tx, ownerID, in.FolderID)
-			if err != nil {
-				return err
-			}
-			if !ok {
-				return errFolderNotFound
-			}
-		default:
-			n, err := countLiveFiles(ctx, tx, ownerID, ordered)
-			if err != nil {
-				return err
-			}
-			if n != len(ordered) {
-				return errFileNotFound
-			}
-		}
-		id, err = insertLink(ctx, tx, ownerID, token, hash, kind, in.FolderID, o, s.now())
-		if err != nil {
-			return err
-		}
-		return insertLinkFiles(ctx, tx, id, ordered)
-	})
-	if err != nil {
-		return Link{}, apperr.Wrap(err, "shares: create link")
-	}
-	return s.Find(ctx, ownerID, id)
+	return items[0], nil
 }
 
-// Find returns one of the owner's links. Errors: NotFound, Unavailable.
-func (s *Service) Find(ctx context.Context, ownerID, id string) (Link, error) {
-	if !validIDs(id) {
-		return Link{}, errLinkNotFound
-	}
-	ls, err := findLinks(ctx, s.pool, linkFilter{ownerID: ownerID, id: id}, 1)
-	if err != nil {
-		return Link{}, apperr.Wrap(err, "shares: find link %s", id)
-	}
-	if len(ls) == 0 {
-		return Link{}, errLinkNotFound
-	}
-	return s.finish(ls[0]), nil
-}
-
-// List returns the owner's links, newest first (at most 1000). Errors:
-// Unavailable.
-func (s *Service) List(ctx context.Context, ownerID string) ([]Link, error) {
-	return s.list(ctx, linkFilter{ownerID: ownerID})
-}
-
-// ListFor returns the owner's links that share exactly these files (in any
-// order) or this folder, newest first, for the share dialog. Errors:
-// Unavailable.
-func (s *Service) ListFor(ctx context.Context, ownerID string, fileIDs []string, folderID string) ([]Link, error) {
-	f := linkFilter{ownerID: ownerID}
-	fileIDs, folderID = lower(fileIDs), strings.ToLower(folderID)
-	switch {
-	case folderID != "" && len(fileIDs) == 0:
-		f.folderID = folderID
-	case folderID == "" && len(fileIDs) > 0:
-		f.fileIDs = slices.Compact(slices.Sorted(slices.Values(fileIDs)))
-	default:
-		return nil, nil
-	}
-	if (f.folderID != "" && !validIDs(f.folderID)) || !validIDs(f.fileIDs...) {
-		return nil, nil
-	}
-	return s.list(ctx, f)
-}
-
-func (s *Service) list(ctx context.Context, f linkFilter) ([]Link, error) {
-	if !validIDs(f.ownerID) {
-		return nil, nil
-	}
-	ls, err := findLinks(ctx, s.pool, f, maxLinks)
-	if err != nil {
-		return nil, apperr.Wrap(err, "shares: list links")
-	}
-	for i := range ls {
-		ls[i] = s.finish(ls[i])
-	}
-	return ls, nil
-}
-
-// finish fills in what is computed from the stored fields.
-func (s *Service) finish(l Link) Link {
-	l.URL = s.cfg.BaseURL + "/s/" + l.Token
-	l.State = state(l.RevokedAt, l.ExpiresAt, l.MaxDownloads, l.Downloads, s.now())
-	return l
-}
-
-// Update changes a link's options; they apply to the very next request. A
-// new or removed password ends every remembered unlock. Errors: Invalid,
-// NotFound, Conflict (revoked), Unavailable.
-func (s *Service) Update(ctx context.Context, ownerID, id string, in UpdateInput) (Link, error) {
-	if !validIDs(id) {
-		return Link{}, errLinkNotFound
-	}
-	fields := map[string]string{}
-	var pw *string
-	if in.Password.Set {
-		pw = in.Password.Value
-	}
-	title, note := "", ""
-	if in.Title != nil {
-		title = *in.Title
-	}
-	if in.Note != nil {
-		note = *in.Note
-	}
-	o := s.validateOptions(fields, "note", title, note, pw, in.ExpiresAt.Value, in.MaxDownloads.Value)
-	if len(fields) > 0 {
-		return Link{}, apperr.InvalidFields(fields)
-	}
-	if pw != nil {
-		if err := s.hashPassword(ctx, &o, *pw); err != nil {
-			return Link{}, err
+// idsOf returns the non-empty ids id gives of the items.
+func idsOf[T any](items []T, id func(T) string) []string {
+	var ids []string
+	for _, it := range items {
+		if v := id(it); v != "" {
+			ids = append(ids, v)
 		}
 	}
-	err := database.InTx(ctx, s.pool, func(tx pgx.Tx) error {
-		revoked, err := lockLink(ctx, tx, ownerID, id)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return errLinkNotFound
-		}
-		if err != nil {
-			return err
-		}
-		if revoked {
-			return apperr.Errorf(apperr.Conflict, "This link has been revoked; create a new one instead.")
-		}
-		u := linkUpdate{}
-		if in.Title != nil {
-			u.title = &o.title
-		}
-		if in.Note != nil {
-			u.note = &o.note
-		}
-		if in.Password.Set {
-			u.setPassword, u.passwordHash = true, o.passwordHash
-		}
-		if in.ExpiresAt.Set {
-			u.setExpiry, u.expiresAt = true, o.expiresAt
-		}
-		if in.MaxDownloads.Set {
-			u.setMax, u.maxDownloads = true, o.maxDownloads
-		}
-		return updateLink(ctx, tx, id, u, s.now())
-	})
-	if err != nil {
-		return Link{}, apperr.Wrap(err, "shares: update link %s", id)
-	}
-	return s.Find(ctx, ownerID, id)
-}
-
-// Revoke ends a link at once: every later request for it answers as for an
-// unknown link. Download URLs already issued stay valid until they expire
-// (minutes). Revoking a revoked link does nothing. Errors: NotFound,
-// Unavailable.
-func (s *Service) Revoke(ctx context.Context, ownerID, id string) (Link, error) {
-	if !validIDs(id) {
-		return Link{}, errLinkNotFound
-	}
-	ok, err := revokeLink(ctx, s.pool, ownerID, id, s.now())
-	if err != nil {
-		return Link{}, apperr.Wrap(err, "shares: revoke link %s", id)
-	}
-	if !ok {
-		return Link{}, errLinkNotFound
-	}
-	return s.Find(ctx, ownerID, id)
-}
-
-// tokenBytes is the entropy of a token: 192 bits, 32 URL-safe characters.
-const tokenBytes = 24
-
-// newToken returns a fresh token and its SHA-256.
-func newToken() (string, []byte, error) {
-	b := make([]byte, tokenBytes)
-	if _, err := rand.Read(b); err != nil {
-		return "", nil, fmt.Errorf("shares: token: %w", err)
-	}
-	t := base64.RawURLEncoding.EncodeToString(b)
-	return t, hashToken(t), nil
-}
-
-func hashToken(t string) []byte {
-	h := sha256.Sum256([]byte(t))
-	return h[:]
-}
-
-// wellFormed reports whether t could be a token (so junk never reaches the
-// database).
-func wellFormed(t string) bool {
-	if len(t) != base64.RawURLEncoding.EncodedLen(tokenBytes) {
-		return false
-	}
-	_, err := base64.RawURLEncoding.DecodeString(t)
-	return err == nil
+	return ids
 }
 
 // lower returns the ids in lower case: UUIDs compare equal in any case, the

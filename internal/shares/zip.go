@@ -42,28 +42,28 @@ func (a Archive) Write(ctx context.Context, w io.Writer, before func(size int64)
 			return err
 		}
 		if before != nil {
-			before(e.size)
+			before(e.Size)
 		}
 		rc, err := a.open(ctx, e)
 		if errors.Is(err, blob.ErrNotFound) {
 			continue
 		}
 		if err != nil {
-			return fmt.Errorf("shares: zip %s: %w", e.id, err)
+			return fmt.Errorf("shares: zip %s: %w", e.ID, err)
 		}
-		dir, ok := dirs[e.dir]
+		dir, ok := dirs[e.Dir]
 		if !ok {
-			dir = zipPath(e.dir) + "/"
+			dir = zipPath(e.Dir) + "/"
 		}
-		h := &zip.FileHeader{Name: names.claim(dir+safeSegment(e.name), false), Method: zip.Store, Modified: e.modified}
-		h.UncompressedSize64 = uint64(e.size)
+		h := &zip.FileHeader{Name: names.claim(dir+safeSegment(e.Name), false), Method: zip.Store, Modified: e.Modified}
+		h.UncompressedSize64 = uint64(e.Size)
 		fw, err := zw.CreateHeader(h)
 		if err == nil {
 			_, err = io.CopyBuffer(fw, rc, buf)
 		}
 		rc.Close()
 		if err != nil {
-			return fmt.Errorf("shares: zip %s: %w", e.id, err)
+			return fmt.Errorf("shares: zip %s: %w", e.ID, err)
 		}
 	}
 	if err := zw.Close(); err != nil {
