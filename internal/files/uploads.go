@@ -166,7 +166,10 @@ func (s *Service) InitiateUpload(ctx context.Context, userID string, in Initiate
 			}
 		}
 		if err != nil {
-			s.dropQuietly(s.pool, u, StateAborted)
+			// No URL was handed out: nothing can arrive, the reservation goes.
+			ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			_ = s.end(ctx, s.pool, u, StateAborted, false)
+			cancel()
 			return UploadURLs{}, apperr.Wrap(err, "files: initiate upload %s", u.ID)
 		}
 		u.multipartID = id
@@ -730,9 +733,16 @@ func (s *Service) AbortUpload(ctx context.Context, userID, id string) error {
 // now is deleted (and a multipart upload aborted, which stops its part
 // URLs). It does nothing if the upload is no longer pending.
 func (s *Service) drop(ctx context.Context, q database.Querier, u Upload, state string) error {
+	return s.end(ctx, q, u, state, true)
+}
+
+// end is drop; issued false says no URL of the upload was handed out (its
+// initiate failed), so its reservation is released at once.
+func (s *Service) end(ctx context.Context, q database.Querier, u Upload, state string, issued bool) error {
 	var dropped bool
 	err := database.InTx(ctx, q, func(tx pgx.Tx) error {
-		releaseAfter, err := endUpload(ctx, tx, u.OwnerID, u.ID, state, s.now(), s.cfg.UploadURLTTL, s.cfg.ExpiryGrace)
+		now := s.now()
+		releaseAfter, err := endUpload(ctx, tx, u.OwnerID, u.ID, state, now, s.cfg.UploadURLTTL, s.cfg.ExpiryGrace, issued)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return nil
 		}
@@ -740,6 +750,11 @@ func (s *Service) drop(ctx context.Context, q database.Querier, u Upload, state 
 			return err
 		}
 		dropped = true
+		if !issued {
+			if _, err := releaseUpload(ctx, tx, u.OwnerID, u.ID, now); err != nil {
+				return err
+			}
+		}
 		return enqueueDeletion(ctx, tx, u.objectKey, u.multipartID, releaseAfter)
 	})
 	if err != nil || !dropped {
@@ -781,9 +796,8 @@ func (s *Service) removeQuietly(u Upload) {
 	_ = s.removeObject(ctx, u.objectKey, u.multipartID)
 }
 
-// dropQuietly ends an upload whose initiate (or an editor's complete)
-// failed after the row was committed; if even that fails, the sweeper ends
-// it at expiry.
+// dropQuietly ends an upload whose editor lost access; if even that
+// fails, the sweeper ends it at expiry.
 func (s *Service) dropQuietly(q database.Querier, u Upload, state string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

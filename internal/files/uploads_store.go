@@ -136,14 +136,16 @@ func chargeUpload(ctx context.Context, q database.Querier, ownerID string, size 
 // endUpload moves the owner's pending upload to state, keeping its
 // reservation, and returns when the reservation may go: grace after the
 // latest expiry of its URLs (or of a URL asked for at its expiry, for a row
-// from before that was recorded), and not before now. pgx.ErrNoRows when
-// it was no longer pending.
-func endUpload(ctx context.Context, q database.Querier, ownerID, id, state string, now time.Time, urlTTL, grace time.Duration) (time.Time, error) {
+// from before that was recorded), and not before now; now itself when no
+// URL was handed out (issued false). pgx.ErrNoRows when it was no longer
+// pending.
+func endUpload(ctx context.Context, q database.Querier, ownerID, id, state string, now time.Time, urlTTL, grace time.Duration, issued bool) (time.Time, error) {
 	var releaseAfter time.Time
 	err := q.QueryRow(ctx, `UPDATE uploads SET state = $2, finished_at = $3,
-			release_after = greatest(coalesce(urls_expire_at, expires_at + $5 * interval '1 microsecond'), $3) + $6 * interval '1 microsecond'
+			release_after = CASE WHEN $7 THEN greatest(coalesce(urls_expire_at, expires_at + $5 * interval '1 microsecond'), $3) + $6 * interval '1 microsecond'
+				ELSE $3 END
 		WHERE id = $1 AND owner_id = $4 AND state = 'pending' RETURNING release_after`,
-		id, state, now, ownerID, urlTTL.Microseconds(), grace.Microseconds()).Scan(&releaseAfter)
+		id, state, now, ownerID, urlTTL.Microseconds(), grace.Microseconds(), issued).Scan(&releaseAfter)
 	return releaseAfter, err
 }
 
