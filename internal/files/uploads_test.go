@@ -890,3 +890,58 @@ func TestCompleteUploadTx(t *testing.T) {
 		})
 	})
 }
+
+// TestUploadURLsRecordExpiry: every URL handed out moves the time an ended
+// upload's reservation and deletion wait for; an upload that ended gets no
+// more URLs, nor does an editor whose access was removed.
+func TestUploadURLsRecordExpiry(t *testing.T) {
+	e := newEnv(t, "disk", testConfig())
+	ctx := context.Background()
+	ann := e.user(t)
+	mp := e.initiate(t, ann, files.InitiateInput{Name: "b.bin", Size: blob.MinPartSize + 1})
+	e.clock.Advance(10 * time.Minute)
+	asked := e.clock.Now()
+	if _, err := e.svc.UploadURLs(ctx, ann, mp.Upload.ID, []int32{2}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.svc.AbortUpload(ctx, ann, mp.Upload.ID); err != nil {
+		t.Fatal(err)
+	}
+	_, err := e.svc.UploadURLs(ctx, ann, mp.Upload.ID, []int32{1})
+	wantCode(t, err, apperr.Gone)
+	var due time.Time
+	if err := e.pool.QueryRow(ctx, `SELECT not_before FROM object_deletions`).Scan(&due); err != nil {
+		t.Fatal(err)
+	}
+	if want := asked.Add(e.cfg.UploadURLTTL + files.DefaultExpiryGrace); due.Before(want.Add(-time.Second)) {
+		t.Errorf("deletion due %v, want after the last URL's expiry and grace, %v", due, want)
+	}
+	// Not released before that time, whatever runs.
+	e.clock.Advance(e.cfg.UploadURLTTL + files.DefaultExpiryGrace - 11*time.Minute)
+	_, _ = e.svc.ExpireUploads(ctx)
+	_, _ = e.svc.DeleteObjects(ctx)
+	if u := e.usage(t, ann); u.Reserved != blob.MinPartSize+1 {
+		t.Errorf("reserved %d before the last URL's expiry and grace", u.Reserved)
+	}
+	e.pastURLs(t)
+	if u := e.usage(t, ann); u.Reserved != 0 {
+		t.Errorf("reserved %d after", u.Reserved)
+	}
+
+	owner, _ := e.person(t, "Owner")
+	bob, bobEmail := e.person(t, "Bob")
+	team := e.folder(t, owner, "", "Team")
+	g := e.share(t, owner, files.ShareInput{FolderID: team.ID, Email: bobEmail, Role: files.RoleEditor})
+	up := e.initiate(t, bob, files.InitiateInput{Name: "b.txt", Size: 3, FolderID: team.ID})
+	if _, err := e.svc.UploadURLs(ctx, bob, up.Upload.ID, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.RemoveGrant(ctx, owner, g.ID, files.AsOwner); err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.svc.UploadURLs(ctx, bob, up.Upload.ID, nil)
+	wantCode(t, err, apperr.NotFound)
+	if st, _ := e.svc.FindUpload(ctx, owner, up.Upload.ID); st.State != files.StateAborted {
+		t.Errorf("state %q after the editor lost access, want aborted", st.State)
+	}
+}
