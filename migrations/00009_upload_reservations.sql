@@ -26,5 +26,10 @@ ALTER TABLE uploads ALTER COLUMN reserved SET DEFAULT true;
 CREATE INDEX uploads_release_idx ON uploads (release_after) WHERE reserved AND state <> 'pending';
 
 -- +goose Down
+-- The code before this releases at the end of an upload: give back what
+-- ended uploads still hold.
+UPDATE quotas q SET reserved_bytes = q.reserved_bytes - r.size
+FROM (SELECT owner_id, sum(size) AS size FROM uploads WHERE reserved AND state <> 'pending' GROUP BY owner_id) r
+WHERE q.user_id = r.owner_id;
 DROP INDEX uploads_release_idx;
 ALTER TABLE uploads DROP COLUMN reserved, DROP COLUMN release_after, DROP COLUMN urls_expire_at;
