@@ -15,13 +15,16 @@ import (
 // account's data beyond the bytes that are to go.
 
 // enqueueDeletion records that key (and its multipart upload, if any) must
-// be removed from the store; the row goes when the store confirms.
-func enqueueDeletion(ctx context.Context, q database.Querier, key, multipartID string, now time.Time) error {
+// be removed from the store at notBefore; the row goes when the store
+// confirms. A row already queued keeps the later of the two times: a
+// deletion due after the last URL's expiry is never brought forward.
+func enqueueDeletion(ctx context.Context, q database.Querier, key, multipartID string, notBefore time.Time) error {
 	// object_deletions is keyed by object key (no owner_id).
 	_, err := q.Exec(ctx, `
 		INSERT INTO object_deletions (object_key, multipart_id, not_before) VALUES ($1, $2, $3)
-		ON CONFLICT (object_key) DO UPDATE SET multipart_id = coalesce(EXCLUDED.multipart_id, object_deletions.multipart_id)`,
-		key, nullID(multipartID), now)
+		ON CONFLICT (object_key) DO UPDATE SET multipart_id = coalesce(EXCLUDED.multipart_id, object_deletions.multipart_id),
+			not_before = greatest(EXCLUDED.not_before, object_deletions.not_before)`,
+		key, nullID(multipartID), notBefore)
 	if err != nil {
 		return fmt.Errorf("queue deletion of %s: %w", key, err)
 	}

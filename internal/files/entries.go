@@ -183,8 +183,9 @@ func dedup(ids []string) []string {
 }
 
 // MoveFolder moves a folder (with its contents) into another folder.
-// Errors: Invalid (into itself or a subfolder), NotFound, Forbidden,
-// Conflict, Stale, Unavailable.
+// Errors: Invalid (into itself or a subfolder, or its deepest subfolder
+// would be deeper than MaxFolderDepth), NotFound, Forbidden, Conflict,
+// Stale, Unavailable.
 func (s *Service) MoveFolder(ctx context.Context, userID, id string, in MoveInput) (Folder, error) {
 	if err := s.Move(ctx, userID, Selection{Folders: []string{id}}, in); err != nil {
 		return Folder{}, err
@@ -273,6 +274,17 @@ func (s *Service) moveEntry(ctx context.Context, tx pgx.Tx, k kind, userID, owne
 		}
 		if cycle {
 			return apperr.InvalidFields(map[string]string{"folder_id": "A folder cannot be moved into itself or one of its subfolders."})
+		}
+		depth, err := folderDepth(ctx, tx, ownerID, in.FolderID)
+		if err != nil {
+			return err
+		}
+		height, err := subtreeHeight(ctx, tx, ownerID, id)
+		if err != nil {
+			return err
+		}
+		if depth+height > MaxFolderDepth {
+			return errTooDeep
 		}
 	}
 	return place(ctx, tx, k, ownerID, e, in.FolderID, e.name, in.OnConflict, now)

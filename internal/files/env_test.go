@@ -210,6 +210,18 @@ func (e *env) download(tb testing.TB, owner, id string) (*http.Response, []byte)
 	return res, b
 }
 
+// pastURLs moves the clock past the time every URL handed out so far can
+// store bytes (their TTL and the grace), then runs the deletion queue: the
+// deletions of ended uploads are due, and their reservations go with them.
+func (e *env) pastURLs(tb testing.TB) {
+	tb.Helper()
+	cfg := e.svc.Config()
+	e.clock.Advance(cfg.UploadURLTTL + cfg.ExpiryGrace + time.Second)
+	if _, err := e.svc.DeleteObjects(context.Background()); err != nil {
+		tb.Fatal(err)
+	}
+}
+
 func (e *env) usage(tb testing.TB, owner string) files.Usage {
 	tb.Helper()
 	u, err := e.svc.Usage(context.Background(), owner)

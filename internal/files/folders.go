@@ -22,10 +22,21 @@ type CreateFolderInput struct {
 	OnConflict OnConflict `json:"on_conflict"`
 }
 
+// MaxFolderDepth is how deep folders nest: a folder at the root is at
+// depth 1. Every walk up the tree (breadcrumbs, access checks) stays short.
+const MaxFolderDepth = 64
+
+// errTooDeep is the answer for a folder that would be nested deeper than
+// MaxFolderDepth. It names no field, so the browser's forms show it whole.
+var errTooDeep = &apperr.Error{
+	Code:    apperr.Invalid,
+	Message: fmt.Sprintf("Folders can be nested at most %d levels deep.", MaxFolderDepth),
+}
+
 // CreateFolder makes a folder in the user's folder or in a folder shared
-// with them as editor (the owner owns it). Errors: Invalid (name,
-// on_conflict), NotFound (parent), Forbidden (viewer), Conflict (name
-// taken), Unavailable.
+// with them as editor (the owner owns it), at most MaxFolderDepth deep.
+// Errors: Invalid (name, on_conflict, depth), NotFound (parent), Forbidden
+// (viewer), Conflict (name taken), Unavailable.
 func (s *Service) CreateFolder(ctx context.Context, userID string, in CreateFolderInput) (Folder, error) {
 	name, err := CleanName("name", in.Name)
 	if err != nil {
@@ -41,11 +52,27 @@ func (s *Service) CreateFolder(ctx context.Context, userID string, in CreateFold
 	ownerID := a.OwnerID
 	var f Folder
 	err = database.InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		if in.ParentID != "" {
+			// Under the lock of folder moves, so none takes the parent
+			// deeper while the depth is checked.
+			if err := lockTree(ctx, tx, ownerID); err != nil {
+				return err
+			}
+		}
 		if err := lockNames(ctx, tx, ownerID, in.ParentID); err != nil {
 			return err
 		}
 		if err := checkTarget(ctx, tx, ownerID, in.ParentID); err != nil {
 			return err
+		}
+		if in.ParentID != "" {
+			depth, err := folderDepth(ctx, tx, ownerID, in.ParentID)
+			if err != nil {
+				return err
+			}
+			if depth+1 > MaxFolderDepth {
+				return errTooDeep
+			}
 		}
 		name, err := claimName(ctx, tx, ownerID, in.ParentID, name, "", in.OnConflict)
 		if err != nil {

@@ -34,6 +34,38 @@ func folderPath(ctx context.Context, q database.Querier, ownerID, id string) ([]
 	return collectFolders(rows)
 }
 
+// folderDepth returns the depth of the owner's folder id (1 at the root).
+// The walk stops past MaxFolderDepth: deeper is too deep either way.
+func folderDepth(ctx context.Context, q database.Querier, ownerID, id string) (int, error) {
+	var depth int
+	err := q.QueryRow(ctx, `
+		WITH RECURSIVE up AS (
+			SELECT id, parent_id, 1 AS depth FROM folders WHERE id = $1 AND owner_id = $2
+			UNION ALL
+			SELECT f.id, f.parent_id, up.depth + 1 FROM folders f JOIN up ON f.id = up.parent_id
+			WHERE up.depth <= $3
+		)
+		SELECT coalesce(max(depth), 0) FROM up`, id, ownerID, MaxFolderDepth).Scan(&depth)
+	return depth, err
+}
+
+// subtreeHeight returns how many levels the owner's folder id and the
+// folders below it span (1 for a folder without subfolders), trashed ones
+// included (they may be restored in place). The walk stops past
+// MaxFolderDepth.
+func subtreeHeight(ctx context.Context, q database.Querier, ownerID, id string) (int, error) {
+	var height int
+	err := q.QueryRow(ctx, `
+		WITH RECURSIVE down AS (
+			SELECT id, 1 AS height FROM folders WHERE id = $1 AND owner_id = $2
+			UNION ALL
+			SELECT f.id, down.height + 1 FROM folders f JOIN down ON f.parent_id = down.id
+			WHERE f.owner_id = $2 AND down.height <= $3
+		)
+		SELECT coalesce(max(height), 0) FROM down`, id, ownerID, MaxFolderDepth).Scan(&height)
+	return height, err
+}
+
 // lockTree serialises the folder moves of one owner for the transaction,
 // so two concurrent moves cannot make a cycle that neither saw.
 func lockTree(ctx context.Context, q database.Querier, ownerID string) error {

@@ -469,3 +469,36 @@ func TestSearch(t *testing.T) {
 		}
 	}
 }
+
+func TestFolderDepthLimit(t *testing.T) {
+	e := newEnv(t, "disk", testConfig())
+	ctx := context.Background()
+	ann := e.user(t)
+	parent := ""
+	var chain []string
+	for i := range files.MaxFolderDepth {
+		f, err := e.svc.CreateFolder(ctx, ann, files.CreateFolderInput{ParentID: parent, Name: fmt.Sprintf("d%d", i+1)})
+		if err != nil {
+			t.Fatalf("depth %d: %v", i+1, err)
+		}
+		chain = append(chain, f.ID)
+		parent = f.ID
+	}
+	_, err := e.svc.CreateFolder(ctx, ann, files.CreateFolderInput{ParentID: parent, Name: "deeper"})
+	wantCode(t, err, apperr.Invalid)
+	if path, err := e.svc.FolderPath(ctx, ann, parent); err != nil || len(path) != files.MaxFolderDepth {
+		t.Fatalf("path of the deepest folder: %d folders, %v", len(path), err)
+	}
+	// A subtree with a trashed subfolder counts it: restored in place, it
+	// would be past the limit.
+	top, _ := e.svc.CreateFolder(ctx, ann, files.CreateFolderInput{Name: "top"})
+	sub, _ := e.svc.CreateFolder(ctx, ann, files.CreateFolderInput{ParentID: top.ID, Name: "sub"})
+	if err := e.svc.TrashFolder(ctx, ann, sub.ID); err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.svc.MoveFolder(ctx, ann, top.ID, files.MoveInput{FolderID: chain[files.MaxFolderDepth-2]})
+	wantCode(t, err, apperr.Invalid)
+	if _, err := e.svc.MoveFolder(ctx, ann, top.ID, files.MoveInput{FolderID: chain[files.MaxFolderDepth-3]}); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -171,8 +171,12 @@ func TestGrantRoles(t *testing.T) {
 	}
 	_, err = e.svc.CompleteUpload(ctx, bob, urls.Upload.ID, files.CompleteInput{})
 	wantCode(t, err, apperr.NotFound)
+	if got := e.usage(t, alice).Reserved; got != 4 {
+		t.Errorf("owner reserved after the refused complete = %d, want 4 until the URL expired", got)
+	}
+	e.pastURLs(t)
 	if got := e.usage(t, alice).Reserved; got != 0 {
-		t.Errorf("owner reserved after the refused complete = %d, want 0", got)
+		t.Errorf("owner reserved once the URL expired = %d, want 0", got)
 	}
 	wantCode(t, listErr(e, bob, trips.ID), apperr.NotFound)
 	wantCode(t, findFileErr(e, bob, pic.ID), apperr.NotFound)

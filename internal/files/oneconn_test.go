@@ -257,6 +257,9 @@ func TestOneConnection(t *testing.T) {
 			if n, err := svc.ExpireUploads(ctx); err != nil || n != 1 {
 				t.Errorf("expired %d uploads (%v), want 1", n, err)
 			}
+			// The expired upload's deletion is due once a URL asked for at
+			// its expiry could no longer store bytes.
+			e.clock.Advance(svc.Config().ExpiryGrace + time.Second)
 			if _, err := svc.Reconcile(ctx); err != nil {
 				return err
 			}

@@ -165,7 +165,7 @@ func (s *Service) EmptyTrash(ctx context.Context, ownerID string) (int, error) {
 	var n int
 	err := database.InTx(ctx, s.pool, func(tx pgx.Tx) error {
 		var err error
-		n, err = purge(ctx, tx, ownerID, nil, s.now())
+		n, err = purge(ctx, tx, ownerID, nil, s.now(), s.cfg.ExpiryGrace)
 		return err
 	})
 	if err != nil {
@@ -190,7 +190,7 @@ func (s *Service) PurgeExpiredTrash(ctx context.Context) (int, error) {
 		}
 		for _, owner := range owners {
 			err := database.InTx(ctx, s.pool, func(tx pgx.Tx) error {
-				n, err := purge(ctx, tx, owner, &cutoff, s.now())
+				n, err := purge(ctx, tx, owner, &cutoff, s.now(), s.cfg.ExpiryGrace)
 				total += n
 				return err
 			})
@@ -204,8 +204,10 @@ func (s *Service) PurgeExpiredTrash(ctx context.Context) (int, error) {
 // purge deletes the owner's trash entries (those trashed before the
 // cutoff, all when it is nil) with everything inside them: file rows go in
 // the same transaction that queues their objects for deletion and takes
-// their bytes off the quota. It returns the number of entries.
-func purge(ctx context.Context, tx pgx.Tx, ownerID string, cutoff *time.Time, now time.Time) (int, error) {
+// their bytes off the quota. A file whose upload's PUT URL is still valid
+// (it could be stored again once deleted) has its deletion queued for grace
+// after that URL's expiry. It returns the number of entries.
+func purge(ctx context.Context, tx pgx.Tx, ownerID string, cutoff *time.Time, now time.Time, grace time.Duration) (int, error) {
 	folderRoots, err := lockTrashRoots(ctx, tx, folderKind(), ownerID, cutoff)
 	if err != nil {
 		return 0, err
@@ -217,7 +219,7 @@ func purge(ctx context.Context, tx pgx.Tx, ownerID string, cutoff *time.Time, no
 	if len(folderRoots)+len(fileRoots) == 0 {
 		return 0, nil
 	}
-	if err := deleteTrashedFiles(ctx, tx, ownerID, folderRoots, fileRoots, now); err != nil {
+	if err := deleteTrashedFiles(ctx, tx, ownerID, folderRoots, fileRoots, now, grace); err != nil {
 		return 0, err
 	}
 	if err := deleteFolders(ctx, tx, ownerID, folderRoots); err != nil {

@@ -118,9 +118,10 @@ func lockTrashRoots(ctx context.Context, q database.Querier, k kind, ownerID str
 
 // deleteTrashedFiles deletes the owner's files in or under folderRoots
 // (whatever their own trash state) and the files fileRoots, queues their
-// objects for deletion and takes their bytes off the owner's quota, in one
-// statement.
-func deleteTrashedFiles(ctx context.Context, q database.Querier, ownerID string, folderRoots, fileRoots []string, now time.Time) error {
+// objects for deletion (at now, or grace after the latest expiry of the
+// URLs of the upload that made the object, whichever is later) and takes
+// their bytes off the owner's quota, in one statement.
+func deleteTrashedFiles(ctx context.Context, q database.Querier, ownerID string, folderRoots, fileRoots []string, now time.Time, grace time.Duration) error {
 	_, err := q.Exec(ctx, `
 		WITH RECURSIVE sub AS (
 			SELECT id FROM folders WHERE id = ANY ($2) AND owner_id = $1
@@ -130,11 +131,13 @@ func deleteTrashedFiles(ctx context.Context, q database.Querier, ownerID string,
 			DELETE FROM files WHERE owner_id = $1 AND (folder_id IN (SELECT id FROM sub) OR id = ANY ($3))
 			RETURNING object_key, size
 		), queued AS (
-			INSERT INTO object_deletions (object_key, not_before) SELECT object_key, $4 FROM gone
+			INSERT INTO object_deletions (object_key, not_before)
+			SELECT g.object_key, greatest($4, u.urls_expire_at + $5 * interval '1 microsecond')
+			FROM gone g LEFT JOIN uploads u ON u.object_key = g.object_key AND u.owner_id = $1
 			ON CONFLICT (object_key) DO NOTHING
 		)
 		UPDATE quotas SET used_bytes = used_bytes - (SELECT coalesce(sum(size), 0) FROM gone) WHERE user_id = $1`,
-		ownerID, folderRoots, fileRoots, now)
+		ownerID, folderRoots, fileRoots, now, grace.Microseconds())
 	if err != nil {
 		return fmt.Errorf("purge files: %w", err)
 	}

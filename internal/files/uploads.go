@@ -166,7 +166,10 @@ func (s *Service) InitiateUpload(ctx context.Context, userID string, in Initiate
 			}
 		}
 		if err != nil {
-			s.dropQuietly(s.pool, u, StateAborted)
+			// No URL was handed out: nothing can arrive, the reservation goes.
+			ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			_ = s.end(ctx, s.pool, u, StateAborted, false)
+			cancel()
 			return UploadURLs{}, apperr.Wrap(err, "files: initiate upload %s", u.ID)
 		}
 		u.multipartID = id
@@ -271,7 +274,9 @@ func parseSHA256(s string) ([]byte, bool) {
 // (quota).
 func (s *Service) insertUpload(ctx context.Context, u *Upload, sum []byte) error {
 	for attempt := 0; ; attempt++ {
-		err := reserveAndInsertUpload(ctx, s.pool, u, sum, s.cfg.DefaultQuota)
+		// The URLs are presigned just after this, so they expire a moment
+		// later than recorded; the grace after the expiry covers that.
+		err := reserveAndInsertUpload(ctx, s.pool, u, sum, s.cfg.DefaultQuota, u.CreatedAt.Add(s.cfg.UploadURLTTL))
 		if !errors.Is(err, pgx.ErrNoRows) {
 			return err
 		}
@@ -294,7 +299,7 @@ func (s *Service) quotaExceeded(ctx context.Context, u Upload) error {
 		return err
 	}
 	free := max(us.Quota-us.Used-us.Reserved, 0)
-	msg := fmt.Sprintf("Not enough space: this file needs %s, and %s of your %s is free (uploads in progress count).",
+	msg := fmt.Sprintf("Not enough space: this file needs %s, and %s of your %s is free (uploads in progress count, and cancelled ones until their upload links expire).",
 		bytesize.FormatRounded(u.Size, math.Ceil), bytesize.FormatRounded(free, math.Floor), bytesize.Format(us.Quota))
 	if u.UploaderID != u.OwnerID {
 		// Only the fact, not the owner's figures.
@@ -348,16 +353,26 @@ func (s *Service) findUpload(ctx context.Context, q database.Querier, userID, id
 // UploadURLs returns fresh URLs for a pending upload: for multipart the
 // parts listed in numbers (at most MaxPartBatch), for single a new PUT URL
 // (numbers must be empty). Use it for very large files, after the first
-// URLs expired, and to resume. Errors: Invalid (numbers), NotFound,
-// Conflict (not pending), Gone (expired), Unavailable.
+// URLs expired, and to resume. An editor must still have access to the
+// folder (as at complete): an upload whose access was removed is aborted.
+// The URLs' expiry is recorded before they are made, so an abort or expiry
+// keeps the reservation until they can no longer store bytes. Errors:
+// Invalid (numbers), NotFound, Forbidden, Conflict (not pending), Gone
+// (expired, aborted), Unavailable.
 func (s *Service) UploadURLs(ctx context.Context, userID, id string, numbers []int32) (UploadURLs, error) {
 	u, err := s.pendingUpload(ctx, userID, id)
 	if err != nil {
 		return UploadURLs{}, err
 	}
+	if err := s.checkUploader(ctx, s.pool, userID, u); err != nil {
+		return UploadURLs{}, err
+	}
 	if u.Mode == ModeSingle {
 		if len(numbers) > 0 {
 			return UploadURLs{}, apperr.InvalidFields(map[string]string{"numbers": "A single-part upload has no part numbers."})
+		}
+		if err := s.recordURLs(ctx, u); err != nil {
+			return UploadURLs{}, err
 		}
 		var sum []byte
 		if u.SHA256 != "" {
@@ -374,8 +389,33 @@ func (s *Service) UploadURLs(ctx context.Context, userID, id string, numbers []i
 			return UploadURLs{}, apperr.InvalidFields(map[string]string{"numbers": fmt.Sprintf("Part numbers run from 1 to %d.", u.Parts())})
 		}
 	}
+	if err := s.recordURLs(ctx, u); err != nil {
+		return UploadURLs{}, err
+	}
 	urls, err := s.partURLs(ctx, u, numbers)
 	return urls, apperr.Wrap(err, "files: upload URLs %s", id)
+}
+
+// recordURLs records that URLs valid for UploadURLTTL from now are about to
+// be handed out for u. An upload that ended (or expired) since it was read
+// gets none: Gone or Conflict as checkPending says.
+func (s *Service) recordURLs(ctx context.Context, u Upload) error {
+	now := s.now()
+	ok, err := recordURLs(ctx, s.pool, u.OwnerID, u.ID, now.Add(s.cfg.UploadURLTTL), now)
+	if err != nil {
+		return apperr.Wrap(err, "files: upload URLs %s", u.ID)
+	}
+	if ok {
+		return nil
+	}
+	cur, err := s.findUpload(ctx, s.pool, u.OwnerID, u.ID)
+	if err != nil {
+		return apperr.Wrap(err, "files: upload URLs %s", u.ID)
+	}
+	if err := s.checkPending(cur); err != nil {
+		return err
+	}
+	return apperr.Errorf(apperr.Gone, "This upload has expired. Please upload the file again.")
 }
 
 // pendingUpload loads an upload that may still receive bytes. Errors:
@@ -533,8 +573,8 @@ func (s *Service) completeUpload(ctx context.Context, q database.Querier, userID
 }
 
 // checkUploader checks, for an editor's upload into a shared folder, that
-// the grant still holds; an upload whose access was removed is aborted (its
-// reservation released) rather than finished. Errors: NotFound, Forbidden,
+// the grant still holds; an upload whose access was removed is aborted
+// rather than finished or given more URLs. Errors: NotFound, Forbidden,
 // Unavailable.
 func (s *Service) checkUploader(ctx context.Context, q database.Querier, userID string, u Upload) error {
 	if userID == u.OwnerID {
@@ -544,7 +584,7 @@ func (s *Service) checkUploader(ctx context.Context, q database.Querier, userID 
 	if apperr.Is(err, apperr.NotFound) || apperr.Is(err, apperr.Forbidden) {
 		s.dropQuietly(q, u, StateAborted)
 	}
-	return apperr.Wrap(err, "files: complete upload %s", u.ID)
+	return apperr.Wrap(err, "files: check uploader of %s", u.ID)
 }
 
 // assemble completes a multipart upload in the store. A store that no
@@ -665,9 +705,11 @@ func (s *Service) uploadedFile(ctx context.Context, q database.Querier, u Upload
 	return f, apperr.Wrap(err, "files: file of upload %s", u.ID)
 }
 
-// AbortUpload cancels a pending upload: the reservation is released and
-// the object and parts are deleted from the store (queued and retried if
-// the store is down). Aborting an aborted, expired or failed upload does
+// AbortUpload cancels a pending upload. Its URLs stay valid until they
+// expire, so the reservation is kept and the object's deletion queued for
+// grace after the last one's expiry (DeleteObjects then deletes whatever
+// arrived and releases the reservation); what the store holds now is
+// deleted at once. Aborting an aborted, expired or failed upload does
 // nothing. Errors: NotFound, Conflict (already complete: delete the file
 // instead), Unavailable.
 func (s *Service) AbortUpload(ctx context.Context, userID, id string) error {
@@ -685,29 +727,42 @@ func (s *Service) AbortUpload(ctx context.Context, userID, id string) error {
 }
 
 // drop ends a pending upload without a file (aborted, expired, failed):
-// one transaction on q changes the state, releases the reservation and
-// queues the object for deletion; then the deletion is tried at once. It
-// does nothing if the upload is no longer pending.
+// one transaction on q changes the state and queues the object's deletion
+// for when the upload's URLs can no longer store bytes (see endUpload); the
+// reservation stays until that deletion is done. Then what the store holds
+// now is deleted (and a multipart upload aborted, which stops its part
+// URLs). It does nothing if the upload is no longer pending.
 func (s *Service) drop(ctx context.Context, q database.Querier, u Upload, state string) error {
+	return s.end(ctx, q, u, state, true)
+}
+
+// end is drop; issued false says no URL of the upload was handed out (its
+// initiate failed), so its reservation is released at once.
+func (s *Service) end(ctx context.Context, q database.Querier, u Upload, state string, issued bool) error {
 	var dropped bool
 	err := database.InTx(ctx, q, func(tx pgx.Tx) error {
 		now := s.now()
-		var err error
-		dropped, err = endUpload(ctx, tx, u.OwnerID, u.ID, state, now)
-		if err != nil || !dropped {
+		releaseAfter, err := endUpload(ctx, tx, u.OwnerID, u.ID, state, now, s.cfg.UploadURLTTL, s.cfg.ExpiryGrace, issued)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
 			return err
 		}
-		if err := releaseReservation(ctx, tx, u.OwnerID, u.Size); err != nil {
-			return err
+		dropped = true
+		if !issued {
+			if _, err := releaseUpload(ctx, tx, u.OwnerID, u.ID, now); err != nil {
+				return err
+			}
 		}
-		return enqueueDeletion(ctx, tx, u.objectKey, u.multipartID, now)
+		return enqueueDeletion(ctx, tx, u.objectKey, u.multipartID, releaseAfter)
 	})
 	if err != nil || !dropped {
 		return err
 	}
 	s.observe(state, u.Size)
 	if !inCallersTx(q) {
-		s.deleteQuietly(q, u)
+		s.removeQuietly(u)
 	}
 	return nil
 }
@@ -720,21 +775,29 @@ func inCallersTx(q database.Querier) bool {
 	return ok
 }
 
-// deleteQuietly queues an upload's object for deletion on q and, outside a
-// caller's transaction, tries to delete it now; the queue (DeleteObjects)
-// retries what fails.
+// deleteQuietly queues an upload's object for deletion on q (a deletion
+// already queued for later keeps its time) and, outside a caller's
+// transaction, deletes what the store holds now; the queue (DeleteObjects)
+// deletes again when due.
 func (s *Service) deleteQuietly(q database.Querier, u Upload) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := enqueueDeletion(ctx, q, u.objectKey, u.multipartID, s.now()); err != nil || inCallersTx(q) {
 		return
 	}
-	_ = s.deleteObject(ctx, u.objectKey, u.multipartID)
+	_ = s.removeObject(ctx, u.objectKey, u.multipartID)
 }
 
-// dropQuietly ends an upload whose initiate (or an editor's complete)
-// failed after the row was committed; if even that fails, the sweeper ends
-// it at expiry.
+// removeQuietly deletes an ended upload's object and multipart upload from
+// the store now, best effort: its queued deletion stands either way.
+func (s *Service) removeQuietly(u Upload) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_ = s.removeObject(ctx, u.objectKey, u.multipartID)
+}
+
+// dropQuietly ends an upload whose editor lost access; if even that
+// fails, the sweeper ends it at expiry.
 func (s *Service) dropQuietly(q database.Querier, u Upload, state string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -742,8 +805,11 @@ func (s *Service) dropQuietly(q database.Querier, u Upload, state string) {
 }
 
 // ExpireUploads ends the pending uploads whose expiry passed more than the
-// grace period ago: it releases their reservations and deletes their
-// objects and parts. It returns how many it expired. For the jobs runner.
+// grace period ago (their objects queued for deletion, their reservations
+// kept until that is done, as for an abort), and releases the reservations
+// of ended uploads whose time has come and whose deletion is no longer
+// queued (DeleteObjects releases the others as it deletes). It returns how
+// many uploads it expired or released. For the jobs runner.
 func (s *Service) ExpireUploads(ctx context.Context) (int, error) {
 	n := 0
 	for {
@@ -758,6 +824,26 @@ func (s *Service) ExpireUploads(ctx context.Context) (int, error) {
 			n++
 		}
 		if len(ups) < 100 {
+			break
+		}
+	}
+	for {
+		refs, err := releasableUploads(ctx, s.pool, s.now(), 100)
+		if err != nil {
+			return n, apperr.Wrap(err, "files: release uploads")
+		}
+		released := 0
+		for _, r := range refs {
+			ok, err := releaseUpload(ctx, s.pool, r.ownerID, r.id, s.now())
+			if err != nil {
+				return n, apperr.Wrap(err, "files: release upload %s", r.id)
+			}
+			if ok {
+				released++
+			}
+		}
+		n += released
+		if len(refs) < 100 || released == 0 {
 			return n, nil
 		}
 	}

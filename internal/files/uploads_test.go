@@ -273,8 +273,14 @@ func TestStoredBytesMismatch(t *testing.T) {
 		if n := e.count(t, `SELECT count(*) FROM files`); n != 0 {
 			t.Errorf("%d files created", n)
 		}
+		// The URL may still store bytes: the reservation stays until the
+		// deletion due after its expiry.
+		if u := e.usage(t, ann); u.Reserved != 1000 || u.Used != 0 {
+			t.Errorf("usage %+v after a failed upload, want 1000 reserved", u)
+		}
+		e.pastURLs(t)
 		if u := e.usage(t, ann); u.Reserved != 0 || u.Used != 0 {
-			t.Errorf("usage %+v after a failed upload", u)
+			t.Errorf("usage %+v once the URL expired", u)
 		}
 		st, _ := e.svc.FindUpload(ctx, ann, urls.Upload.ID)
 		if st.State != files.StateFailed {
@@ -414,16 +420,26 @@ func TestUploadExpiry(t *testing.T) {
 	if n, err := e.svc.ExpireUploads(ctx); err != nil || n != 0 {
 		t.Fatalf("ExpireUploads in the grace period: %d %v", n, err)
 	}
-	// ...then it releases the reservation and deletes the bytes.
+	// ...then it ends them and deletes the bytes, keeping the reservation
+	// until the deletion due a grace later (a PUT started before the
+	// expiry may still land)...
 	e.clock.Advance(files.DefaultExpiryGrace)
 	if n, err := e.svc.ExpireUploads(ctx); err != nil || n != 2 {
 		t.Fatalf("ExpireUploads: %d %v", n, err)
 	}
-	if u := e.usage(t, ann); u.Reserved != 0 {
-		t.Errorf("reserved %d after expiry", u.Reserved)
-	}
 	if _, err := e.store.Head(ctx, key); !errors.Is(err, blob.ErrNotFound) {
 		t.Errorf("expired upload's object: %v", err)
+	}
+	if u := e.usage(t, ann); u.Reserved != 10+blob.MinPartSize+1 {
+		t.Errorf("reserved %d right after expiry", u.Reserved)
+	}
+	// ...which then releases it.
+	e.clock.Advance(files.DefaultExpiryGrace)
+	if _, err := e.svc.DeleteObjects(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if u := e.usage(t, ann); u.Reserved != 0 {
+		t.Errorf("reserved %d after expiry", u.Reserved)
 	}
 	if n := e.count(t, `SELECT count(*) FROM object_deletions`); n != 0 {
 		t.Errorf("%d deletions left queued", n)
@@ -639,11 +655,20 @@ func TestAbortUpload(t *testing.T) {
 			_, err := e.svc.CompleteUpload(ctx, ann, id, files.CompleteInput{})
 			wantCode(t, err, apperr.Gone)
 		}
-		if u := e.usage(t, ann); u.Reserved != 0 {
-			t.Errorf("reserved %d after aborts", u.Reserved)
-		}
+		// The bytes go at once; the reservation stays until the URLs
+		// have expired and the deletion then due has run.
 		if _, err := e.store.Head(ctx, e.objectKey(t, urls.Upload.ID)); !errors.Is(err, blob.ErrNotFound) {
 			t.Errorf("aborted object: %v", err)
+		}
+		if u := e.usage(t, ann); u.Reserved != 10+blob.MinPartSize+1 {
+			t.Errorf("reserved %d right after aborts", u.Reserved)
+		}
+		if n := e.count(t, `SELECT count(*) FROM object_deletions`); n != 2 {
+			t.Errorf("%d deletions queued, want 2", n)
+		}
+		e.pastURLs(t)
+		if u := e.usage(t, ann); u.Reserved != 0 {
+			t.Errorf("reserved %d after aborts", u.Reserved)
 		}
 		if n := e.count(t, `SELECT count(*) FROM object_deletions`); n != 0 {
 			t.Errorf("%d deletions still queued", n)
@@ -671,9 +696,14 @@ func TestDeletionQueueRetries(t *testing.T) {
 	if _, err := down.EmptyTrash(ctx, ann); err != nil {
 		t.Fatal(err)
 	}
-	// The row is gone at once (no more downloads); the object waits.
+	// The row is gone at once (no more downloads); the object waits, at
+	// least until the upload's PUT URL has expired.
 	_, err := e.svc.FindFile(ctx, ann, f.ID)
 	wantCode(t, err, apperr.NotFound)
+	if n, _ := e.svc.DeleteObjects(ctx); n != 0 {
+		t.Fatalf("deleted %d objects while the PUT URL is valid", n)
+	}
+	e.clock.Advance(e.cfg.UploadURLTTL + files.DefaultExpiryGrace)
 	if n, err := down.DeleteObjects(ctx); n != 0 || err == nil {
 		t.Fatalf("DeleteObjects with storage down: %d %v", n, err)
 	}
@@ -841,9 +871,7 @@ func TestCompleteUploadTx(t *testing.T) {
 			if n := e.count(t, `SELECT count(*) FROM object_deletions WHERE object_key = $1`, key); n != 1 {
 				t.Fatalf("%d queue rows for the object, want 1", n)
 			}
-			if _, err := e.svc.DeleteObjects(ctx); err != nil {
-				t.Fatal(err)
-			}
+			e.pastURLs(t)
 			if _, err := e.store.Head(ctx, key); !errors.Is(err, blob.ErrNotFound) {
 				t.Errorf("object still there after DeleteObjects: %v", err)
 			}
@@ -861,4 +889,59 @@ func TestCompleteUploadTx(t *testing.T) {
 			}
 		})
 	})
+}
+
+// TestUploadURLsRecordExpiry: every URL handed out moves the time an ended
+// upload's reservation and deletion wait for; an upload that ended gets no
+// more URLs, nor does an editor whose access was removed.
+func TestUploadURLsRecordExpiry(t *testing.T) {
+	e := newEnv(t, "disk", testConfig())
+	ctx := context.Background()
+	ann := e.user(t)
+	mp := e.initiate(t, ann, files.InitiateInput{Name: "b.bin", Size: blob.MinPartSize + 1})
+	e.clock.Advance(10 * time.Minute)
+	asked := e.clock.Now()
+	if _, err := e.svc.UploadURLs(ctx, ann, mp.Upload.ID, []int32{2}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.svc.AbortUpload(ctx, ann, mp.Upload.ID); err != nil {
+		t.Fatal(err)
+	}
+	_, err := e.svc.UploadURLs(ctx, ann, mp.Upload.ID, []int32{1})
+	wantCode(t, err, apperr.Gone)
+	var due time.Time
+	if err := e.pool.QueryRow(ctx, `SELECT not_before FROM object_deletions`).Scan(&due); err != nil {
+		t.Fatal(err)
+	}
+	if want := asked.Add(e.cfg.UploadURLTTL + files.DefaultExpiryGrace); due.Before(want.Add(-time.Second)) {
+		t.Errorf("deletion due %v, want after the last URL's expiry and grace, %v", due, want)
+	}
+	// Not released before that time, whatever runs.
+	e.clock.Advance(e.cfg.UploadURLTTL + files.DefaultExpiryGrace - 11*time.Minute)
+	_, _ = e.svc.ExpireUploads(ctx)
+	_, _ = e.svc.DeleteObjects(ctx)
+	if u := e.usage(t, ann); u.Reserved != blob.MinPartSize+1 {
+		t.Errorf("reserved %d before the last URL's expiry and grace", u.Reserved)
+	}
+	e.pastURLs(t)
+	if u := e.usage(t, ann); u.Reserved != 0 {
+		t.Errorf("reserved %d after", u.Reserved)
+	}
+
+	owner, _ := e.person(t, "Owner")
+	bob, bobEmail := e.person(t, "Bob")
+	team := e.folder(t, owner, "", "Team")
+	g := e.share(t, owner, files.ShareInput{FolderID: team.ID, Email: bobEmail, Role: files.RoleEditor})
+	up := e.initiate(t, bob, files.InitiateInput{Name: "b.txt", Size: 3, FolderID: team.ID})
+	if _, err := e.svc.UploadURLs(ctx, bob, up.Upload.ID, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.RemoveGrant(ctx, owner, g.ID, files.AsOwner); err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.svc.UploadURLs(ctx, bob, up.Upload.ID, nil)
+	wantCode(t, err, apperr.NotFound)
+	if st, _ := e.svc.FindUpload(ctx, owner, up.Upload.ID); st.State != files.StateAborted {
+		t.Errorf("state %q after the editor lost access, want aborted", st.State)
+	}
 }

@@ -12,11 +12,15 @@ import (
 // Sweepers are the app's background jobs:
 //
 //   - expire-uploads: pending uploads past their expiry (and grace) are
-//     ended, their reservations released, their objects queued for deletion;
+//     ended and their objects queued for deletion, due once their URLs can
+//     no longer store bytes; ended uploads whose reservation outlived that
+//     time are released;
 //   - purge-trash: trash entries past the retention period are deleted (rows
 //     first, objects queued);
-//   - delete-objects: the queue of objects to delete is worked through, each
-//     failure retried later with backoff, until the store confirms;
+//   - delete-objects: the queue of objects to delete is worked through as
+//     each falls due, each failure retried later with backoff, until the
+//     store confirms; an ended upload's reservation is released with its
+//     object;
 //   - sweep-throttles: ended rate-limit windows are removed;
 //   - reconcile-store: once a day, objects in the store that no row refers
 //     to (older than files.Service.MinOrphanAge) are queued for deletion,
