@@ -85,6 +85,10 @@ type UploadOutcome struct {
 	State      string
 	Size       int64
 	FinishedAt *time.Time
+	// Reserved: the size still counts against the quota. An upload that
+	// ended without a file keeps it while a URL handed out for it can
+	// still store bytes.
+	Reserved bool
 }
 
 // UploadOutcomes returns the owner's uploads among the ids, keyed by id.

@@ -101,7 +101,7 @@ func sharedDirs(ctx context.Context, q database.Querier, ownerID, folderID strin
 // uploadOutcomes returns the state, size and finish time of the owner's
 // uploads among the ids, keyed by id.
 func uploadOutcomes(ctx context.Context, q database.Querier, ownerID string, ids []string) (map[string]UploadOutcome, error) {
-	rows, err := q.Query(ctx, `SELECT id::text, state, size, finished_at FROM uploads WHERE id = ANY ($2::uuid[]) AND owner_id = $1`,
+	rows, err := q.Query(ctx, `SELECT id::text, state, size, finished_at, reserved FROM uploads WHERE id = ANY ($2::uuid[]) AND owner_id = $1`,
 		ownerID, ids)
 	if err != nil {
 		return nil, err
@@ -110,7 +110,7 @@ func uploadOutcomes(ctx context.Context, q database.Querier, ownerID string, ids
 	var id string
 	var o UploadOutcome
 	var finished *time.Time
-	_, err = pgx.ForEachRow(rows, []any{&id, &o.State, &o.Size, &finished}, func() error {
+	_, err = pgx.ForEachRow(rows, []any{&id, &o.State, &o.Size, &finished, &o.Reserved}, func() error {
 		o.FinishedAt = finished
 		m[id] = o
 		return nil

@@ -256,6 +256,7 @@ type placed struct {
 	slot
 	state      string // "" before the upload exists
 	finishedAt *time.Time
+	reserved   bool // the upload's size still counts against the owner's quota
 }
 
 // slots returns the slots of the owner's requests with their uploads'
@@ -281,7 +282,7 @@ func (s *Service) slots(ctx context.Context, q database.Querier, ownerID string,
 	ps := make([]placed, len(found))
 	for i, sl := range found {
 		o := outcomes[sl.uploadID]
-		ps[i] = placed{slot: sl, state: o.State, finishedAt: o.FinishedAt}
+		ps[i] = placed{slot: sl, state: o.State, finishedAt: o.FinishedAt, reserved: o.Reserved}
 	}
 	return ps, nil
 }
@@ -304,6 +305,16 @@ func usage(slots []placed, counts func(placed) bool) (int, int64) {
 func taken(now time.Time) func(placed) bool {
 	return func(sl placed) bool {
 		return sl.state == files.StateDone || inFlight(now)(sl)
+	}
+}
+
+// holdsBytes says whether a slot's bytes count against the link's byte
+// limit: it holds a place, or its upload ended without a file while a URL
+// handed out for it can still store bytes (files keeps the reservation
+// until then), so aborting and starting again cannot pass max_bytes.
+func holdsBytes(now time.Time) func(placed) bool {
+	return func(sl placed) bool {
+		return taken(now)(sl) || (sl.reserved && sl.state != files.StateDone)
 	}
 }
 
@@ -421,7 +432,8 @@ func (s *Service) OpenRequest(ctx context.Context, token string, v Visitor) (Inb
 	if err != nil {
 		return Inbox{}, apperr.Wrap(err, "shares: open request %s", r.id)
 	}
-	n, size := usage(slots, taken(s.now()))
+	n, _ := usage(slots, taken(s.now()))
+	_, size := usage(slots, holdsBytes(s.now()))
 	in := Inbox{RequestID: r.id, OwnerName: r.ownerName, Title: r.title, Message: r.note, ExpiresAt: r.expiresAt, FilesLeft: -1, BytesLeft: -1}
 	if r.maxFiles > 0 {
 		in.FilesLeft = max(r.maxFiles-n, 0)
@@ -489,7 +501,8 @@ func (s *Service) InitiateRequestUpload(ctx context.Context, token string, v Vis
 		if err != nil {
 			return err
 		}
-		n, size := usage(slots, taken(s.now()))
+		n, _ := usage(slots, taken(s.now()))
+		_, size := usage(slots, holdsBytes(s.now()))
 		if err := r.fits(n+1, size+in.Size); err != nil {
 			return err
 		}

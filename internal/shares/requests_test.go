@@ -2,6 +2,7 @@ package shares_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -171,7 +172,12 @@ func TestRequestLimitsAtInitiate(t *testing.T) {
 	if err := e.shares.AbortRequestUpload(ctx, token, anyone, a.Upload.ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := initiate("c", 6); err != nil {
+	// The aborted upload frees its file place, but its 6 bytes may still
+	// arrive through its URL until that expires: they stay counted.
+	if _, err := initiate("c", 6); !apperr.Is(err, apperr.Conflict) {
+		t.Fatalf("6 bytes after an abort: %v, want the byte limit", err)
+	}
+	if _, err := initiate("c", 0); err != nil {
 		t.Fatalf("after an abort: %v", err)
 	}
 	if in, _ := e.shares.OpenRequest(ctx, token, anyone); in.FilesLeft != 0 || in.BytesLeft != 0 {
@@ -228,7 +234,9 @@ func TestRequestLimitsAtComplete(t *testing.T) {
 	if u, _ := e.files.FindUpload(ctx, ann, second); u.State != files.StateAborted {
 		t.Fatalf("refused upload is %s, want aborted", u.State)
 	}
-	if us, _ := e.files.Usage(ctx, ann); us.Reserved != 0 || us.Used != 3 {
+	// The refused upload's URL stays valid a while: its reservation stays
+	// until the URL has expired and its object's deletion ran.
+	if us, _ := e.files.Usage(ctx, ann); us.Reserved != 3 || us.Used != 3 {
 		t.Fatalf("owner's usage %+v", us)
 	}
 	// Completing the first again (a retry) gives the same file.
@@ -285,8 +293,10 @@ func TestRequestConcurrentComplete(t *testing.T) {
 			if ok != 3 {
 				t.Fatalf("%d completes succeeded, want 3", ok)
 			}
-			if us, _ := e.files.Usage(ctx, ann); us.Used != 30 || us.Reserved != 0 {
-				t.Fatalf("owner's usage %+v, want 30 used, none reserved", us)
+			// The refused seven are aborted; their URLs stay valid a while,
+			// so their reservations stay until those expire.
+			if us, _ := e.files.Usage(ctx, ann); us.Used != 30 || us.Reserved != 70 {
+				t.Fatalf("owner's usage %+v, want 30 used, 70 reserved", us)
 			}
 			// Retries of the completed ones still get their files once the
 			// limits are lower still; the refused ones stay refused.
@@ -330,8 +340,9 @@ func TestRequestExpiry(t *testing.T) {
 	if f, err := e.files.FindFile(ctx, ann, arrived.ID); err != nil || f.Name != "early.txt" {
 		t.Fatalf("what arrived: %+v %v", f, err)
 	}
-	if us, _ := e.files.Usage(ctx, ann); us.Reserved != 0 {
-		t.Fatalf("reserved %d after the refused completion", us.Reserved)
+	// Held until the refused upload's URL has expired (files.AbortUpload).
+	if us, _ := e.files.Usage(ctx, ann); us.Reserved != 4 {
+		t.Fatalf("reserved %d after the refused completion, want 4", us.Reserved)
 	}
 	if got, _ := e.shares.FindRequest(ctx, ann, r.ID); got.State != shares.RequestExpired || got.Files != 1 {
 		t.Fatalf("request %+v", got)
@@ -542,4 +553,47 @@ func TestRequestUploadState(t *testing.T) {
 	if st, err := e.shares.RequestUploadState(ctx, token, anyone, id); err != nil || st.ID != id {
 		t.Fatalf("after closing %+v %v", st, err)
 	}
+}
+
+// TestRequestAbortKeepsBytesLimit: an aborted upload's URL can still store
+// bytes until it expires, so its size counts against the link's max_bytes
+// until its deletion has run; aborting and starting again, even many at
+// once, never lets more than max_bytes be handed out.
+func TestRequestAbortKeepsBytesLimit(t *testing.T) {
+	e := newEnv(t, "disk")
+	ctx := context.Background()
+	ann := e.user(t, "Ann")
+	r := e.request(t, ann, shares.CreateRequestInput{MaxBytes: ptr(int64(10))})
+	token := tokenOf(r)
+	first := e.send(t, token, anyone, "a.txt", []byte("0123456"))
+	if err := e.shares.AbortRequestUpload(ctx, token, anyone, first); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	started := 0
+	for i := range 8 {
+		wg.Go(func() {
+			_, err := e.shares.InitiateRequestUpload(ctx, token, anyone, files.InitiateInput{Name: fmt.Sprintf("b%d.txt", i), Size: 7})
+			switch {
+			case err == nil:
+				mu.Lock()
+				started++
+				mu.Unlock()
+			case !apperr.Is(err, apperr.Conflict):
+				t.Errorf("initiate: %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	if started != 0 {
+		t.Fatalf("%d uploads of 7 bytes started while an aborted 7 bytes may still arrive (max 10)", started)
+	}
+	// Once the aborted upload's URL has expired and its deletion ran, the
+	// bytes are free again.
+	e.clock.Advance(e.files.Config().UploadURLTTL + e.files.Config().ExpiryGrace + time.Minute)
+	if _, err := e.files.DeleteObjects(ctx); err != nil {
+		t.Fatal(err)
+	}
+	e.send(t, token, anyone, "c.txt", []byte("0123456"))
 }
