@@ -10,6 +10,7 @@ import (
 
 	"github.com/weupload/weupload/internal/apperr"
 	"github.com/weupload/weupload/internal/files"
+	"github.com/weupload/weupload/internal/svctest"
 )
 
 func TestCleanName(t *testing.T) {
@@ -47,7 +48,7 @@ func TestCleanName(t *testing.T) {
 func TestFolders(t *testing.T) {
 	e := newEnv(t, "disk", testConfig())
 	ctx := context.Background()
-	ann, bob := e.user(t), e.user(t)
+	ann, bob := e.User(t, "u"), e.User(t, "u")
 	mk := func(parent, name string, c files.OnConflict) (files.Folder, error) {
 		return e.svc.CreateFolder(ctx, ann, files.CreateFolderInput{ParentID: parent, Name: name, OnConflict: c})
 	}
@@ -63,7 +64,7 @@ func TestFolders(t *testing.T) {
 
 	t.Run("duplicate name", func(t *testing.T) {
 		_, err := mk("", "Docs", "")
-		wantCode(t, err, apperr.Conflict)
+		svctest.WantCode(t, err, apperr.Conflict)
 		f, err := mk("", "Docs", files.ConflictRename)
 		if err != nil || f.Name != "Docs (1)" {
 			t.Fatalf("rename: %q %v", f.Name, err)
@@ -71,9 +72,9 @@ func TestFolders(t *testing.T) {
 		// Files and folders share the namespace.
 		e.upload(t, ann, docs.ID, "notes.txt", []byte("x"))
 		_, err = mk(docs.ID, "notes.txt", "")
-		wantCode(t, err, apperr.Conflict)
+		svctest.WantCode(t, err, apperr.Conflict)
 		_, err = e.svc.InitiateUpload(ctx, ann, files.InitiateInput{Name: "Sub", Size: 1, FolderID: docs.ID})
-		wantCode(t, err, apperr.Conflict)
+		svctest.WantCode(t, err, apperr.Conflict)
 		f, _ = mk(docs.ID, "notes.txt", files.ConflictRename)
 		if f.Name != "notes (1).txt" {
 			t.Errorf("got %q, want notes (1).txt", f.Name)
@@ -88,18 +89,18 @@ func TestFolders(t *testing.T) {
 	})
 	t.Run("bad input", func(t *testing.T) {
 		_, err := mk("", "a/b", "")
-		wantCode(t, err, apperr.Invalid)
+		svctest.WantCode(t, err, apperr.Invalid)
 		_, err = mk("", "..", "")
-		wantCode(t, err, apperr.Invalid)
+		svctest.WantCode(t, err, apperr.Invalid)
 		_, err = e.svc.CreateFolder(ctx, bob, files.CreateFolderInput{ParentID: docs.ID, Name: "x"})
-		wantCode(t, err, apperr.NotFound)
+		svctest.WantCode(t, err, apperr.NotFound)
 		_, err = e.svc.FindFolder(ctx, bob, docs.ID)
-		wantCode(t, err, apperr.NotFound)
+		svctest.WantCode(t, err, apperr.NotFound)
 		_, err = e.svc.RenameFolder(ctx, bob, docs.ID, files.RenameInput{Name: "Mine"})
-		wantCode(t, err, apperr.NotFound)
+		svctest.WantCode(t, err, apperr.NotFound)
 		_, err = e.svc.MoveFolder(ctx, bob, docs.ID, files.MoveInput{})
-		wantCode(t, err, apperr.NotFound)
-		wantCode(t, e.svc.TrashFolder(ctx, bob, docs.ID), apperr.NotFound)
+		svctest.WantCode(t, err, apperr.NotFound)
+		svctest.WantCode(t, e.svc.TrashFolder(ctx, bob, docs.ID), apperr.NotFound)
 	})
 	t.Run("rename", func(t *testing.T) {
 		f, err := e.svc.RenameFolder(ctx, ann, sub.ID, files.RenameInput{Name: "Renamed"})
@@ -107,16 +108,16 @@ func TestFolders(t *testing.T) {
 			t.Fatalf("%q %v", f.Name, err)
 		}
 		_, err = e.svc.RenameFolder(ctx, ann, sub.ID, files.RenameInput{Name: "notes.txt"})
-		wantCode(t, err, apperr.Conflict)
+		svctest.WantCode(t, err, apperr.Conflict)
 		if f, _ := e.svc.RenameFolder(ctx, ann, sub.ID, files.RenameInput{Name: "Renamed"}); f.Name != "Renamed" {
 			t.Errorf("renaming to its own name gave %q", f.Name)
 		}
 	})
 	t.Run("move", func(t *testing.T) {
 		_, err := e.svc.MoveFolder(ctx, ann, docs.ID, files.MoveInput{FolderID: subsub.ID})
-		wantCode(t, err, apperr.Invalid)
+		svctest.WantCode(t, err, apperr.Invalid)
 		_, err = e.svc.MoveFolder(ctx, ann, docs.ID, files.MoveInput{FolderID: docs.ID})
-		wantCode(t, err, apperr.Invalid)
+		svctest.WantCode(t, err, apperr.Invalid)
 		f, err := e.svc.MoveFolder(ctx, ann, subsub.ID, files.MoveInput{})
 		if err != nil || f.ParentID != "" {
 			t.Fatalf("move to root: %+v %v", f, err)
@@ -127,14 +128,14 @@ func TestFolders(t *testing.T) {
 		}
 		bobs, _ := e.svc.CreateFolder(ctx, bob, files.CreateFolderInput{Name: "Bob"})
 		_, err = e.svc.MoveFolder(ctx, ann, sub.ID, files.MoveInput{FolderID: bobs.ID})
-		wantCode(t, err, apperr.NotFound)
+		svctest.WantCode(t, err, apperr.NotFound)
 	})
 }
 
 func TestFileRenameMove(t *testing.T) {
 	e := newEnv(t, "disk", testConfig())
 	ctx := context.Background()
-	ann, bob := e.user(t), e.user(t)
+	ann, bob := e.User(t, "u"), e.User(t, "u")
 	dir, _ := e.svc.CreateFolder(ctx, ann, files.CreateFolderInput{Name: "Dir"})
 	a := e.upload(t, ann, "", "a.txt", []byte("a"))
 	e.upload(t, ann, dir.ID, "a.txt", []byte("other a"))
@@ -144,15 +145,15 @@ func TestFileRenameMove(t *testing.T) {
 		t.Fatalf("rename: %q %v", f.Name, err)
 	}
 	_, err = e.svc.RenameFile(ctx, ann, a.ID, files.RenameInput{Name: "Dir"})
-	wantCode(t, err, apperr.Conflict)
+	svctest.WantCode(t, err, apperr.Conflict)
 	_, err = e.svc.RenameFile(ctx, bob, a.ID, files.RenameInput{Name: "x"})
-	wantCode(t, err, apperr.NotFound)
+	svctest.WantCode(t, err, apperr.NotFound)
 	f, err = e.svc.RenameFile(ctx, ann, a.ID, files.RenameInput{Name: "a.txt"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, err = e.svc.MoveFile(ctx, ann, a.ID, files.MoveInput{FolderID: dir.ID})
-	wantCode(t, err, apperr.Conflict)
+	svctest.WantCode(t, err, apperr.Conflict)
 	f, err = e.svc.MoveFile(ctx, ann, a.ID, files.MoveInput{FolderID: dir.ID, OnConflict: files.ConflictRename})
 	if err != nil || f.Name != "a (1).txt" || f.FolderID != dir.ID {
 		t.Fatalf("move with rename: %+v %v", f, err)
@@ -162,7 +163,7 @@ func TestFileRenameMove(t *testing.T) {
 func TestBulkMoveAndTrash(t *testing.T) {
 	e := newEnv(t, "disk", testConfig())
 	ctx := context.Background()
-	ann, bob := e.user(t), e.user(t)
+	ann, bob := e.User(t, "u"), e.User(t, "u")
 	dst, _ := e.svc.CreateFolder(ctx, ann, files.CreateFolderInput{Name: "Dst"})
 	d1, _ := e.svc.CreateFolder(ctx, ann, files.CreateFolderInput{Name: "D1"})
 	f1 := e.upload(t, ann, "", "f1", []byte("1"))
@@ -171,12 +172,12 @@ func TestBulkMoveAndTrash(t *testing.T) {
 
 	// One foreign id fails the whole batch.
 	err := e.svc.Move(ctx, ann, files.Selection{Files: []string{f1.ID, bobs.ID}}, files.MoveInput{FolderID: dst.ID})
-	wantCode(t, err, apperr.NotFound)
+	svctest.WantCode(t, err, apperr.NotFound)
 	if f, _ := e.svc.FindFile(ctx, ann, f1.ID); f.FolderID != "" {
 		t.Fatal("a failed bulk move moved something")
 	}
 	err = e.svc.Move(ctx, ann, files.Selection{}, files.MoveInput{})
-	wantCode(t, err, apperr.Invalid)
+	svctest.WantCode(t, err, apperr.Invalid)
 	sel := files.Selection{Files: []string{f1.ID, f2.ID, f1.ID}, Folders: []string{d1.ID}}
 	if err := e.svc.Move(ctx, ann, sel, files.MoveInput{FolderID: dst.ID}); err != nil {
 		t.Fatal(err)
@@ -185,7 +186,7 @@ func TestBulkMoveAndTrash(t *testing.T) {
 	if len(p.Folders) != 1 || len(p.Files) != 2 {
 		t.Fatalf("destination holds %d folders, %d files", len(p.Folders), len(p.Files))
 	}
-	wantCode(t, e.svc.Trash(ctx, ann, files.Selection{Files: []string{f1.ID, bobs.ID}}), apperr.NotFound)
+	svctest.WantCode(t, e.svc.Trash(ctx, ann, files.Selection{Files: []string{f1.ID, bobs.ID}}), apperr.NotFound)
 	if err := e.svc.Trash(ctx, ann, sel); err != nil {
 		t.Fatal(err)
 	}
@@ -201,7 +202,7 @@ func TestBulkMoveAndTrash(t *testing.T) {
 func TestTrashRestorePurge(t *testing.T) {
 	e := newEnv(t, "disk", testConfig())
 	ctx := context.Background()
-	ann := e.user(t)
+	ann := e.User(t, "u")
 	docs, _ := e.svc.CreateFolder(ctx, ann, files.CreateFolderInput{Name: "Docs"})
 	sub, _ := e.svc.CreateFolder(ctx, ann, files.CreateFolderInput{ParentID: docs.ID, Name: "Sub"})
 	inDocs := e.upload(t, ann, docs.ID, "in-docs.txt", []byte("12345"))
@@ -212,23 +213,23 @@ func TestTrashRestorePurge(t *testing.T) {
 	if err := e.svc.TrashFile(ctx, ann, loose.ID); err != nil {
 		t.Fatal(err)
 	}
-	e.clock.Advance(time.Minute)
+	e.Clock.Advance(time.Minute)
 	if err := e.svc.TrashFolder(ctx, ann, docs.ID); err != nil {
 		t.Fatal(err)
 	}
 	for _, id := range []string{inDocs.ID, inSub.ID} {
 		_, err := e.svc.FindFile(ctx, ann, id)
-		wantCode(t, err, apperr.NotFound)
+		svctest.WantCode(t, err, apperr.NotFound)
 		_, err = e.svc.DownloadURL(ctx, ann, id)
-		wantCode(t, err, apperr.NotFound)
+		svctest.WantCode(t, err, apperr.NotFound)
 	}
 	_, err := e.svc.List(ctx, ann, files.ListInput{FolderID: sub.ID})
-	wantCode(t, err, apperr.NotFound)
+	svctest.WantCode(t, err, apperr.NotFound)
 	if p, _ := e.svc.Search(ctx, ann, files.SearchInput{Query: "in-"}); len(p.Files) != 0 {
 		t.Errorf("search finds trashed files: %+v", p.Files)
 	}
 	_, err = e.svc.CreateFolder(ctx, ann, files.CreateFolderInput{ParentID: sub.ID, Name: "x"})
-	wantCode(t, err, apperr.NotFound)
+	svctest.WantCode(t, err, apperr.NotFound)
 	trash, _ := e.svc.ListTrash(ctx, ann)
 	if len(trash.Folders) != 1 || len(trash.Files) != 1 || trash.Folders[0].ID != docs.ID || trash.Files[0].ID != loose.ID {
 		t.Fatalf("trash lists %+v", trash)
@@ -236,7 +237,7 @@ func TestTrashRestorePurge(t *testing.T) {
 	if u := e.usage(t, ann); u.Used != 9 {
 		t.Errorf("used %d, want 9 (the trash counts)", u.Used)
 	}
-	wantCode(t, e.svc.Restore(ctx, ann, files.Selection{Files: []string{inSub.ID}}), apperr.Conflict)
+	svctest.WantCode(t, e.svc.Restore(ctx, ann, files.Selection{Files: []string{inSub.ID}}), apperr.Conflict)
 
 	// A new "Docs" takes the name: the restored one is renamed, with its
 	// contents; loose stays in the trash.
@@ -253,7 +254,7 @@ func TestTrashRestorePurge(t *testing.T) {
 		t.Errorf("content not restored: %v", err)
 	}
 	_, err = e.svc.FindFile(ctx, ann, loose.ID)
-	wantCode(t, err, apperr.NotFound)
+	svctest.WantCode(t, err, apperr.NotFound)
 
 	// A file whose folder is in the trash comes back to the root.
 	if err := e.svc.TrashFolder(ctx, ann, sub.ID); err != nil {
@@ -270,11 +271,11 @@ func TestTrashRestorePurge(t *testing.T) {
 	if n, err := e.svc.PurgeExpiredTrash(ctx); n != 0 || err != nil {
 		t.Fatalf("early purge: %d %v", n, err)
 	}
-	e.clock.Advance(files.DefaultTrashRetention + time.Minute)
+	e.Clock.Advance(files.DefaultTrashRetention + time.Minute)
 	if n, err := e.svc.PurgeExpiredTrash(ctx); n != 1 || err != nil {
 		t.Fatalf("purge: %d %v", n, err)
 	}
-	if n := e.count(t, `SELECT count(*) FROM folders WHERE id = $1`, sub.ID); n != 0 {
+	if n := e.Count(t, `SELECT count(*) FROM folders WHERE id = $1`, sub.ID); n != 0 {
 		t.Error("purged folder still there")
 	}
 	if u := e.usage(t, ann); u.Used != 6 {
@@ -297,7 +298,7 @@ func TestTrashRestorePurge(t *testing.T) {
 	if n, err := e.svc.DeleteObjects(ctx); n != 2 || err != nil {
 		t.Errorf("DeleteObjects: %d %v", n, err)
 	}
-	if n := e.count(t, `SELECT count(*) FROM files`); n != 0 {
+	if n := e.Count(t, `SELECT count(*) FROM files`); n != 0 {
 		t.Errorf("%d files left", n)
 	}
 }
@@ -305,16 +306,16 @@ func TestTrashRestorePurge(t *testing.T) {
 func TestListPagination(t *testing.T) {
 	e := newEnv(t, "disk", testConfig())
 	ctx := context.Background()
-	ann := e.user(t)
+	ann := e.User(t, "u")
 	dir, _ := e.svc.CreateFolder(ctx, ann, files.CreateFolderInput{Name: "Big"})
 	// Insert directly: names with mixed case, equal sizes (ties broken by
 	// id), and distinct creation times.
 	const nFiles, nFolders = 57, 5
 	base := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 	for i := range nFiles {
-		_, err := e.pool.Exec(ctx, `INSERT INTO files (owner_id, folder_id, name, size, content_type, object_key, created_at, updated_at)
+		_, err := e.Pool.Exec(ctx, `INSERT INTO files (owner_id, folder_id, name, size, content_type, object_key, created_at, updated_at)
 			VALUES ($1, $2, $3, $4, 'text/plain', $5, $6, $6)`,
-			ann, dir.ID, fmt.Sprintf("%s%03d", []string{"a", "B", "c"}[i%3], i), i%7, "u/x/"+randomHex(8), base.Add(time.Duration(i*37%nFiles)*time.Second))
+			ann, dir.ID, fmt.Sprintf("%s%03d", []string{"a", "B", "c"}[i%3], i), i%7, "u/x/"+svctest.RandomHex(8), base.Add(time.Duration(i*37%nFiles)*time.Second))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -391,23 +392,23 @@ func TestListPagination(t *testing.T) {
 	t.Run("bad cursor and options", func(t *testing.T) {
 		p, _ := e.svc.List(ctx, ann, files.ListInput{FolderID: dir.ID, Limit: 2})
 		_, err := e.svc.List(ctx, ann, files.ListInput{FolderID: dir.ID, Sort: files.SortSize, Cursor: p.Next})
-		wantCode(t, err, apperr.Invalid)
+		svctest.WantCode(t, err, apperr.Invalid)
 		_, err = e.svc.List(ctx, ann, files.ListInput{FolderID: dir.ID, Cursor: "garbage"})
-		wantCode(t, err, apperr.Invalid)
+		svctest.WantCode(t, err, apperr.Invalid)
 		_, err = e.svc.List(ctx, ann, files.ListInput{Sort: "colour"})
-		wantCode(t, err, apperr.Invalid)
+		svctest.WantCode(t, err, apperr.Invalid)
 		_, err = e.svc.List(ctx, ann, files.ListInput{Limit: files.MaxPageSize + 1})
-		wantCode(t, err, apperr.Invalid)
-		bob := e.user(t)
+		svctest.WantCode(t, err, apperr.Invalid)
+		bob := e.User(t, "u")
 		_, err = e.svc.List(ctx, bob, files.ListInput{FolderID: dir.ID})
-		wantCode(t, err, apperr.NotFound)
+		svctest.WantCode(t, err, apperr.NotFound)
 	})
 }
 
 func TestSearch(t *testing.T) {
 	e := newEnv(t, "disk", testConfig())
 	ctx := context.Background()
-	ann, bob := e.user(t), e.user(t)
+	ann, bob := e.User(t, "u"), e.User(t, "u")
 	dir, _ := e.svc.CreateFolder(ctx, ann, files.CreateFolderInput{Name: "Reports 2024"})
 	e.upload(t, ann, dir.ID, "Quarterly REPORT.pdf", []byte("1"))
 	e.upload(t, ann, "", "100% done.txt", []byte("1"))
@@ -437,7 +438,7 @@ func TestSearch(t *testing.T) {
 		})
 	}
 	_, err := e.svc.Search(ctx, ann, files.SearchInput{Query: "  "})
-	wantCode(t, err, apperr.Invalid)
+	svctest.WantCode(t, err, apperr.Invalid)
 
 	// Pages of search results, for fragments with and without trigrams.
 	for i := range 5 {
@@ -473,7 +474,7 @@ func TestSearch(t *testing.T) {
 func TestFolderDepthLimit(t *testing.T) {
 	e := newEnv(t, "disk", testConfig())
 	ctx := context.Background()
-	ann := e.user(t)
+	ann := e.User(t, "u")
 	parent := ""
 	var chain []string
 	for i := range files.MaxFolderDepth {
@@ -485,7 +486,7 @@ func TestFolderDepthLimit(t *testing.T) {
 		parent = f.ID
 	}
 	_, err := e.svc.CreateFolder(ctx, ann, files.CreateFolderInput{ParentID: parent, Name: "deeper"})
-	wantCode(t, err, apperr.Invalid)
+	svctest.WantCode(t, err, apperr.Invalid)
 	if path, err := e.svc.FolderPath(ctx, ann, parent); err != nil || len(path) != files.MaxFolderDepth {
 		t.Fatalf("path of the deepest folder: %d folders, %v", len(path), err)
 	}
@@ -497,7 +498,7 @@ func TestFolderDepthLimit(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = e.svc.MoveFolder(ctx, ann, top.ID, files.MoveInput{FolderID: chain[files.MaxFolderDepth-2]})
-	wantCode(t, err, apperr.Invalid)
+	svctest.WantCode(t, err, apperr.Invalid)
 	if _, err := e.svc.MoveFolder(ctx, ann, top.ID, files.MoveInput{FolderID: chain[files.MaxFolderDepth-3]}); err != nil {
 		t.Fatal(err)
 	}

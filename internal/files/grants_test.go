@@ -11,13 +11,14 @@ import (
 	"github.com/weupload/weupload/internal/apperr"
 	"github.com/weupload/weupload/internal/files"
 	"github.com/weupload/weupload/internal/ratelimit"
+	"github.com/weupload/weupload/internal/svctest"
 )
 
 // person makes an account with a known email and display name.
 func (e *env) person(tb testing.TB, name string) (id, email string) {
 	tb.Helper()
-	email = strings.ToLower(name) + "-" + randomHex(4) + "@example.com"
-	err := e.pool.QueryRow(context.Background(),
+	email = strings.ToLower(name) + "-" + svctest.RandomHex(4) + "@example.com"
+	err := e.Pool.QueryRow(context.Background(),
 		`INSERT INTO users (email, display_name, password_hash) VALUES ($1, $2, 'x') RETURNING id`, email, name).Scan(&id)
 	if err != nil {
 		tb.Fatal(err)
@@ -89,12 +90,12 @@ func TestGrantRoles(t *testing.T) {
 		}
 	}
 	_, err = e.svc.CreateFolder(ctx, bob, files.CreateFolderInput{ParentID: trips.ID, Name: "New"})
-	wantCode(t, err, apperr.Forbidden)
+	svctest.WantCode(t, err, apperr.Forbidden)
 	_, err = e.svc.InitiateUpload(ctx, bob, files.InitiateInput{Name: "x.txt", Size: 1, FolderID: trips.ID})
-	wantCode(t, err, apperr.Forbidden)
+	svctest.WantCode(t, err, apperr.Forbidden)
 	_, err = e.svc.RenameFile(ctx, bob, pic.ID, files.RenameInput{Name: "mine.jpg"})
-	wantCode(t, err, apperr.Forbidden)
-	wantCode(t, e.svc.TrashFile(ctx, bob, pic.ID), apperr.Forbidden)
+	svctest.WantCode(t, err, apperr.Forbidden)
+	svctest.WantCode(t, e.svc.TrashFile(ctx, bob, pic.ID), apperr.Forbidden)
 
 	// A stranger: 404 on everything, whatever the role of others.
 	for what, err := range map[string]error{
@@ -138,10 +139,10 @@ func TestGrantRoles(t *testing.T) {
 		t.Fatalf("editor move within the share: %v", err)
 	}
 	// Not out of the share, not the shared folder itself, not above it.
-	wantCode(t, e.svc.Move(ctx, bob, files.Selection{Files: []string{up.ID}}, files.MoveInput{}), apperr.Invalid)
-	wantCode(t, e.svc.Move(ctx, bob, files.Selection{Folders: []string{photos.ID}}, files.MoveInput{FolderID: sub.ID}), apperr.Forbidden)
-	wantCode(t, e.svc.Move(ctx, bob, files.Selection{Files: []string{up.ID}}, files.MoveInput{FolderID: private.ID}), apperr.NotFound)
-	wantCode(t, e.svc.TrashFolder(ctx, bob, photos.ID), apperr.Forbidden)
+	svctest.WantCode(t, e.svc.Move(ctx, bob, files.Selection{Files: []string{up.ID}}, files.MoveInput{}), apperr.Invalid)
+	svctest.WantCode(t, e.svc.Move(ctx, bob, files.Selection{Folders: []string{photos.ID}}, files.MoveInput{FolderID: sub.ID}), apperr.Forbidden)
+	svctest.WantCode(t, e.svc.Move(ctx, bob, files.Selection{Files: []string{up.ID}}, files.MoveInput{FolderID: private.ID}), apperr.NotFound)
+	svctest.WantCode(t, e.svc.TrashFolder(ctx, bob, photos.ID), apperr.Forbidden)
 	_, err = e.svc.RenameFolder(ctx, bob, photos.ID, files.RenameInput{Name: "Pictures"})
 	if err != nil {
 		t.Fatalf("editor renames the shared folder: %v", err)
@@ -160,7 +161,7 @@ func TestGrantRoles(t *testing.T) {
 
 	// An upload in flight when access is removed is refused and released.
 	urls := e.initiate(t, bob, files.InitiateInput{Name: "late.txt", Size: 4, ContentType: "text/plain", FolderID: trips.ID})
-	if st := putSingle(t, urls, []byte("late")); st != 200 {
+	if st := svctest.PutSingle(t, urls, []byte("late")); st != 200 {
 		t.Fatalf("PUT: %d", st)
 	}
 	if got := e.usage(t, alice).Reserved; got != 4 {
@@ -170,7 +171,7 @@ func TestGrantRoles(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = e.svc.CompleteUpload(ctx, bob, urls.Upload.ID, files.CompleteInput{})
-	wantCode(t, err, apperr.NotFound)
+	svctest.WantCode(t, err, apperr.NotFound)
 	if got := e.usage(t, alice).Reserved; got != 4 {
 		t.Errorf("owner reserved after the refused complete = %d, want 4 until the URL expired", got)
 	}
@@ -178,8 +179,8 @@ func TestGrantRoles(t *testing.T) {
 	if got := e.usage(t, alice).Reserved; got != 0 {
 		t.Errorf("owner reserved once the URL expired = %d, want 0", got)
 	}
-	wantCode(t, listErr(e, bob, trips.ID), apperr.NotFound)
-	wantCode(t, findFileErr(e, bob, pic.ID), apperr.NotFound)
+	svctest.WantCode(t, listErr(e, bob, trips.ID), apperr.NotFound)
+	svctest.WantCode(t, findFileErr(e, bob, pic.ID), apperr.NotFound)
 	if gs, err := e.svc.SharedWithMe(ctx, bob); err != nil || len(gs) != 0 {
 		t.Errorf("shared with Bob after removal = %+v, %v", gs, err)
 	}
@@ -207,9 +208,9 @@ func TestShareFile(t *testing.T) {
 	if _, err := e.svc.RenameFile(ctx, bob, f.ID, files.RenameInput{Name: "final.pdf"}); err != nil {
 		t.Fatalf("rename: %v", err)
 	}
-	wantCode(t, listErr(e, bob, dir.ID), apperr.NotFound)
-	wantCode(t, findFileErr(e, bob, other.ID), apperr.NotFound)
-	wantCode(t, e.svc.TrashFile(ctx, bob, f.ID), apperr.Forbidden)
+	svctest.WantCode(t, listErr(e, bob, dir.ID), apperr.NotFound)
+	svctest.WantCode(t, findFileErr(e, bob, other.ID), apperr.NotFound)
+	svctest.WantCode(t, e.svc.TrashFile(ctx, bob, f.ID), apperr.Forbidden)
 
 	// Sharing again changes the role instead of adding a second grant.
 	g2 := e.share(t, alice, files.ShareInput{FileID: f.ID, Email: bobEmail, Role: files.RoleViewer})
@@ -224,7 +225,7 @@ func TestShareFile(t *testing.T) {
 	if err := e.svc.TrashFile(ctx, alice, f.ID); err != nil {
 		t.Fatal(err)
 	}
-	wantCode(t, findFileErr(e, bob, f.ID), apperr.NotFound)
+	svctest.WantCode(t, findFileErr(e, bob, f.ID), apperr.NotFound)
 	if gs, _ := e.svc.SharedWithMe(ctx, bob); len(gs) != 0 {
 		t.Errorf("a trashed share is still listed: %+v", gs)
 	}
@@ -236,11 +237,11 @@ func TestShareFile(t *testing.T) {
 	}
 	// The grantee may leave.
 	// Only as the grantee: leaving is not removing someone else's access.
-	wantCode(t, removeErr(e, bob, g.ID, files.AsOwner), apperr.NotFound)
+	svctest.WantCode(t, removeErr(e, bob, g.ID, files.AsOwner), apperr.NotFound)
 	if err := removeErr(e, bob, g.ID, files.AsGrantee); err != nil {
 		t.Fatalf("leave: %v", err)
 	}
-	wantCode(t, findFileErr(e, bob, f.ID), apperr.NotFound)
+	svctest.WantCode(t, findFileErr(e, bob, f.ID), apperr.NotFound)
 }
 
 // TestShareValidation covers the refusals of Share, including the lookup
@@ -249,10 +250,10 @@ func TestShareValidation(t *testing.T) {
 	t.Parallel()
 	cfg := testConfig()
 	e := newEnv(t, "disk", cfg)
-	cfg.Limiter = ratelimit.New(e.pool)
+	cfg.Limiter = ratelimit.New(e.Pool)
 	cfg.GrantLookups = ratelimit.Rule{Limit: 3, Window: time.Hour}
 	e.cfg = cfg
-	e.svc = e.service(e.store)
+	e.svc = e.service(e.Store)
 	alice, aliceEmail := e.person(t, "Alice")
 	_, bobEmail := e.person(t, "Bob")
 	dir := e.folder(t, alice, "", "Docs")
@@ -273,7 +274,7 @@ func TestShareValidation(t *testing.T) {
 			t.Errorf("%s: %v, want Invalid on %s", name, err, tc.field)
 		}
 	}
-	wantCode(t, shareErr(e, alice, files.ShareInput{FolderID: "not-a-uuid", Email: bobEmail, Role: files.RoleViewer}), apperr.NotFound)
+	svctest.WantCode(t, shareErr(e, alice, files.ShareInput{FolderID: "not-a-uuid", Email: bobEmail, Role: files.RoleViewer}), apperr.NotFound)
 
 	// Lookups: unknown user, oneself, then the limit.
 	for _, email := range []string{"nobody@example.com", aliceEmail} {
@@ -284,7 +285,7 @@ func TestShareValidation(t *testing.T) {
 	}
 	e.share(t, alice, files.ShareInput{FolderID: dir.ID, Email: bobEmail, Role: files.RoleViewer})
 	err := shareErr(e, alice, files.ShareInput{FolderID: dir.ID, Email: bobEmail, Role: files.RoleEditor})
-	wantCode(t, err, apperr.TooMany)
+	svctest.WantCode(t, err, apperr.TooMany)
 }
 
 func listErr(e *env, user, folder string) error {
@@ -323,10 +324,10 @@ func TestShareFiles(t *testing.T) {
 	t.Parallel()
 	cfg := testConfig()
 	e := newEnv(t, "disk", cfg)
-	cfg.Limiter = ratelimit.New(e.pool)
+	cfg.Limiter = ratelimit.New(e.Pool)
 	cfg.GrantLookups = ratelimit.Rule{Limit: 2, Window: time.Hour}
 	e.cfg = cfg
-	e.svc = e.service(e.store)
+	e.svc = e.service(e.Store)
 	ctx := context.Background()
 	alice, _ := e.person(t, "Alice")
 	bob, bobEmail := e.person(t, "Bob")
@@ -335,12 +336,12 @@ func TestShareFiles(t *testing.T) {
 	bobs := e.upload(t, bob, "", "bob.txt", []byte("mine"))
 
 	_, err := e.svc.ShareFiles(ctx, alice, []string{a.ID, bobs.ID}, bobEmail, files.RoleViewer)
-	wantCode(t, err, apperr.NotFound)
+	svctest.WantCode(t, err, apperr.NotFound)
 	if gs, _ := e.svc.SharedWithMe(ctx, bob); len(gs) != 0 {
 		t.Fatalf("a refused multi-share left %d grants", len(gs))
 	}
 	_, err = e.svc.ShareFiles(ctx, alice, nil, bobEmail, files.RoleViewer)
-	wantCode(t, err, apperr.Invalid)
+	svctest.WantCode(t, err, apperr.Invalid)
 
 	g, err := e.svc.ShareFiles(ctx, alice, []string{a.ID, b.ID, a.ID}, bobEmail, files.RoleEditor)
 	if err != nil || g.GranteeID != bob || g.Role != files.RoleEditor {
@@ -361,7 +362,7 @@ func TestShareFiles(t *testing.T) {
 		t.Fatalf("second lookup: %v", err)
 	}
 	_, err = e.svc.ShareFiles(ctx, alice, []string{a.ID}, bobEmail, files.RoleViewer)
-	wantCode(t, err, apperr.TooMany)
+	svctest.WantCode(t, err, apperr.TooMany)
 }
 
 // TestShareFindsUnicodeEmail: an address typed in another Unicode form (NFD,
@@ -371,8 +372,8 @@ func TestShareFindsUnicodeEmail(t *testing.T) {
 	e := newEnv(t, "disk", testConfig())
 	alice, _ := e.person(t, "Alice")
 	var jose string
-	nfc := "jos\u00e9-" + randomHex(4) + "@example.com"
-	if err := e.pool.QueryRow(context.Background(),
+	nfc := "jos\u00e9-" + svctest.RandomHex(4) + "@example.com"
+	if err := e.Pool.QueryRow(context.Background(),
 		`INSERT INTO users (email, display_name, password_hash) VALUES ($1, 'José', 'x') RETURNING id`, nfc).Scan(&jose); err != nil {
 		t.Fatal(err)
 	}

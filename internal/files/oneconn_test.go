@@ -14,6 +14,7 @@ import (
 	"github.com/weupload/weupload/internal/database"
 	"github.com/weupload/weupload/internal/database/dbtest"
 	"github.com/weupload/weupload/internal/files"
+	"github.com/weupload/weupload/internal/svctest"
 )
 
 // TestOneConnection runs every flow of the service on a pool of one
@@ -22,7 +23,7 @@ import (
 // itself: each step has a short deadline, so that fails the step instead
 // of hanging, and after each step the connection must be back in the pool.
 func TestOneConnection(t *testing.T) {
-	eachStore(t, func(t *testing.T, kind string) {
+	svctest.EachStore(t, func(t *testing.T, kind string) {
 		cfg, err := pgxpool.ParseConfig(dbtest.NewURL(t))
 		if err != nil {
 			t.Fatal(err)
@@ -63,7 +64,7 @@ func TestOneConnection(t *testing.T) {
 				ps := urls.Upload.PartSize
 				for _, p := range urls.Parts {
 					lo := int64(p.Number-1) * ps
-					in.Parts = append(in.Parts, files.CompletedPart{Number: p.Number, ETag: putPart(t, p, data[lo:min(lo+ps, int64(len(data)))])})
+					in.Parts = append(in.Parts, files.CompletedPart{Number: p.Number, ETag: svctest.PutPart(t, p, data[lo:min(lo+ps, int64(len(data)))])})
 				}
 				if _, err := svc.FindUpload(ctx, user, urls.Upload.ID); err != nil {
 					return files.File{}, err
@@ -71,7 +72,7 @@ func TestOneConnection(t *testing.T) {
 				if _, err := svc.UploadURLs(ctx, user, urls.Upload.ID, []int32{1}); err != nil {
 					return files.File{}, err
 				}
-			} else if st := putSingle(t, urls, data); st != http.StatusOK {
+			} else if st := svctest.PutSingle(t, urls, data); st != http.StatusOK {
 				t.Fatalf("PUT %s: %d", name, st)
 			}
 			return complete(ctx, urls.Upload.ID, in)
@@ -96,7 +97,7 @@ func TestOneConnection(t *testing.T) {
 			return err
 		})
 		step("multipart upload", func(ctx context.Context) (err error) {
-			big, err = upload(ctx, ann, "", "big.bin", randomBytes(blob.MinPartSize+10), completeAs(ann))
+			big, err = upload(ctx, ann, "", "big.bin", svctest.RandomBytes(blob.MinPartSize+10), completeAs(ann))
 			return err
 		})
 		step("complete again", func(ctx context.Context) error {
@@ -129,7 +130,7 @@ func TestOneConnection(t *testing.T) {
 			if err != nil {
 				return err
 			}
-			if st := putSingle(t, urls, []byte("tx")); st != http.StatusOK {
+			if st := svctest.PutSingle(t, urls, []byte("tx")); st != http.StatusOK {
 				t.Fatalf("PUT: %d", st)
 			}
 			return database.InTx(ctx, pool, func(tx pgx.Tx) error {
@@ -242,7 +243,7 @@ func TestOneConnection(t *testing.T) {
 			if err := svc.TrashFolder(ctx, ann, archive.ID); err != nil {
 				return err
 			}
-			e.clock.Advance(svc.Config().TrashRetention + time.Hour)
+			e.Clock.Advance(svc.Config().TrashRetention + time.Hour)
 			n, err := svc.PurgeExpiredTrash(ctx)
 			if err == nil && n != 1 {
 				t.Errorf("purged %d expired trash entries, want 1", n)
@@ -253,20 +254,20 @@ func TestOneConnection(t *testing.T) {
 			if _, err := svc.InitiateUpload(ctx, ann, files.InitiateInput{Name: "never.txt", Size: 1}); err != nil {
 				return err
 			}
-			e.clock.Advance(svc.Config().UploadExpiry + svc.Config().ExpiryGrace + time.Hour)
+			e.Clock.Advance(svc.Config().UploadExpiry + svc.Config().ExpiryGrace + time.Hour)
 			if n, err := svc.ExpireUploads(ctx); err != nil || n != 1 {
 				t.Errorf("expired %d uploads (%v), want 1", n, err)
 			}
 			// The expired upload's deletion is due once a URL asked for at
 			// its expiry could no longer store bytes.
-			e.clock.Advance(svc.Config().ExpiryGrace + time.Second)
+			e.Clock.Advance(svc.Config().ExpiryGrace + time.Second)
 			if _, err := svc.Reconcile(ctx); err != nil {
 				return err
 			}
 			_, err := svc.DeleteObjects(ctx)
 			return err
 		})
-		if n := e.count(t, `SELECT count(*) FROM object_deletions`); n != 0 {
+		if n := e.Count(t, `SELECT count(*) FROM object_deletions`); n != 0 {
 			t.Errorf("%d objects still queued for deletion", n)
 		}
 	})
@@ -276,7 +277,7 @@ func TestOneConnection(t *testing.T) {
 func mustUploadOf(tb testing.TB, e *env, fileID string) string {
 	tb.Helper()
 	var id string
-	if err := e.pool.QueryRow(context.Background(), `SELECT id FROM uploads WHERE file_id = $1`, fileID).Scan(&id); err != nil {
+	if err := e.Pool.QueryRow(context.Background(), `SELECT id FROM uploads WHERE file_id = $1`, fileID).Scan(&id); err != nil {
 		tb.Fatal(err)
 	}
 	return id

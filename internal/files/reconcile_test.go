@@ -11,14 +11,15 @@ import (
 	"github.com/weupload/weupload/internal/blob"
 	"github.com/weupload/weupload/internal/blob/blobtest"
 	"github.com/weupload/weupload/internal/files"
+	"github.com/weupload/weupload/internal/svctest"
 )
 
 // putOrphan stores data under a fresh key of owner straight through the
 // store, as a PUT whose row is gone leaves it.
 func (e *env) putOrphan(tb testing.TB, owner string, data []byte) string {
 	tb.Helper()
-	key := "u/" + owner + "/" + randomHex(16)
-	req, err := e.store.PresignPut(context.Background(), key, blob.PutOptions{Size: int64(len(data))})
+	key := "u/" + owner + "/" + svctest.RandomHex(16)
+	req, err := e.Store.PresignPut(context.Background(), key, blob.PutOptions{Size: int64(len(data))})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -31,7 +32,7 @@ func (e *env) putOrphan(tb testing.TB, owner string, data []byte) string {
 // exists reports whether the store holds key.
 func (e *env) exists(tb testing.TB, key string) bool {
 	tb.Helper()
-	_, err := e.store.Head(context.Background(), key)
+	_, err := e.Store.Head(context.Background(), key)
 	if err != nil && !errors.Is(err, blob.ErrNotFound) {
 		tb.Fatal(err)
 	}
@@ -39,10 +40,10 @@ func (e *env) exists(tb testing.TB, key string) bool {
 }
 
 func TestReconcile(t *testing.T) {
-	eachStore(t, func(t *testing.T, kind string) {
+	svctest.EachStore(t, func(t *testing.T, kind string) {
 		e := newEnv(t, kind, testConfig())
 		ctx := context.Background()
-		owner := e.user(t)
+		owner := e.User(t, "u")
 
 		// Before the boundary: a file, an orphan, an orphan already queued
 		// for deletion, a pending upload's object and a file whose object
@@ -51,18 +52,18 @@ func TestReconcile(t *testing.T) {
 		keptKey := fileKey(t, e, kept.ID)
 		oldOrphan := e.putOrphan(t, owner, []byte("old orphan"))
 		queued := e.putOrphan(t, owner, []byte("queued"))
-		if _, err := e.pool.Exec(ctx, `INSERT INTO object_deletions (object_key, not_before) VALUES ($1, $2)`,
-			queued, e.clock.Now().Add(1000*time.Hour)); err != nil {
+		if _, err := e.Pool.Exec(ctx, `INSERT INTO object_deletions (object_key, not_before) VALUES ($1, $2)`,
+			queued, e.Clock.Now().Add(1000*time.Hour)); err != nil {
 			t.Fatal(err)
 		}
 		pending := e.initiate(t, owner, files.InitiateInput{Name: "pending.bin", Size: 7})
-		if st := putSingle(t, pending, []byte("pending")); st != http.StatusOK {
+		if st := svctest.PutSingle(t, pending, []byte("pending")); st != http.StatusOK {
 			t.Fatalf("PUT pending: %d", st)
 		}
 		pendingKey := e.objectKey(t, pending.Upload.ID)
 		lost := e.upload(t, owner, "", "lost.txt", []byte("lost"))
 		lostKey := fileKey(t, e, lost.ID)
-		if err := e.store.Delete(ctx, lostKey); err != nil {
+		if err := e.Store.Delete(ctx, lostKey); err != nil {
 			t.Fatal(err)
 		}
 		// Store times have a resolution of a second (S3), so the boundary
@@ -73,7 +74,7 @@ func TestReconcile(t *testing.T) {
 		young := e.putOrphan(t, owner, []byte("young orphan"))
 
 		// Objects stored before the boundary are now exactly old enough.
-		e.clock.Advance(boundary.Add(e.svc.MinOrphanAge()).Sub(e.clock.Now()))
+		e.Clock.Advance(boundary.Add(e.svc.MinOrphanAge()).Sub(e.Clock.Now()))
 		rep, err := e.svc.Reconcile(ctx)
 		if err != nil {
 			t.Fatal(err)
@@ -81,10 +82,10 @@ func TestReconcile(t *testing.T) {
 		if rep.Objects != 5 || rep.Queued != 1 || rep.Missing != 1 || !slices.Equal(rep.MissingKeys, []string{lostKey}) {
 			t.Errorf("report %+v, want 5 objects, 1 queued, missing [%s]", rep, lostKey)
 		}
-		if n := e.count(t, `SELECT count(*) FROM object_deletions WHERE object_key = $1`, oldOrphan); n != 1 {
+		if n := e.Count(t, `SELECT count(*) FROM object_deletions WHERE object_key = $1`, oldOrphan); n != 1 {
 			t.Errorf("old orphan queued %d times, want 1", n)
 		}
-		if n := e.count(t, `SELECT count(*) FROM files WHERE id = $1`, lost.ID); n != 1 {
+		if n := e.Count(t, `SELECT count(*) FROM files WHERE id = $1`, lost.ID); n != 1 {
 			t.Error("the row of the lost file was deleted")
 		}
 
@@ -117,14 +118,14 @@ func TestReconcile(t *testing.T) {
 
 func TestReconcileStoreUnavailable(t *testing.T) {
 	e := newEnv(t, "disk", testConfig())
-	owner := e.user(t)
+	owner := e.User(t, "u")
 	e.upload(t, owner, "", "a.txt", []byte("a"))
-	e.clock.Advance(e.svc.MinOrphanAge() * 2)
-	_, err := e.service(unreachableStore(t)).Reconcile(context.Background())
+	e.Clock.Advance(e.svc.MinOrphanAge() * 2)
+	_, err := e.service(svctest.Unreachable(t)).Reconcile(context.Background())
 	if !errors.Is(err, blob.ErrUnavailable) {
 		t.Fatalf("Reconcile with the store down: %v, want ErrUnavailable", err)
 	}
-	if n := e.count(t, `SELECT count(*) FROM object_deletions`); n != 0 {
+	if n := e.Count(t, `SELECT count(*) FROM object_deletions`); n != 0 {
 		t.Errorf("%d objects queued although the listing failed", n)
 	}
 }
@@ -133,7 +134,7 @@ func TestReconcileStoreUnavailable(t *testing.T) {
 func fileKey(tb testing.TB, e *env, fileID string) string {
 	tb.Helper()
 	var key string
-	if err := e.pool.QueryRow(context.Background(), `SELECT object_key FROM files WHERE id = $1`, fileID).Scan(&key); err != nil {
+	if err := e.Pool.QueryRow(context.Background(), `SELECT object_key FROM files WHERE id = $1`, fileID).Scan(&key); err != nil {
 		tb.Fatal(err)
 	}
 	return key

@@ -21,11 +21,12 @@ import (
 	"github.com/weupload/weupload/internal/blob/blobtest"
 	"github.com/weupload/weupload/internal/database"
 	"github.com/weupload/weupload/internal/files"
+	"github.com/weupload/weupload/internal/svctest"
 )
 
 func TestInitiateBadInput(t *testing.T) {
 	e := newEnv(t, "disk", testConfig())
-	ann, bob := e.user(t), e.user(t)
+	ann, bob := e.User(t, "u"), e.User(t, "u")
 	bobs, err := e.svc.CreateFolder(context.Background(), bob, files.CreateFolderInput{Name: "Bob's"})
 	if err != nil {
 		t.Fatal(err)
@@ -60,7 +61,7 @@ func TestInitiateBadInput(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := e.svc.InitiateUpload(context.Background(), ann, tt.in)
-			wantCode(t, err, tt.code)
+			svctest.WantCode(t, err, tt.code)
 			if tt.field != "" {
 				if msg := apperr.As(err).Fields[tt.field]; msg == "" {
 					t.Errorf("no message for %s: %v", tt.field, apperr.As(err).Fields)
@@ -69,7 +70,7 @@ func TestInitiateBadInput(t *testing.T) {
 		})
 	}
 	// Nothing was recorded or reserved.
-	if n := e.count(t, `SELECT count(*) FROM uploads`); n != 0 {
+	if n := e.Count(t, `SELECT count(*) FROM uploads`); n != 0 {
 		t.Errorf("%d uploads recorded", n)
 	}
 	if u := e.usage(t, ann); u.Reserved != 0 || u.Used != 0 {
@@ -81,10 +82,10 @@ func TestInitiateBadInput(t *testing.T) {
 }
 
 func TestUploadRoundtrip(t *testing.T) {
-	eachStore(t, func(t *testing.T, kind string) {
+	svctest.EachStore(t, func(t *testing.T, kind string) {
 		e := newEnv(t, kind, testConfig())
 		ctx := context.Background()
-		ann := e.user(t)
+		ann := e.User(t, "u")
 		data := []byte("<svg onload=alert(1)>hello</svg>")
 		sum := sha256.Sum256(data)
 		urls := e.initiate(t, ann, files.InitiateInput{Name: "pic.svg", Size: int64(len(data)), ContentType: "image/svg+xml", SHA256: hex.EncodeToString(sum[:])})
@@ -100,7 +101,7 @@ func TestUploadRoundtrip(t *testing.T) {
 		if u := e.usage(t, ann); u.Reserved != int64(len(data)) || u.Used != 0 {
 			t.Errorf("after initiate: %+v, want %d reserved", u, len(data))
 		}
-		if st := putSingle(t, urls, data); st != http.StatusOK {
+		if st := svctest.PutSingle(t, urls, data); st != http.StatusOK {
 			t.Fatalf("PUT: %d", st)
 		}
 		f, err := e.svc.CompleteUpload(ctx, ann, urls.Upload.ID, files.CompleteInput{})
@@ -131,9 +132,9 @@ func TestUploadRoundtrip(t *testing.T) {
 }
 
 func TestEmptyFile(t *testing.T) {
-	eachStore(t, func(t *testing.T, kind string) {
+	svctest.EachStore(t, func(t *testing.T, kind string) {
 		e := newEnv(t, kind, testConfig())
-		ann := e.user(t)
+		ann := e.User(t, "u")
 		f := e.upload(t, ann, "", "empty.txt", nil)
 		if f.Size != 0 {
 			t.Errorf("size %d", f.Size)
@@ -145,13 +146,13 @@ func TestEmptyFile(t *testing.T) {
 }
 
 func TestCompleteTwiceChargesOnce(t *testing.T) {
-	eachStore(t, func(t *testing.T, kind string) {
+	svctest.EachStore(t, func(t *testing.T, kind string) {
 		e := newEnv(t, kind, testConfig())
 		ctx := context.Background()
-		ann := e.user(t)
-		data := randomBytes(1000)
+		ann := e.User(t, "u")
+		data := svctest.RandomBytes(1000)
 		urls := e.initiate(t, ann, files.InitiateInput{Name: "a.bin", Size: 1000})
-		putSingle(t, urls, data)
+		svctest.PutSingle(t, urls, data)
 		// Concurrent completes (a client retrying on a timeout) and a late one.
 		var wg sync.WaitGroup
 		got := make([]files.File, 5)
@@ -174,41 +175,41 @@ func TestCompleteTwiceChargesOnce(t *testing.T) {
 		if u := e.usage(t, ann); u.Used != 1000 || u.Reserved != 0 {
 			t.Errorf("usage %+v, want 1000 used once", u)
 		}
-		if n := e.count(t, `SELECT count(*) FROM files`); n != 1 {
+		if n := e.Count(t, `SELECT count(*) FROM files`); n != 1 {
 			t.Errorf("%d files", n)
 		}
 	})
 }
 
 func TestCompleteBeforeBytes(t *testing.T) {
-	eachStore(t, func(t *testing.T, kind string) {
+	svctest.EachStore(t, func(t *testing.T, kind string) {
 		e := newEnv(t, kind, testConfig())
 		ctx := context.Background()
-		ann := e.user(t)
-		data := randomBytes(100)
+		ann := e.User(t, "u")
+		data := svctest.RandomBytes(100)
 		urls := e.initiate(t, ann, files.InitiateInput{Name: "a.bin", Size: 100})
 		_, err := e.svc.CompleteUpload(ctx, ann, urls.Upload.ID, files.CompleteInput{})
-		wantCode(t, err, apperr.Conflict)
+		svctest.WantCode(t, err, apperr.Conflict)
 
 		// Multipart: nothing yet, then only some parts.
-		big := randomBytes(2*blob.MinPartSize + 10)
+		big := svctest.RandomBytes(2*blob.MinPartSize + 10)
 		mp := e.initiate(t, ann, files.InitiateInput{Name: "big.bin", Size: int64(len(big))})
 		_, err = e.svc.CompleteUpload(ctx, ann, mp.Upload.ID, files.CompleteInput{})
-		wantCode(t, err, apperr.Conflict)
-		etag := putPart(t, mp.Parts[0], big[:blob.MinPartSize])
+		svctest.WantCode(t, err, apperr.Conflict)
+		etag := svctest.PutPart(t, mp.Parts[0], big[:blob.MinPartSize])
 		_, err = e.svc.CompleteUpload(ctx, ann, mp.Upload.ID, files.CompleteInput{})
-		wantCode(t, err, apperr.Conflict)
+		svctest.WantCode(t, err, apperr.Conflict)
 		_, err = e.svc.CompleteUpload(ctx, ann, mp.Upload.ID, files.CompleteInput{Parts: []files.CompletedPart{
 			{Number: 1, ETag: etag}, {Number: 2, ETag: `"nope"`}, {Number: 3, ETag: `"nope"`}}})
-		wantCode(t, err, apperr.Conflict)
+		svctest.WantCode(t, err, apperr.Conflict)
 
 		// Nothing was lost: both finish once the bytes are there.
-		putSingle(t, urls, data)
+		svctest.PutSingle(t, urls, data)
 		if _, err := e.svc.CompleteUpload(ctx, ann, urls.Upload.ID, files.CompleteInput{}); err != nil {
 			t.Fatal(err)
 		}
-		putPart(t, mp.Parts[1], big[blob.MinPartSize:2*blob.MinPartSize])
-		putPart(t, mp.Parts[2], big[2*blob.MinPartSize:])
+		svctest.PutPart(t, mp.Parts[1], big[blob.MinPartSize:2*blob.MinPartSize])
+		svctest.PutPart(t, mp.Parts[2], big[2*blob.MinPartSize:])
 		f, err := e.svc.CompleteUpload(ctx, ann, mp.Upload.ID, files.CompleteInput{})
 		if err != nil {
 			t.Fatal(err)
@@ -220,26 +221,26 @@ func TestCompleteBeforeBytes(t *testing.T) {
 }
 
 func TestWrongLengthPutIsRefused(t *testing.T) {
-	eachStore(t, func(t *testing.T, kind string) {
+	svctest.EachStore(t, func(t *testing.T, kind string) {
 		e := newEnv(t, kind, testConfig())
 		ctx := context.Background()
-		ann := e.user(t)
-		data := randomBytes(1000)
+		ann := e.User(t, "u")
+		data := svctest.RandomBytes(1000)
 		urls := e.initiate(t, ann, files.InitiateInput{Name: "a.bin", Size: 1000})
 		for _, body := range [][]byte{data[:999], append(data[:1000:1000], 'x')} {
-			if st := putSingle(t, urls, body); st != http.StatusForbidden && st != http.StatusBadRequest {
+			if st := svctest.PutSingle(t, urls, body); st != http.StatusForbidden && st != http.StatusBadRequest {
 				t.Fatalf("PUT of %d bytes for 1000: %d, want 403 or 400", len(body), st)
 			}
 		}
 		// Storage kept nothing, so complete has nothing to verify (409, as
 		// before any bytes) and creates nothing...
 		_, err := e.svc.CompleteUpload(ctx, ann, urls.Upload.ID, files.CompleteInput{})
-		wantCode(t, err, apperr.Conflict)
-		if n := e.count(t, `SELECT count(*) FROM files`); n != 0 {
+		svctest.WantCode(t, err, apperr.Conflict)
+		if n := e.Count(t, `SELECT count(*) FROM files`); n != 0 {
 			t.Fatalf("%d files after refused PUTs", n)
 		}
 		// ...and the upload still completes with the right bytes.
-		if st := putSingle(t, urls, data); st != http.StatusOK {
+		if st := svctest.PutSingle(t, urls, data); st != http.StatusOK {
 			t.Fatalf("PUT: %d", st)
 		}
 		if _, err := e.svc.CompleteUpload(ctx, ann, urls.Upload.ID, files.CompleteInput{}); err != nil {
@@ -249,28 +250,28 @@ func TestWrongLengthPutIsRefused(t *testing.T) {
 }
 
 func TestStoredBytesMismatch(t *testing.T) {
-	eachStore(t, func(t *testing.T, kind string) {
+	svctest.EachStore(t, func(t *testing.T, kind string) {
 		e := newEnv(t, kind, testConfig())
 		ctx := context.Background()
-		ann := e.user(t)
+		ann := e.User(t, "u")
 		urls := e.initiate(t, ann, files.InitiateInput{Name: "a.bin", Size: 1000})
 		// Both stores refuse a body of another length (see above), so plant
 		// a wrong-size object at the upload's key directly, as a store that
 		// did not enforce the signed length would have stored it.
 		key := e.objectKey(t, urls.Upload.ID)
-		req, err := e.store.PresignPut(ctx, key, blob.PutOptions{Size: 999})
+		req, err := e.Store.PresignPut(ctx, key, blob.PutOptions{Size: 999})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if res := blobtest.Do(t, req, randomBytes(999)); res.Status != http.StatusOK {
+		if res := blobtest.Do(t, req, svctest.RandomBytes(999)); res.Status != http.StatusOK {
 			t.Fatalf("plant: %d", res.Status)
 		}
 		_, err = e.svc.CompleteUpload(ctx, ann, urls.Upload.ID, files.CompleteInput{})
-		wantCode(t, err, apperr.Invalid)
-		if _, err := e.store.Head(ctx, key); !errors.Is(err, blob.ErrNotFound) {
+		svctest.WantCode(t, err, apperr.Invalid)
+		if _, err := e.Store.Head(ctx, key); !errors.Is(err, blob.ErrNotFound) {
 			t.Errorf("object still there after a failed verification: %v", err)
 		}
-		if n := e.count(t, `SELECT count(*) FROM files`); n != 0 {
+		if n := e.Count(t, `SELECT count(*) FROM files`); n != 0 {
 			t.Errorf("%d files created", n)
 		}
 		// The URL may still store bytes: the reservation stays until the
@@ -287,25 +288,25 @@ func TestStoredBytesMismatch(t *testing.T) {
 			t.Errorf("state %q, want failed", st.State)
 		}
 		_, err = e.svc.CompleteUpload(ctx, ann, urls.Upload.ID, files.CompleteInput{})
-		wantCode(t, err, apperr.Invalid)
+		svctest.WantCode(t, err, apperr.Invalid)
 	})
 }
 
 func TestChecksumEnforced(t *testing.T) {
-	eachStore(t, func(t *testing.T, kind string) {
+	svctest.EachStore(t, func(t *testing.T, kind string) {
 		e := newEnv(t, kind, testConfig())
-		ann := e.user(t)
-		data := randomBytes(100)
+		ann := e.User(t, "u")
+		data := svctest.RandomBytes(100)
 		sum := sha256.Sum256(data)
 		urls := e.initiate(t, ann, files.InitiateInput{Name: "a.bin", Size: 100, SHA256: base64.StdEncoding.EncodeToString(sum[:])})
 		if urls.Header["x-amz-checksum-sha256"] == "" {
 			t.Errorf("headers %v lack the checksum", urls.Header)
 		}
-		other := randomBytes(100)
-		if st := putSingle(t, urls, other); st < 400 {
+		other := svctest.RandomBytes(100)
+		if st := svctest.PutSingle(t, urls, other); st < 400 {
 			t.Fatalf("PUT with the wrong digest: %d", st)
 		}
-		if st := putSingle(t, urls, data); st != http.StatusOK {
+		if st := svctest.PutSingle(t, urls, data); st != http.StatusOK {
 			t.Fatalf("PUT: %d", st)
 		}
 		f, err := e.svc.CompleteUpload(context.Background(), ann, urls.Upload.ID, files.CompleteInput{})
@@ -316,17 +317,17 @@ func TestChecksumEnforced(t *testing.T) {
 }
 
 func TestPutURLReuseAfterComplete(t *testing.T) {
-	eachStore(t, func(t *testing.T, kind string) {
+	svctest.EachStore(t, func(t *testing.T, kind string) {
 		e := newEnv(t, kind, testConfig())
-		ann := e.user(t)
-		data := randomBytes(500)
+		ann := e.User(t, "u")
+		data := svctest.RandomBytes(500)
 		urls := e.initiate(t, ann, files.InitiateInput{Name: "a.bin", Size: 500})
-		putSingle(t, urls, data)
+		svctest.PutSingle(t, urls, data)
 		f, err := e.svc.CompleteUpload(context.Background(), ann, urls.Upload.ID, files.CompleteInput{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if st := putSingle(t, urls, randomBytes(500)); st != http.StatusPreconditionFailed {
+		if st := svctest.PutSingle(t, urls, svctest.RandomBytes(500)); st != http.StatusPreconditionFailed {
 			t.Errorf("reused PUT URL: %d, want 412", st)
 		}
 		if _, body := e.download(t, ann, f.ID); !bytes.Equal(body, data) {
@@ -338,25 +339,25 @@ func TestPutURLReuseAfterComplete(t *testing.T) {
 func TestAnotherUsersUpload(t *testing.T) {
 	e := newEnv(t, "disk", testConfig())
 	ctx := context.Background()
-	ann, bob := e.user(t), e.user(t)
+	ann, bob := e.User(t, "u"), e.User(t, "u")
 	urls := e.initiate(t, ann, files.InitiateInput{Name: "a.bin", Size: 10})
-	putSingle(t, urls, randomBytes(10))
+	svctest.PutSingle(t, urls, svctest.RandomBytes(10))
 	id := urls.Upload.ID
 	_, err := e.svc.CompleteUpload(ctx, bob, id, files.CompleteInput{})
-	wantCode(t, err, apperr.NotFound)
+	svctest.WantCode(t, err, apperr.NotFound)
 	_, err = e.svc.FindUpload(ctx, bob, id)
-	wantCode(t, err, apperr.NotFound)
+	svctest.WantCode(t, err, apperr.NotFound)
 	_, err = e.svc.UploadURLs(ctx, bob, id, nil)
-	wantCode(t, err, apperr.NotFound)
-	wantCode(t, e.svc.AbortUpload(ctx, bob, id), apperr.NotFound)
+	svctest.WantCode(t, err, apperr.NotFound)
+	svctest.WantCode(t, e.svc.AbortUpload(ctx, bob, id), apperr.NotFound)
 	_, err = e.svc.CompleteUpload(ctx, bob, "not-a-uuid", files.CompleteInput{})
-	wantCode(t, err, apperr.NotFound)
+	svctest.WantCode(t, err, apperr.NotFound)
 	// Ann's upload is untouched.
 	if _, err := e.svc.CompleteUpload(ctx, ann, id, files.CompleteInput{}); err != nil {
 		t.Fatal(err)
 	}
 	_, err = e.svc.DownloadURL(ctx, bob, mustFile(t, e, ann, id).ID)
-	wantCode(t, err, apperr.NotFound)
+	svctest.WantCode(t, err, apperr.NotFound)
 }
 
 func mustFile(t *testing.T, e *env, owner, uploadID string) files.File {
@@ -373,20 +374,20 @@ func mustFile(t *testing.T, e *env, owner, uploadID string) files.File {
 }
 
 func TestExpiredURL(t *testing.T) {
-	eachStore(t, func(t *testing.T, kind string) {
+	svctest.EachStore(t, func(t *testing.T, kind string) {
 		cfg := testConfig()
 		cfg.UploadURLTTL = time.Second
 		e := newEnv(t, kind, cfg)
 		ctx := context.Background()
-		ann := e.user(t)
-		data := randomBytes(10)
+		ann := e.User(t, "u")
+		data := svctest.RandomBytes(10)
 		urls := e.initiate(t, ann, files.InitiateInput{Name: "a.bin", Size: 10})
 		// The disk store reads the test clock; S3 checks real time.
-		e.clock.Advance(3 * time.Second)
+		e.Clock.Advance(3 * time.Second)
 		if kind == "s3" {
 			time.Sleep(2100 * time.Millisecond)
 		}
-		if st := putSingle(t, urls, data); st != http.StatusForbidden {
+		if st := svctest.PutSingle(t, urls, data); st != http.StatusForbidden {
 			t.Fatalf("PUT with an expired URL: %d, want 403", st)
 		}
 		// A fresh URL for the same upload works.
@@ -394,7 +395,7 @@ func TestExpiredURL(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if st := putSingle(t, fresh, data); st != http.StatusOK {
+		if st := svctest.PutSingle(t, fresh, data); st != http.StatusOK {
 			t.Fatalf("PUT with a fresh URL: %d", st)
 		}
 		if _, err := e.svc.CompleteUpload(ctx, ann, urls.Upload.ID, files.CompleteInput{}); err != nil {
@@ -406,16 +407,16 @@ func TestExpiredURL(t *testing.T) {
 func TestUploadExpiry(t *testing.T) {
 	e := newEnv(t, "disk", testConfig())
 	ctx := context.Background()
-	ann := e.user(t)
+	ann := e.User(t, "u")
 	urls := e.initiate(t, ann, files.InitiateInput{Name: "a.bin", Size: 10})
-	putSingle(t, urls, randomBytes(10))
+	svctest.PutSingle(t, urls, svctest.RandomBytes(10))
 	mp := e.initiate(t, ann, files.InitiateInput{Name: "b.bin", Size: blob.MinPartSize + 1})
-	putPart(t, mp.Parts[0], randomBytes(blob.MinPartSize))
+	svctest.PutPart(t, mp.Parts[0], svctest.RandomBytes(blob.MinPartSize))
 	key := e.objectKey(t, urls.Upload.ID)
 
-	e.clock.Advance(files.DefaultUploadExpiry + time.Minute)
+	e.Clock.Advance(files.DefaultUploadExpiry + time.Minute)
 	_, err := e.svc.CompleteUpload(ctx, ann, urls.Upload.ID, files.CompleteInput{})
-	wantCode(t, err, apperr.Gone)
+	svctest.WantCode(t, err, apperr.Gone)
 	// Within the grace period the sweeper leaves it alone...
 	if n, err := e.svc.ExpireUploads(ctx); err != nil || n != 0 {
 		t.Fatalf("ExpireUploads in the grace period: %d %v", n, err)
@@ -423,25 +424,25 @@ func TestUploadExpiry(t *testing.T) {
 	// ...then it ends them and deletes the bytes, keeping the reservation
 	// until the deletion due a grace later (a PUT started before the
 	// expiry may still land)...
-	e.clock.Advance(files.DefaultExpiryGrace)
+	e.Clock.Advance(files.DefaultExpiryGrace)
 	if n, err := e.svc.ExpireUploads(ctx); err != nil || n != 2 {
 		t.Fatalf("ExpireUploads: %d %v", n, err)
 	}
-	if _, err := e.store.Head(ctx, key); !errors.Is(err, blob.ErrNotFound) {
+	if _, err := e.Store.Head(ctx, key); !errors.Is(err, blob.ErrNotFound) {
 		t.Errorf("expired upload's object: %v", err)
 	}
 	if u := e.usage(t, ann); u.Reserved != 10+blob.MinPartSize+1 {
 		t.Errorf("reserved %d right after expiry", u.Reserved)
 	}
 	// ...which then releases it.
-	e.clock.Advance(files.DefaultExpiryGrace)
+	e.Clock.Advance(files.DefaultExpiryGrace)
 	if _, err := e.svc.DeleteObjects(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if u := e.usage(t, ann); u.Reserved != 0 {
 		t.Errorf("reserved %d after expiry", u.Reserved)
 	}
-	if n := e.count(t, `SELECT count(*) FROM object_deletions`); n != 0 {
+	if n := e.Count(t, `SELECT count(*) FROM object_deletions`); n != 0 {
 		t.Errorf("%d deletions left queued", n)
 	}
 	st, _ := e.svc.FindUpload(ctx, ann, mp.Upload.ID)
@@ -453,12 +454,12 @@ func TestUploadExpiry(t *testing.T) {
 func TestConcurrentInitiatesRespectQuota(t *testing.T) {
 	e := newEnv(t, "disk", testConfig())
 	ctx := context.Background()
-	ann := e.user(t)
+	ann := e.User(t, "u")
 	const quota, size, n = 10_000, 3_000, 20
 	if err := e.svc.SetQuota(ctx, ann, quota); err != nil {
 		t.Fatal(err)
 	}
-	e.upload(t, ann, "", "existing", randomBytes(1000)) // 9000 left: room for 3
+	e.upload(t, ann, "", "existing", svctest.RandomBytes(1000)) // 9000 left: room for 3
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	ok, refused := 0, 0
@@ -494,15 +495,15 @@ func TestConcurrentInitiatesRespectQuota(t *testing.T) {
 func TestStoreUnavailableDuringComplete(t *testing.T) {
 	e := newEnv(t, "s3", testConfig())
 	ctx := context.Background()
-	ann := e.user(t)
-	data := randomBytes(100)
+	ann := e.User(t, "u")
+	data := svctest.RandomBytes(100)
 	urls := e.initiate(t, ann, files.InitiateInput{Name: "a.bin", Size: 100})
-	putSingle(t, urls, data)
+	svctest.PutSingle(t, urls, data)
 	// The fault: a second service on the same database whose store points at
 	// a closed port, as if S3 were unreachable during complete.
-	down := e.service(unreachableStore(t))
+	down := e.service(svctest.Unreachable(t))
 	_, err := down.CompleteUpload(ctx, ann, urls.Upload.ID, files.CompleteInput{})
-	wantCode(t, err, apperr.Unavailable)
+	svctest.WantCode(t, err, apperr.Unavailable)
 	if apperr.As(err).RetryAfter <= 0 {
 		t.Error("503 without Retry-After")
 	}
@@ -510,7 +511,7 @@ func TestStoreUnavailableDuringComplete(t *testing.T) {
 	if st.State != files.StatePending {
 		t.Fatalf("state %q after a 503, want pending", st.State)
 	}
-	if n := e.count(t, `SELECT count(*) FROM files`); n != 0 {
+	if n := e.Count(t, `SELECT count(*) FROM files`); n != 0 {
 		t.Fatal("a file was created while storage was down")
 	}
 	// The retry (storage back) completes it.
@@ -523,7 +524,7 @@ func TestStoreUnavailableDuringComplete(t *testing.T) {
 	}
 	// Initiating a multipart upload with storage down: 503 and nothing held.
 	_, err = down.InitiateUpload(ctx, ann, files.InitiateInput{Name: "big", Size: blob.MinPartSize * 2})
-	wantCode(t, err, apperr.Unavailable)
+	svctest.WantCode(t, err, apperr.Unavailable)
 	if u := e.usage(t, ann); u.Reserved != 0 {
 		t.Errorf("reserved %d after a failed initiate", u.Reserved)
 	}
@@ -532,22 +533,22 @@ func TestStoreUnavailableDuringComplete(t *testing.T) {
 func TestDatabaseUnavailable(t *testing.T) {
 	e := newEnv(t, "disk", testConfig())
 	ctx := context.Background()
-	ann := e.user(t)
+	ann := e.User(t, "u")
 	urls := e.initiate(t, ann, files.InitiateInput{Name: "a.bin", Size: 10})
-	putSingle(t, urls, randomBytes(10))
+	svctest.PutSingle(t, urls, svctest.RandomBytes(10))
 	// The fault: a service whose pool points at a port nothing listens on.
 	down, err := pgxpool.New(ctx, "postgres://nobody@127.0.0.1:1/none?connect_timeout=1")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(down.Close)
-	svc := files.New(down, e.store, e.cfg)
+	svc := files.New(down, e.Store, e.cfg)
 	_, err = svc.CompleteUpload(ctx, ann, urls.Upload.ID, files.CompleteInput{})
-	wantCode(t, err, apperr.Unavailable)
+	svctest.WantCode(t, err, apperr.Unavailable)
 	_, err = svc.InitiateUpload(ctx, ann, files.InitiateInput{Name: "b.bin", Size: 10})
-	wantCode(t, err, apperr.Unavailable)
+	svctest.WantCode(t, err, apperr.Unavailable)
 	_, err = svc.List(ctx, ann, files.ListInput{})
-	wantCode(t, err, apperr.Unavailable)
+	svctest.WantCode(t, err, apperr.Unavailable)
 	// With the database back, the upload is still pending and completes.
 	if _, err := e.svc.CompleteUpload(ctx, ann, urls.Upload.ID, files.CompleteInput{}); err != nil {
 		t.Fatal(err)
@@ -555,11 +556,11 @@ func TestDatabaseUnavailable(t *testing.T) {
 }
 
 func TestMultipartUploadAndResume(t *testing.T) {
-	eachStore(t, func(t *testing.T, kind string) {
+	svctest.EachStore(t, func(t *testing.T, kind string) {
 		e := newEnv(t, kind, testConfig())
 		ctx := context.Background()
-		ann := e.user(t)
-		data := randomBytes(3*blob.MinPartSize + 123)
+		ann := e.User(t, "u")
+		data := svctest.RandomBytes(3*blob.MinPartSize + 123)
 		urls := e.initiate(t, ann, files.InitiateInput{Name: "big.bin", Size: int64(len(data)), ContentType: "application/zip"})
 		if urls.Upload.Mode != files.ModeMultipart || urls.Upload.PartSize != blob.MinPartSize || len(urls.Parts) != 4 {
 			t.Fatalf("initiate: mode %s part size %d, %d parts", urls.Upload.Mode, urls.Upload.PartSize, len(urls.Parts))
@@ -569,8 +570,8 @@ func TestMultipartUploadAndResume(t *testing.T) {
 			return data[lo:min(lo+blob.MinPartSize, int64(len(data)))]
 		}
 		// Two parts, then "the page reloads": the state lists them.
-		putPart(t, urls.Parts[0], part(1))
-		putPart(t, urls.Parts[2], part(3))
+		svctest.PutPart(t, urls.Parts[0], part(1))
+		svctest.PutPart(t, urls.Parts[2], part(3))
 		st, err := e.svc.FindUpload(ctx, ann, urls.Upload.ID)
 		if err != nil {
 			t.Fatal(err)
@@ -583,10 +584,10 @@ func TestMultipartUploadAndResume(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		putPart(t, more.Parts[0], part(2))
-		putPart(t, more.Parts[1], part(4))
+		svctest.PutPart(t, more.Parts[0], part(2))
+		svctest.PutPart(t, more.Parts[1], part(4))
 		_, err = e.svc.UploadURLs(ctx, ann, urls.Upload.ID, []int32{5})
-		wantCode(t, err, apperr.Invalid)
+		svctest.WantCode(t, err, apperr.Invalid)
 
 		// Complete with the client's list (as the browser does).
 		st, _ = e.svc.FindUpload(ctx, ann, urls.Upload.ID)
@@ -595,7 +596,7 @@ func TestMultipartUploadAndResume(t *testing.T) {
 			in.Parts = append(in.Parts, files.CompletedPart{Number: p.Number, ETag: p.ETag})
 		}
 		_, err = e.svc.CompleteUpload(ctx, ann, urls.Upload.ID, files.CompleteInput{Parts: in.Parts[:3]})
-		wantCode(t, err, apperr.BadRequest)
+		svctest.WantCode(t, err, apperr.BadRequest)
 		f, err := e.svc.CompleteUpload(ctx, ann, urls.Upload.ID, in)
 		if err != nil {
 			t.Fatal(err)
@@ -615,13 +616,13 @@ func TestMultipartUploadAndResume(t *testing.T) {
 
 func TestPartSizeGrowsForHugeFiles(t *testing.T) {
 	e := newEnv(t, "s3", testConfig()) // the disk store would preallocate 200 GiB
-	ann := e.user(t)
+	ann := e.User(t, "u")
 	if err := e.svc.SetQuota(context.Background(), ann, 1<<40); err != nil {
 		t.Fatal(err)
 	}
 	cfg := e.cfg
 	cfg.MaxFileSize = 1 << 40
-	svc := files.New(e.pool, e.store, cfg)
+	svc := files.New(e.Pool, e.Store, cfg)
 	const size = 200 << 30 // 200 GiB: 5 MiB parts would need 40960
 	urls, err := svc.InitiateUpload(context.Background(), ann, files.InitiateInput{Name: "huge", Size: size})
 	if err != nil {
@@ -637,14 +638,14 @@ func TestPartSizeGrowsForHugeFiles(t *testing.T) {
 }
 
 func TestAbortUpload(t *testing.T) {
-	eachStore(t, func(t *testing.T, kind string) {
+	svctest.EachStore(t, func(t *testing.T, kind string) {
 		e := newEnv(t, kind, testConfig())
 		ctx := context.Background()
-		ann := e.user(t)
+		ann := e.User(t, "u")
 		urls := e.initiate(t, ann, files.InitiateInput{Name: "a.bin", Size: 10})
-		putSingle(t, urls, randomBytes(10))
+		svctest.PutSingle(t, urls, svctest.RandomBytes(10))
 		mp := e.initiate(t, ann, files.InitiateInput{Name: "b.bin", Size: blob.MinPartSize + 1})
-		putPart(t, mp.Parts[0], randomBytes(blob.MinPartSize))
+		svctest.PutPart(t, mp.Parts[0], svctest.RandomBytes(blob.MinPartSize))
 		for _, id := range []string{urls.Upload.ID, mp.Upload.ID} {
 			if err := e.svc.AbortUpload(ctx, ann, id); err != nil {
 				t.Fatal(err)
@@ -653,24 +654,24 @@ func TestAbortUpload(t *testing.T) {
 				t.Fatalf("second abort: %v", err)
 			}
 			_, err := e.svc.CompleteUpload(ctx, ann, id, files.CompleteInput{})
-			wantCode(t, err, apperr.Gone)
+			svctest.WantCode(t, err, apperr.Gone)
 		}
 		// The bytes go at once; the reservation stays until the URLs
 		// have expired and the deletion then due has run.
-		if _, err := e.store.Head(ctx, e.objectKey(t, urls.Upload.ID)); !errors.Is(err, blob.ErrNotFound) {
+		if _, err := e.Store.Head(ctx, e.objectKey(t, urls.Upload.ID)); !errors.Is(err, blob.ErrNotFound) {
 			t.Errorf("aborted object: %v", err)
 		}
 		if u := e.usage(t, ann); u.Reserved != 10+blob.MinPartSize+1 {
 			t.Errorf("reserved %d right after aborts", u.Reserved)
 		}
-		if n := e.count(t, `SELECT count(*) FROM object_deletions`); n != 2 {
+		if n := e.Count(t, `SELECT count(*) FROM object_deletions`); n != 2 {
 			t.Errorf("%d deletions queued, want 2", n)
 		}
 		e.pastURLs(t)
 		if u := e.usage(t, ann); u.Reserved != 0 {
 			t.Errorf("reserved %d after aborts", u.Reserved)
 		}
-		if n := e.count(t, `SELECT count(*) FROM object_deletions`); n != 0 {
+		if n := e.Count(t, `SELECT count(*) FROM object_deletions`); n != 0 {
 			t.Errorf("%d deletions still queued", n)
 		}
 		// A PUT after the abort cannot resurrect the multipart upload.
@@ -679,17 +680,17 @@ func TestAbortUpload(t *testing.T) {
 		}
 		done := e.upload(t, ann, "", "c.bin", []byte("x"))
 		var doneUpload string
-		_ = e.pool.QueryRow(ctx, `SELECT id FROM uploads WHERE file_id = $1`, done.ID).Scan(&doneUpload)
-		wantCode(t, e.svc.AbortUpload(ctx, ann, doneUpload), apperr.Conflict)
+		_ = e.Pool.QueryRow(ctx, `SELECT id FROM uploads WHERE file_id = $1`, done.ID).Scan(&doneUpload)
+		svctest.WantCode(t, e.svc.AbortUpload(ctx, ann, doneUpload), apperr.Conflict)
 	})
 }
 
 func TestDeletionQueueRetries(t *testing.T) {
 	e := newEnv(t, "s3", testConfig())
 	ctx := context.Background()
-	ann := e.user(t)
-	f := e.upload(t, ann, "", "a.bin", randomBytes(10))
-	down := e.service(unreachableStore(t))
+	ann := e.User(t, "u")
+	f := e.upload(t, ann, "", "a.bin", svctest.RandomBytes(10))
+	down := e.service(svctest.Unreachable(t))
 	if err := down.TrashFile(ctx, ann, f.ID); err != nil {
 		t.Fatal(err)
 	}
@@ -699,28 +700,28 @@ func TestDeletionQueueRetries(t *testing.T) {
 	// The row is gone at once (no more downloads); the object waits, at
 	// least until the upload's PUT URL has expired.
 	_, err := e.svc.FindFile(ctx, ann, f.ID)
-	wantCode(t, err, apperr.NotFound)
+	svctest.WantCode(t, err, apperr.NotFound)
 	if n, _ := e.svc.DeleteObjects(ctx); n != 0 {
 		t.Fatalf("deleted %d objects while the PUT URL is valid", n)
 	}
-	e.clock.Advance(e.cfg.UploadURLTTL + files.DefaultExpiryGrace)
+	e.Clock.Advance(e.cfg.UploadURLTTL + files.DefaultExpiryGrace)
 	if n, err := down.DeleteObjects(ctx); n != 0 || err == nil {
 		t.Fatalf("DeleteObjects with storage down: %d %v", n, err)
 	}
-	if n := e.count(t, `SELECT count(*) FROM object_deletions WHERE attempts = 1`); n != 1 {
+	if n := e.Count(t, `SELECT count(*) FROM object_deletions WHERE attempts = 1`); n != 1 {
 		t.Fatalf("%d queued deletions with one attempt", n)
 	}
 	// Not retried before its backoff; then done.
 	if n, _ := e.svc.DeleteObjects(ctx); n != 0 {
 		t.Errorf("retried %d before the backoff", n)
 	}
-	e.clock.Advance(2 * time.Minute)
+	e.Clock.Advance(2 * time.Minute)
 	if n, err := e.svc.DeleteObjects(ctx); n != 1 || err != nil {
 		t.Fatalf("DeleteObjects: %d %v", n, err)
 	}
 	var key string
-	_ = e.pool.QueryRow(ctx, `SELECT object_key FROM uploads WHERE owner_id = $1`, ann).Scan(&key)
-	if _, err := e.store.Head(ctx, key); !errors.Is(err, blob.ErrNotFound) {
+	_ = e.Pool.QueryRow(ctx, `SELECT object_key FROM uploads WHERE owner_id = $1`, ann).Scan(&key)
+	if _, err := e.Store.Head(ctx, key); !errors.Is(err, blob.ErrNotFound) {
 		t.Errorf("object after the queue ran: %v", err)
 	}
 	if u := e.usage(t, ann); u.Used != 0 {
@@ -731,15 +732,15 @@ func TestDeletionQueueRetries(t *testing.T) {
 func TestCompleteAfterFolderTrashedOrNameTaken(t *testing.T) {
 	e := newEnv(t, "disk", testConfig())
 	ctx := context.Background()
-	ann := e.user(t)
+	ann := e.User(t, "u")
 	dir, err := e.svc.CreateFolder(ctx, ann, files.CreateFolderInput{Name: "Docs"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	a := e.initiate(t, ann, files.InitiateInput{Name: "a.txt", Size: 1, FolderID: dir.ID})
 	b := e.initiate(t, ann, files.InitiateInput{Name: "b.txt", Size: 1})
-	putSingle(t, a, []byte("a"))
-	putSingle(t, b, []byte("b"))
+	svctest.PutSingle(t, a, []byte("a"))
+	svctest.PutSingle(t, b, []byte("b"))
 	if err := e.svc.TrashFolder(ctx, ann, dir.ID); err != nil {
 		t.Fatal(err)
 	}
@@ -760,9 +761,9 @@ func TestCompleteAfterFolderTrashedOrNameTaken(t *testing.T) {
 	}
 	// A name taken at initiate is refused unless rename is asked for.
 	_, err = e.svc.InitiateUpload(ctx, ann, files.InitiateInput{Name: "b.txt", Size: 1})
-	wantCode(t, err, apperr.Conflict)
+	svctest.WantCode(t, err, apperr.Conflict)
 	r := e.initiate(t, ann, files.InitiateInput{Name: "b.txt", Size: 1, OnConflict: files.ConflictRename})
-	putSingle(t, r, []byte("c"))
+	svctest.PutSingle(t, r, []byte("c"))
 	fr, err := e.svc.CompleteUpload(ctx, ann, r.Upload.ID, files.CompleteInput{})
 	if err != nil || fr.Name != "b (2).txt" {
 		t.Errorf("renamed upload: %q %v", fr.Name, err)
@@ -786,12 +787,12 @@ func TestQuotaMessageFiguresDiffer(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			owner := e.user(t)
+			owner := e.User(t, "u")
 			if err := e.svc.SetQuota(ctx, owner, tt.quota); err != nil {
 				t.Fatal(err)
 			}
 			_, err := e.svc.InitiateUpload(ctx, owner, files.InitiateInput{Name: "big.bin", Size: tt.size})
-			wantCode(t, err, apperr.Conflict)
+			svctest.WantCode(t, err, apperr.Conflict)
 			if msg := apperr.As(err).Message; !strings.Contains(msg, tt.want) {
 				t.Errorf("message %q, want it to contain %q", msg, tt.want)
 			}
@@ -803,18 +804,18 @@ func TestQuotaMessageFiguresDiffer(t *testing.T) {
 // what the caller rolls back did not happen (no file, no charge, the object
 // kept), and an object to delete waits for the caller's commit.
 func TestCompleteUploadTx(t *testing.T) {
-	eachStore(t, func(t *testing.T, kind string) {
+	svctest.EachStore(t, func(t *testing.T, kind string) {
 		e := newEnv(t, kind, testConfig())
 		ctx := context.Background()
-		ann := e.user(t)
+		ann := e.User(t, "u")
 		errRollback := errors.New("caller rolls back")
 
 		t.Run("rolled back, then completed", func(t *testing.T) {
 			urls := e.initiate(t, ann, files.InitiateInput{Name: "a.txt", Size: 2})
-			if st := putSingle(t, urls, []byte("hi")); st != http.StatusOK {
+			if st := svctest.PutSingle(t, urls, []byte("hi")); st != http.StatusOK {
 				t.Fatalf("PUT: %d", st)
 			}
-			err := database.InTx(ctx, e.pool, func(tx pgx.Tx) error {
+			err := database.InTx(ctx, e.Pool, func(tx pgx.Tx) error {
 				if _, err := e.svc.CompleteUploadTx(ctx, tx, ann, urls.Upload.ID, files.CompleteInput{}); err != nil {
 					return err
 				}
@@ -823,7 +824,7 @@ func TestCompleteUploadTx(t *testing.T) {
 			if !errors.Is(err, errRollback) {
 				t.Fatal(err)
 			}
-			if n := e.count(t, `SELECT count(*) FROM files WHERE owner_id = $1`, ann); n != 0 {
+			if n := e.Count(t, `SELECT count(*) FROM files WHERE owner_id = $1`, ann); n != 0 {
 				t.Errorf("%d files after the caller rolled back", n)
 			}
 			if u := e.usage(t, ann); u.Used != 0 || u.Reserved != 2 {
@@ -840,17 +841,17 @@ func TestCompleteUploadTx(t *testing.T) {
 		mismatch := func(t *testing.T, commit bool) (uploadID, key string) {
 			urls := e.initiate(t, ann, files.InitiateInput{Name: "b.bin", Size: 10})
 			key = e.objectKey(t, urls.Upload.ID)
-			req, err := e.store.PresignPut(ctx, key, blob.PutOptions{Size: 9})
+			req, err := e.Store.PresignPut(ctx, key, blob.PutOptions{Size: 9})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if res := blobtest.Do(t, req, randomBytes(9)); res.Status != http.StatusOK {
+			if res := blobtest.Do(t, req, svctest.RandomBytes(9)); res.Status != http.StatusOK {
 				t.Fatalf("plant: %d", res.Status)
 			}
-			err = database.InTx(ctx, e.pool, func(tx pgx.Tx) error {
+			err = database.InTx(ctx, e.Pool, func(tx pgx.Tx) error {
 				_, err := e.svc.CompleteUploadTx(ctx, tx, ann, urls.Upload.ID, files.CompleteInput{})
-				wantCode(t, err, apperr.Invalid)
-				if _, err := e.store.Head(ctx, key); err != nil {
+				svctest.WantCode(t, err, apperr.Invalid)
+				if _, err := e.Store.Head(ctx, key); err != nil {
 					t.Errorf("object deleted before the caller's commit: %v", err)
 				}
 				if !commit {
@@ -868,11 +869,11 @@ func TestCompleteUploadTx(t *testing.T) {
 			if st, _ := e.svc.FindUpload(ctx, ann, id); st.State != files.StateFailed {
 				t.Errorf("state %q, want failed", st.State)
 			}
-			if n := e.count(t, `SELECT count(*) FROM object_deletions WHERE object_key = $1`, key); n != 1 {
+			if n := e.Count(t, `SELECT count(*) FROM object_deletions WHERE object_key = $1`, key); n != 1 {
 				t.Fatalf("%d queue rows for the object, want 1", n)
 			}
 			e.pastURLs(t)
-			if _, err := e.store.Head(ctx, key); !errors.Is(err, blob.ErrNotFound) {
+			if _, err := e.Store.Head(ctx, key); !errors.Is(err, blob.ErrNotFound) {
 				t.Errorf("object still there after DeleteObjects: %v", err)
 			}
 		})
@@ -881,10 +882,10 @@ func TestCompleteUploadTx(t *testing.T) {
 			if st, _ := e.svc.FindUpload(ctx, ann, id); st.State != files.StatePending {
 				t.Errorf("state %q, want pending", st.State)
 			}
-			if n := e.count(t, `SELECT count(*) FROM object_deletions WHERE object_key = $1`, key); n != 0 {
+			if n := e.Count(t, `SELECT count(*) FROM object_deletions WHERE object_key = $1`, key); n != 0 {
 				t.Errorf("%d queue rows after the rollback", n)
 			}
-			if _, err := e.store.Head(ctx, key); err != nil {
+			if _, err := e.Store.Head(ctx, key); err != nil {
 				t.Errorf("object gone after the rollback: %v", err)
 			}
 		})
@@ -897,10 +898,10 @@ func TestCompleteUploadTx(t *testing.T) {
 func TestUploadURLsRecordExpiry(t *testing.T) {
 	e := newEnv(t, "disk", testConfig())
 	ctx := context.Background()
-	ann := e.user(t)
+	ann := e.User(t, "u")
 	mp := e.initiate(t, ann, files.InitiateInput{Name: "b.bin", Size: blob.MinPartSize + 1})
-	e.clock.Advance(10 * time.Minute)
-	asked := e.clock.Now()
+	e.Clock.Advance(10 * time.Minute)
+	asked := e.Clock.Now()
 	if _, err := e.svc.UploadURLs(ctx, ann, mp.Upload.ID, []int32{2}); err != nil {
 		t.Fatal(err)
 	}
@@ -908,16 +909,16 @@ func TestUploadURLsRecordExpiry(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := e.svc.UploadURLs(ctx, ann, mp.Upload.ID, []int32{1})
-	wantCode(t, err, apperr.Gone)
+	svctest.WantCode(t, err, apperr.Gone)
 	var due time.Time
-	if err := e.pool.QueryRow(ctx, `SELECT not_before FROM object_deletions`).Scan(&due); err != nil {
+	if err := e.Pool.QueryRow(ctx, `SELECT not_before FROM object_deletions`).Scan(&due); err != nil {
 		t.Fatal(err)
 	}
 	if want := asked.Add(e.cfg.UploadURLTTL + files.DefaultExpiryGrace); due.Before(want.Add(-time.Second)) {
 		t.Errorf("deletion due %v, want after the last URL's expiry and grace, %v", due, want)
 	}
 	// Not released before that time, whatever runs.
-	e.clock.Advance(e.cfg.UploadURLTTL + files.DefaultExpiryGrace - 11*time.Minute)
+	e.Clock.Advance(e.cfg.UploadURLTTL + files.DefaultExpiryGrace - 11*time.Minute)
 	_, _ = e.svc.ExpireUploads(ctx)
 	_, _ = e.svc.DeleteObjects(ctx)
 	if u := e.usage(t, ann); u.Reserved != blob.MinPartSize+1 {
@@ -940,7 +941,7 @@ func TestUploadURLsRecordExpiry(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = e.svc.UploadURLs(ctx, bob, up.Upload.ID, nil)
-	wantCode(t, err, apperr.NotFound)
+	svctest.WantCode(t, err, apperr.NotFound)
 	if st, _ := e.svc.FindUpload(ctx, owner, up.Upload.ID); st.State != files.StateAborted {
 		t.Errorf("state %q after the editor lost access, want aborted", st.State)
 	}

@@ -17,7 +17,7 @@ import (
 func TestConditionalUpdates(t *testing.T) {
 	e := newEnv(t, "disk", testConfig())
 	ctx := context.Background()
-	ann := e.user(t)
+	ann := e.User(t, "u")
 	docs, err := e.svc.CreateFolder(ctx, ann, files.CreateFolderInput{Name: "Docs"})
 	if err != nil {
 		t.Fatal(err)
@@ -63,7 +63,7 @@ func TestConditionalUpdates(t *testing.T) {
 		}
 	})
 	t.Run("not found before stale", func(t *testing.T) {
-		_, err := e.svc.RenameFile(ctx, e.user(t), f.ID, files.RenameInput{Name: "x", IfUpdatedAt: []time.Time{{}}})
+		_, err := e.svc.RenameFile(ctx, e.User(t, "u"), f.ID, files.RenameInput{Name: "x", IfUpdatedAt: []time.Time{{}}})
 		if !apperr.Is(err, apperr.NotFound) {
 			t.Fatalf("another user's file: %v, want NotFound", err)
 		}

@@ -15,6 +15,7 @@ import (
 	"github.com/weupload/weupload/internal/blob/blobtest"
 	"github.com/weupload/weupload/internal/files"
 	"github.com/weupload/weupload/internal/shares"
+	"github.com/weupload/weupload/internal/svctest"
 )
 
 func (e *env) request(tb testing.TB, owner string, in shares.CreateRequestInput) shares.Request {
@@ -54,12 +55,12 @@ func tokenOf(r shares.Request) string { return r.URL[strings.LastIndex(r.URL, "/
 func TestRequestCreateAndScope(t *testing.T) {
 	e := newEnv(t, "disk")
 	ctx := context.Background()
-	ann, bob := e.user(t, "Ann"), e.user(t, "Bob")
+	ann, bob := e.User(t, "Ann"), e.User(t, "Bob")
 	inbox := e.folder(t, ann, "", "Inbox")
 	bobs := e.folder(t, bob, "", "Bob's")
 
 	_, err := e.shares.CreateRequest(ctx, ann, shares.CreateRequestInput{FolderID: bobs.ID})
-	wantCode(t, err, apperr.NotFound)
+	svctest.WantCode(t, err, apperr.NotFound)
 	_, err = e.shares.CreateRequest(ctx, ann, shares.CreateRequestInput{FolderID: inbox.ID, MaxFiles: ptr(0), Message: strings.Repeat("m", 2001)})
 	if e := apperr.As(err); e == nil || e.Fields["max_files"] == "" || !strings.Contains(e.Fields["message"], "message") {
 		t.Fatalf("invalid request: %v", err)
@@ -96,7 +97,7 @@ func TestRequestCreateAndScope(t *testing.T) {
 func TestRequestUploads(t *testing.T) {
 	e := newEnv(t, "disk")
 	ctx := context.Background()
-	ann := e.user(t, "Ann")
+	ann := e.User(t, "Ann")
 	inbox := e.folder(t, ann, "", "Inbox")
 	e.upload(t, ann, inbox.ID, "photo.jpg", []byte("the owner's own photo"))
 	r := e.request(t, ann, shares.CreateRequestInput{FolderID: inbox.ID, Title: "Photos"})
@@ -128,10 +129,10 @@ func TestRequestUploads(t *testing.T) {
 	viaOther := e.send(t, tokenOf(other), anyone, "x.txt", []byte("x"))
 	for _, id := range []string{own.Upload.ID, viaOther, "nope"} {
 		_, err := e.shares.CompleteRequestUpload(ctx, token, anyone, id, files.CompleteInput{})
-		wantCode(t, err, apperr.NotFound)
-		wantCode(t, e.shares.AbortRequestUpload(ctx, token, anyone, id), apperr.NotFound)
+		svctest.WantCode(t, err, apperr.NotFound)
+		svctest.WantCode(t, e.shares.AbortRequestUpload(ctx, token, anyone, id), apperr.NotFound)
 		_, err = e.shares.RequestUploadURLs(ctx, token, anyone, id, nil)
-		wantCode(t, err, apperr.NotFound)
+		svctest.WantCode(t, err, apperr.NotFound)
 	}
 	// Abort through the request works on its own upload.
 	id := e.send(t, token, anyone, "cancelled.txt", []byte("c"))
@@ -148,7 +149,7 @@ func TestRequestUploads(t *testing.T) {
 func TestRequestLimitsAtInitiate(t *testing.T) {
 	e := newEnv(t, "disk")
 	ctx := context.Background()
-	ann := e.user(t, "Ann")
+	ann := e.User(t, "Ann")
 	r := e.request(t, ann, shares.CreateRequestInput{MaxFiles: ptr(2), MaxBytes: ptr[int64](10)})
 	token := tokenOf(r)
 	initiate := func(name string, size int64) (files.UploadURLs, error) {
@@ -189,7 +190,7 @@ func TestRequestLimitsAtInitiate(t *testing.T) {
 // request: exactly one may send.
 func TestRequestConcurrentInitiate(t *testing.T) {
 	e := newEnv(t, "disk")
-	ann := e.user(t, "Ann")
+	ann := e.User(t, "Ann")
 	r := e.request(t, ann, shares.CreateRequestInput{MaxFiles: ptr(1)})
 	var wg sync.WaitGroup
 	var mu sync.Mutex
@@ -220,17 +221,17 @@ func TestRequestConcurrentInitiate(t *testing.T) {
 func TestRequestLimitsAtComplete(t *testing.T) {
 	e := newEnv(t, "disk")
 	ctx := context.Background()
-	ann := e.user(t, "Ann")
+	ann := e.User(t, "Ann")
 	r := e.request(t, ann, shares.CreateRequestInput{MaxFiles: ptr(2)})
 	token := tokenOf(r)
 	first := e.send(t, token, anyone, "1.txt", []byte("one"))
 	second := e.send(t, token, anyone, "2.txt", []byte("two"))
-	if _, err := e.pool.Exec(ctx, `UPDATE upload_requests SET max_files = 1 WHERE id = $1`, r.ID); err != nil {
+	if _, err := e.Pool.Exec(ctx, `UPDATE upload_requests SET max_files = 1 WHERE id = $1`, r.ID); err != nil {
 		t.Fatal(err)
 	}
 	e.complete(t, token, anyone, first)
 	_, err := e.shares.CompleteRequestUpload(ctx, token, anyone, second, files.CompleteInput{})
-	wantCode(t, err, apperr.Conflict)
+	svctest.WantCode(t, err, apperr.Conflict)
 	if u, _ := e.files.FindUpload(ctx, ann, second); u.State != files.StateAborted {
 		t.Fatalf("refused upload is %s, want aborted", u.State)
 	}
@@ -259,14 +260,14 @@ func TestRequestConcurrentComplete(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t, "disk")
 			ctx := context.Background()
-			ann := e.user(t, "Ann")
+			ann := e.User(t, "Ann")
 			r := e.request(t, ann, shares.CreateRequestInput{})
 			token := tokenOf(r)
 			var ids []string
 			for i := range 10 {
 				ids = append(ids, e.send(t, token, anyone, strconv.Itoa(i)+".txt", []byte("ten bytes!")))
 			}
-			if _, err := e.pool.Exec(ctx, `UPDATE upload_requests SET `+tc.limit+` WHERE id = $1`, r.ID); err != nil {
+			if _, err := e.Pool.Exec(ctx, `UPDATE upload_requests SET `+tc.limit+` WHERE id = $1`, r.ID); err != nil {
 				t.Fatal(err)
 			}
 			ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
@@ -300,7 +301,7 @@ func TestRequestConcurrentComplete(t *testing.T) {
 			}
 			// Retries of the completed ones still get their files once the
 			// limits are lower still; the refused ones stay refused.
-			if _, err := e.pool.Exec(ctx, `UPDATE upload_requests SET max_files = 1, max_bytes = 10 WHERE id = $1`, r.ID); err != nil {
+			if _, err := e.Pool.Exec(ctx, `UPDATE upload_requests SET max_files = 1, max_bytes = 10 WHERE id = $1`, r.ID); err != nil {
 				t.Fatal(err)
 			}
 			again := 0
@@ -322,21 +323,21 @@ func TestRequestConcurrentComplete(t *testing.T) {
 func TestRequestExpiry(t *testing.T) {
 	e := newEnv(t, "disk")
 	ctx := context.Background()
-	ann := e.user(t, "Ann")
-	start := e.clock.Now()
+	ann := e.User(t, "Ann")
+	start := e.Clock.Now()
 	exp := start.Add(time.Hour)
 	r := e.request(t, ann, shares.CreateRequestInput{ExpiresAt: &exp})
 	token := tokenOf(r)
 	arrived := e.complete(t, token, anyone, e.send(t, token, anyone, "early.txt", []byte("early")))
-	e.clock.Advance(exp.Sub(start) - time.Second)
+	e.Clock.Advance(exp.Sub(start) - time.Second)
 	late := e.send(t, token, anyone, "late.txt", []byte("late"))
-	e.clock.Advance(time.Second)
+	e.Clock.Advance(time.Second)
 	_, err := e.shares.CompleteRequestUpload(ctx, token, anyone, late, files.CompleteInput{})
-	wantCode(t, err, apperr.Gone)
+	svctest.WantCode(t, err, apperr.Gone)
 	_, err = e.shares.InitiateRequestUpload(ctx, token, anyone, files.InitiateInput{Name: "x", Size: 1})
-	wantCode(t, err, apperr.Gone)
+	svctest.WantCode(t, err, apperr.Gone)
 	_, err = e.shares.OpenRequest(ctx, token, anyone)
-	wantCode(t, err, apperr.Gone)
+	svctest.WantCode(t, err, apperr.Gone)
 	if f, err := e.files.FindFile(ctx, ann, arrived.ID); err != nil || f.Name != "early.txt" {
 		t.Fatalf("what arrived: %+v %v", f, err)
 	}
@@ -354,7 +355,7 @@ func TestRequestExpiry(t *testing.T) {
 func TestRequestClosedAndFolderGone(t *testing.T) {
 	e := newEnv(t, "disk")
 	ctx := context.Background()
-	ann := e.user(t, "Ann")
+	ann := e.User(t, "Ann")
 	inbox := e.folder(t, ann, "", "Inbox")
 	r := e.request(t, ann, shares.CreateRequestInput{FolderID: inbox.ID})
 	token := tokenOf(r)
@@ -363,16 +364,16 @@ func TestRequestClosedAndFolderGone(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := e.shares.CompleteRequestUpload(ctx, token, anyone, inFlight, files.CompleteInput{})
-	wantCode(t, err, apperr.Gone)
+	svctest.WantCode(t, err, apperr.Gone)
 	_, err = e.shares.InitiateRequestUpload(ctx, token, anyone, files.InitiateInput{Name: "b", Size: 1})
-	wantCode(t, err, apperr.Gone)
+	svctest.WantCode(t, err, apperr.Gone)
 
 	r2 := e.request(t, ann, shares.CreateRequestInput{FolderID: inbox.ID})
 	if err := e.files.TrashFolder(ctx, ann, inbox.ID); err != nil {
 		t.Fatal(err)
 	}
 	_, err = e.shares.InitiateRequestUpload(ctx, tokenOf(r2), anyone, files.InitiateInput{Name: "b", Size: 1})
-	wantCode(t, err, apperr.Gone)
+	svctest.WantCode(t, err, apperr.Gone)
 	if got, _ := e.shares.FindRequest(ctx, ann, r2.ID); got.FolderLive {
 		t.Fatalf("request into a trashed folder: %+v", got)
 	}
@@ -383,7 +384,7 @@ func TestRequestClosedAndFolderGone(t *testing.T) {
 func TestRequestPasswordAndQuota(t *testing.T) {
 	e := newEnv(t, "disk")
 	ctx := context.Background()
-	ann := e.user(t, "Ann")
+	ann := e.User(t, "Ann")
 	r := e.request(t, ann, shares.CreateRequestInput{Password: "drop it here"})
 	token := tokenOf(r)
 	_, err := e.shares.InitiateRequestUpload(ctx, token, anyone, files.InitiateInput{Name: "a", Size: 1})
@@ -415,7 +416,7 @@ func TestRequestPasswordAndQuota(t *testing.T) {
 func TestRequestPendingCap(t *testing.T) {
 	e := newEnv(t, "disk")
 	ctx := context.Background()
-	ann := e.user(t, "Ann")
+	ann := e.User(t, "Ann")
 	token := tokenOf(e.request(t, ann, shares.CreateRequestInput{}))
 	var last files.UploadURLs
 	for i := range shares.MaxPendingRequestUploads {
@@ -426,7 +427,7 @@ func TestRequestPendingCap(t *testing.T) {
 		last = u
 	}
 	_, err := e.shares.InitiateRequestUpload(ctx, token, anyone, files.InitiateInput{Name: "one more", Size: 1})
-	wantCode(t, err, apperr.Conflict)
+	svctest.WantCode(t, err, apperr.Conflict)
 	if err := e.shares.AbortRequestUpload(ctx, token, anyone, last.Upload.ID); err != nil {
 		t.Fatal(err)
 	}
@@ -442,8 +443,8 @@ func TestRequestPendingCap(t *testing.T) {
 func TestRequestUpdate(t *testing.T) {
 	e := newEnv(t, "disk")
 	ctx := context.Background()
-	ann, bob := e.user(t, "Ann"), e.user(t, "Bob")
-	exp := e.clock.Now().Add(time.Hour)
+	ann, bob := e.User(t, "Ann"), e.User(t, "Bob")
+	exp := e.Clock.Now().Add(time.Hour)
 	r := e.request(t, ann, shares.CreateRequestInput{Title: "Photos", Message: "Please", MaxFiles: ptr(3), ExpiresAt: &exp, Password: "drop it here"})
 	token := tokenOf(r)
 	u, err := e.shares.UnlockRequest(ctx, token, "drop it here", anyone)
@@ -453,7 +454,7 @@ func TestRequestUpdate(t *testing.T) {
 	v := holding(u)
 
 	t.Run("invalid as at create", func(t *testing.T) {
-		past := e.clock.Now().Add(-time.Second)
+		past := e.Clock.Now().Add(-time.Second)
 		_, err := e.shares.UpdateRequest(ctx, ann, r.ID, shares.UpdateRequestInput{
 			MaxFiles: shares.Some(0), MaxBytes: shares.Some[int64](0), ExpiresAt: shares.Some(past),
 			Password: shares.Some("short"), Title: ptr(strings.Repeat("t", 201)), Message: ptr("a\u202eb"),
@@ -473,9 +474,9 @@ func TestRequestUpdate(t *testing.T) {
 	})
 	t.Run("others", func(t *testing.T) {
 		_, err := e.shares.UpdateRequest(ctx, bob, r.ID, shares.UpdateRequestInput{Title: ptr("mine")})
-		wantCode(t, err, apperr.NotFound)
+		svctest.WantCode(t, err, apperr.NotFound)
 		_, err = e.shares.UpdateRequest(ctx, ann, "nope", shares.UpdateRequestInput{})
-		wantCode(t, err, apperr.NotFound)
+		svctest.WantCode(t, err, apperr.NotFound)
 	})
 
 	// Given fields change, absent ones stay, null clears.
@@ -493,13 +494,13 @@ func TestRequestUpdate(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = e.shares.CompleteRequestUpload(ctx, token, v, inFlight, files.CompleteInput{})
-	wantCode(t, err, apperr.Conflict)
+	svctest.WantCode(t, err, apperr.Conflict)
 
 	// Expired, then given a later expiry: it takes files again.
-	e.clock.Advance(2 * time.Hour)
+	e.Clock.Advance(2 * time.Hour)
 	_, err = e.shares.OpenRequest(ctx, token, v)
-	wantCode(t, err, apperr.Gone)
-	later := e.clock.Now().Add(time.Hour)
+	svctest.WantCode(t, err, apperr.Gone)
+	later := e.Clock.Now().Add(time.Hour)
 	if got, err := e.shares.UpdateRequest(ctx, ann, r.ID, shares.UpdateRequestInput{ExpiresAt: shares.Some(later), MaxBytes: shares.Null[int64]()}); err != nil || got.State != shares.RequestOpen {
 		t.Fatalf("reopened %+v %v", got, err)
 	}
@@ -528,7 +529,7 @@ func TestRequestUpdate(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = e.shares.UpdateRequest(ctx, ann, r.ID, shares.UpdateRequestInput{Title: ptr("again")})
-	wantCode(t, err, apperr.Conflict)
+	svctest.WantCode(t, err, apperr.Conflict)
 }
 
 // TestRequestUploadState: the uploader reads the state of its own uploads
@@ -536,7 +537,7 @@ func TestRequestUpdate(t *testing.T) {
 func TestRequestUploadState(t *testing.T) {
 	e := newEnv(t, "disk")
 	ctx := context.Background()
-	ann := e.user(t, "Ann")
+	ann := e.User(t, "Ann")
 	r := e.request(t, ann, shares.CreateRequestInput{})
 	other := e.request(t, ann, shares.CreateRequestInput{})
 	token := tokenOf(r)
@@ -546,7 +547,7 @@ func TestRequestUploadState(t *testing.T) {
 		t.Fatalf("state %+v %v", st, err)
 	}
 	_, err = e.shares.RequestUploadState(ctx, tokenOf(other), anyone, id)
-	wantCode(t, err, apperr.NotFound)
+	svctest.WantCode(t, err, apperr.NotFound)
 	if _, err := e.shares.CloseRequest(ctx, ann, r.ID); err != nil {
 		t.Fatal(err)
 	}
@@ -562,7 +563,7 @@ func TestRequestUploadState(t *testing.T) {
 func TestRequestAbortKeepsBytesLimit(t *testing.T) {
 	e := newEnv(t, "disk")
 	ctx := context.Background()
-	ann := e.user(t, "Ann")
+	ann := e.User(t, "Ann")
 	r := e.request(t, ann, shares.CreateRequestInput{MaxBytes: ptr(int64(10))})
 	token := tokenOf(r)
 	first := e.send(t, token, anyone, "a.txt", []byte("0123456"))
@@ -591,7 +592,7 @@ func TestRequestAbortKeepsBytesLimit(t *testing.T) {
 	}
 	// Once the aborted upload's URL has expired and its deletion ran, the
 	// bytes are free again.
-	e.clock.Advance(e.files.Config().UploadURLTTL + e.files.Config().ExpiryGrace + time.Minute)
+	e.Clock.Advance(e.files.Config().UploadURLTTL + e.files.Config().ExpiryGrace + time.Minute)
 	if _, err := e.files.DeleteObjects(ctx); err != nil {
 		t.Fatal(err)
 	}

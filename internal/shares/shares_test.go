@@ -11,12 +11,13 @@ import (
 	"github.com/weupload/weupload/internal/apperr"
 	"github.com/weupload/weupload/internal/files"
 	"github.com/weupload/weupload/internal/shares"
+	"github.com/weupload/weupload/internal/svctest"
 )
 
 func TestCreateValidation(t *testing.T) {
 	e := newEnv(t, "disk")
 	ctx := context.Background()
-	ann, bob := e.user(t, "Ann"), e.user(t, "Bob")
+	ann, bob := e.User(t, "Ann"), e.User(t, "Bob")
 	f := e.upload(t, ann, "", "a.txt", []byte("a"))
 	trashed := e.upload(t, ann, "", "t.txt", []byte("t"))
 	if err := e.files.TrashFile(ctx, ann, trashed.ID); err != nil {
@@ -33,8 +34,8 @@ func TestCreateValidation(t *testing.T) {
 		{"nothing", shares.CreateInput{}, "file_ids"},
 		{"files and folder", shares.CreateInput{FileIDs: []string{f.ID}, FolderID: dir.ID}, "file_ids"},
 		{"short password", shares.CreateInput{FileIDs: []string{f.ID}, Password: "1234567"}, "password"},
-		{"past expiry", shares.CreateInput{FileIDs: []string{f.ID}, ExpiresAt: ptr(e.clock.Now().Add(-time.Second))}, "expires_at"},
-		{"expiry now", shares.CreateInput{FileIDs: []string{f.ID}, ExpiresAt: ptr(e.clock.Now())}, "expires_at"},
+		{"past expiry", shares.CreateInput{FileIDs: []string{f.ID}, ExpiresAt: ptr(e.Clock.Now().Add(-time.Second))}, "expires_at"},
+		{"expiry now", shares.CreateInput{FileIDs: []string{f.ID}, ExpiresAt: ptr(e.Clock.Now())}, "expires_at"},
 		{"zero downloads", shares.CreateInput{FileIDs: []string{f.ID}, MaxDownloads: ptr(0)}, "max_downloads"},
 		{"long title", shares.CreateInput{FileIDs: []string{f.ID}, Title: strings.Repeat("t", 201)}, "title"},
 		{"control in title", shares.CreateInput{FileIDs: []string{f.ID}, Title: "a\x07b"}, "title"},
@@ -62,11 +63,11 @@ func TestCreateValidation(t *testing.T) {
 	for _, tt := range notFound {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := e.shares.Create(ctx, ann, tt.in)
-			wantCode(t, err, apperr.NotFound)
+			svctest.WantCode(t, err, apperr.NotFound)
 		})
 	}
 	t.Run("ok with every option", func(t *testing.T) {
-		exp := e.clock.Now().Add(time.Hour).UTC().Truncate(time.Microsecond)
+		exp := e.Clock.Now().Add(time.Hour).UTC().Truncate(time.Microsecond)
 		// Upper-case and duplicate ids are the same file.
 		l := e.create(t, ann, shares.CreateInput{FileIDs: []string{f.ID, strings.ToUpper(f.ID)}, Password: "open sesame", ExpiresAt: &exp,
 			MaxDownloads: ptr(3), Title: "  Holiday  ", Note: "Line 1\r\nLine 2"})
@@ -79,7 +80,7 @@ func TestCreateValidation(t *testing.T) {
 			t.Fatalf("URL %q token %q", l.URL, l.Token)
 		}
 		var stored []byte
-		if err := e.pool.QueryRow(ctx, `SELECT token_hash FROM share_links WHERE id = $1`, l.ID).Scan(&stored); err != nil || len(stored) != 32 {
+		if err := e.Pool.QueryRow(ctx, `SELECT token_hash FROM share_links WHERE id = $1`, l.ID).Scan(&stored); err != nil || len(stored) != 32 {
 			t.Fatalf("token hash %x (%v)", stored, err)
 		}
 	})
@@ -88,7 +89,7 @@ func TestCreateValidation(t *testing.T) {
 func TestOwnerScoping(t *testing.T) {
 	e := newEnv(t, "disk")
 	ctx := context.Background()
-	ann, bob := e.user(t, "Ann"), e.user(t, "Bob")
+	ann, bob := e.User(t, "Ann"), e.User(t, "Bob")
 	f := e.upload(t, ann, "", "a.txt", []byte("a"))
 	l := e.create(t, ann, shares.CreateInput{FileIDs: []string{f.ID}})
 
@@ -123,11 +124,11 @@ func TestOwnerScoping(t *testing.T) {
 func TestUpdate(t *testing.T) {
 	e := newEnv(t, "disk")
 	ctx := context.Background()
-	ann := e.user(t, "Ann")
+	ann := e.User(t, "Ann")
 	f := e.upload(t, ann, "", "a.txt", []byte("a"))
 	l := e.create(t, ann, shares.CreateInput{FileIDs: []string{f.ID}, MaxDownloads: ptr(1), Title: "T"})
 
-	exp := e.clock.Now().Add(48 * time.Hour)
+	exp := e.Clock.Now().Add(48 * time.Hour)
 	got, err := e.shares.Update(ctx, ann, l.ID, shares.UpdateInput{Note: ptr("hello"), Password: shares.Some("new password"),
 		ExpiresAt: shares.Some(exp), MaxDownloads: shares.Null[int]()})
 	if err != nil {
@@ -141,12 +142,12 @@ func TestUpdate(t *testing.T) {
 		t.Fatalf("after clearing %+v %v", got, err)
 	}
 	_, err = e.shares.Update(ctx, ann, l.ID, shares.UpdateInput{MaxDownloads: shares.Some(-1)})
-	wantCode(t, err, apperr.Invalid)
+	svctest.WantCode(t, err, apperr.Invalid)
 	if _, err := e.shares.Revoke(ctx, ann, l.ID); err != nil {
 		t.Fatal(err)
 	}
 	_, err = e.shares.Update(ctx, ann, l.ID, shares.UpdateInput{Title: ptr("again")})
-	wantCode(t, err, apperr.Conflict)
+	svctest.WantCode(t, err, apperr.Conflict)
 	// Revoking twice is fine and keeps the state.
 	if got, err := e.shares.Revoke(ctx, ann, l.ID); err != nil || got.State != shares.StateRevoked {
 		t.Fatalf("second revoke: %+v %v", got, err)
@@ -159,13 +160,13 @@ func TestUpdate(t *testing.T) {
 func TestExpiryBoundary(t *testing.T) {
 	e := newEnv(t, "disk")
 	ctx := context.Background()
-	ann := e.user(t, "Ann")
+	ann := e.User(t, "Ann")
 	f := e.upload(t, ann, "", "a.txt", []byte("a"))
-	start := e.clock.Now()
+	start := e.Clock.Now()
 	exp := start.Add(time.Hour)
 	l := e.create(t, ann, shares.CreateInput{FileIDs: []string{f.ID}, ExpiresAt: &exp})
 
-	e.clock.Advance(exp.Sub(start) - time.Second) // 1 s before
+	e.Clock.Advance(exp.Sub(start) - time.Second) // 1 s before
 	if _, err := e.shares.Open(ctx, l.Token, anyone); err != nil {
 		t.Fatalf("1 s before expiry: %v", err)
 	}
@@ -175,19 +176,19 @@ func TestExpiryBoundary(t *testing.T) {
 	if got, _ := e.shares.Find(ctx, ann, l.ID); got.State != shares.StateActive {
 		t.Fatalf("state 1 s before: %s", got.State)
 	}
-	e.clock.Advance(time.Second) // at the expiry
+	e.Clock.Advance(time.Second) // at the expiry
 	_, err := e.shares.Open(ctx, l.Token, anyone)
-	wantCode(t, err, apperr.Gone)
-	e.clock.Advance(time.Second) // 1 s after
+	svctest.WantCode(t, err, apperr.Gone)
+	e.Clock.Advance(time.Second) // 1 s after
 	_, err = e.shares.Open(ctx, l.Token, anyone)
-	wantCode(t, err, apperr.Gone)
+	svctest.WantCode(t, err, apperr.Gone)
 	if !strings.Contains(apperr.As(err).Message, "expired") {
 		t.Fatalf("message %q", apperr.As(err).Message)
 	}
 	_, err = e.shares.DownloadURL(ctx, l.Token, f.ID, anyone)
-	wantCode(t, err, apperr.Gone)
+	svctest.WantCode(t, err, apperr.Gone)
 	_, err = e.shares.Archive(ctx, l.Token, anyone)
-	wantCode(t, err, apperr.Gone)
+	svctest.WantCode(t, err, apperr.Gone)
 	if got, _ := e.shares.Find(ctx, ann, l.ID); got.State != shares.StateExpired {
 		t.Fatalf("state after: %s", got.State)
 	}
@@ -205,7 +206,7 @@ func TestExpiryBoundary(t *testing.T) {
 func TestDownloadLimitConcurrent(t *testing.T) {
 	e := newEnv(t, "disk")
 	ctx := context.Background()
-	ann := e.user(t, "Ann")
+	ann := e.User(t, "Ann")
 	data := []byte("only once")
 	f := e.upload(t, ann, "", "once.txt", data)
 	l := e.create(t, ann, shares.CreateInput{FileIDs: []string{f.ID}, MaxDownloads: ptr(1)})
@@ -260,7 +261,7 @@ func TestDownloadLimitConcurrent(t *testing.T) {
 		t.Fatalf("downloads %d state %s", got.Downloads, got.State)
 	}
 	_, err := e.shares.Open(ctx, l.Token, anyone)
-	wantCode(t, err, apperr.Gone)
+	svctest.WantCode(t, err, apperr.Gone)
 	// Raising the limit opens it again.
 	if _, err := e.shares.Update(ctx, ann, l.ID, shares.UpdateInput{MaxDownloads: shares.Some(2)}); err != nil {
 		t.Fatal(err)
@@ -273,7 +274,7 @@ func TestDownloadLimitConcurrent(t *testing.T) {
 func TestPassword(t *testing.T) {
 	e := newEnv(t, "disk")
 	ctx := context.Background()
-	ann := e.user(t, "Ann")
+	ann := e.User(t, "Ann")
 	f := e.upload(t, ann, "", "secret.txt", []byte("s"))
 	l := e.create(t, ann, shares.CreateInput{FileIDs: []string{f.ID}, Password: "open sesame"})
 	other := e.create(t, ann, shares.CreateInput{FileIDs: []string{f.ID}, Password: "open sesame"})
@@ -311,16 +312,16 @@ func TestPassword(t *testing.T) {
 		t.Fatalf("other link with this unlock: %v", err)
 	}
 	// A forged unlock for another link id with the same version opens nothing.
-	forged := holding(shares.Unlock{ID: other.ID, Version: 0, ExpiresAt: e.clock.Now().Add(time.Hour)})
+	forged := holding(shares.Unlock{ID: other.ID, Version: 0, ExpiresAt: e.Clock.Now().Add(time.Hour)})
 	if _, err := e.shares.Open(ctx, l.Token, forged); !shares.IsLocked(err) {
 		t.Fatalf("forged unlock: %v", err)
 	}
 	// It lasts UnlockTTL (an hour).
-	e.clock.Advance(59 * time.Minute)
+	e.Clock.Advance(59 * time.Minute)
 	if _, err := e.shares.Open(ctx, l.Token, v); err != nil {
 		t.Fatalf("unlock after 59 min: %v", err)
 	}
-	e.clock.Advance(2 * time.Minute)
+	e.Clock.Advance(2 * time.Minute)
 	if _, err := e.shares.Open(ctx, l.Token, v); !shares.IsLocked(err) {
 		t.Fatalf("unlock after 61 min: %v", err)
 	}
@@ -353,7 +354,7 @@ func TestPassword(t *testing.T) {
 func TestPasswordThrottling(t *testing.T) {
 	e := newEnv(t, "disk")
 	ctx := context.Background()
-	ann := e.user(t, "Ann")
+	ann := e.User(t, "Ann")
 	f := e.upload(t, ann, "", "secret.txt", []byte("s"))
 	l := e.create(t, ann, shares.CreateInput{FileIDs: []string{f.ID}, Password: "open sesame"})
 	ip := func(s string) shares.Visitor { return shares.Visitor{ClientIP: s} }
@@ -364,7 +365,7 @@ func TestPasswordThrottling(t *testing.T) {
 		}
 	}
 	_, err := e.shares.Unlock(ctx, l.Token, "open sesame", ip("192.0.2.1"))
-	wantCode(t, err, apperr.TooMany)
+	svctest.WantCode(t, err, apperr.TooMany)
 	if e := apperr.As(err); !strings.Contains(e.Message, "try again in") || e.RetryAfter <= 0 || e.RetryAfter > 15*time.Minute {
 		t.Fatalf("throttle message %q retry %s", e.Message, e.RetryAfter)
 	}
@@ -375,13 +376,13 @@ func TestPasswordThrottling(t *testing.T) {
 		}
 	}
 	_, err = e.shares.Unlock(ctx, l.Token, "open sesame", ip("198.51.100.7"))
-	wantCode(t, err, apperr.TooMany)
+	svctest.WantCode(t, err, apperr.TooMany)
 }
 
 func TestRevokeTakesEffectAtOnce(t *testing.T) {
 	e := newEnv(t, "disk")
 	ctx := context.Background()
-	ann := e.user(t, "Ann")
+	ann := e.User(t, "Ann")
 	f := e.upload(t, ann, "", "a.txt", []byte("a"))
 	l := e.create(t, ann, shares.CreateInput{FileIDs: []string{f.ID}})
 	if _, err := e.shares.Open(ctx, l.Token, anyone); err != nil {
@@ -393,22 +394,22 @@ func TestRevokeTakesEffectAtOnce(t *testing.T) {
 	_, revoked := e.shares.Open(ctx, l.Token, anyone)
 	_, unknown := e.shares.Open(ctx, strings.Repeat("A", len(l.Token)), anyone)
 	_, junk := e.shares.Open(ctx, "../../etc/passwd", anyone)
-	wantCode(t, revoked, apperr.NotFound)
+	svctest.WantCode(t, revoked, apperr.NotFound)
 	if revoked.Error() != unknown.Error() || junk.Error() != unknown.Error() {
 		t.Fatalf("revoked and unknown must answer alike: %v / %v / %v", revoked, unknown, junk)
 	}
 	_, err := e.shares.DownloadURL(ctx, l.Token, f.ID, anyone)
-	wantCode(t, err, apperr.NotFound)
+	svctest.WantCode(t, err, apperr.NotFound)
 	_, err = e.shares.Archive(ctx, l.Token, anyone)
-	wantCode(t, err, apperr.NotFound)
+	svctest.WantCode(t, err, apperr.NotFound)
 	_, err = e.shares.Unlock(ctx, l.Token, "x", anyone)
-	wantCode(t, err, apperr.NotFound)
+	svctest.WantCode(t, err, apperr.NotFound)
 }
 
 func TestOwnerDeleted(t *testing.T) {
 	e := newEnv(t, "disk")
 	ctx := context.Background()
-	ann := e.user(t, "Ann")
+	ann := e.User(t, "Ann")
 	f := e.upload(t, ann, "", "a.txt", []byte("a"))
 	l := e.create(t, ann, shares.CreateInput{FileIDs: []string{f.ID}})
 	sh, err := e.shares.Open(ctx, l.Token, anyone)
@@ -417,14 +418,14 @@ func TestOwnerDeleted(t *testing.T) {
 	}
 	// The file rows go first (as the account deletion would through the
 	// files service), then the user.
-	if _, err := e.pool.Exec(ctx, `DELETE FROM files WHERE owner_id = $1`, ann); err != nil {
+	if _, err := e.Pool.Exec(ctx, `DELETE FROM files WHERE owner_id = $1`, ann); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.pool.Exec(ctx, `DELETE FROM users WHERE id = $1`, ann); err != nil {
+	if _, err := e.Pool.Exec(ctx, `DELETE FROM users WHERE id = $1`, ann); err != nil {
 		t.Fatal(err)
 	}
 	_, err = e.shares.Open(ctx, l.Token, anyone)
-	wantCode(t, err, apperr.NotFound)
+	svctest.WantCode(t, err, apperr.NotFound)
 }
 
 // TestTrashedAfterSharing: files trashed after sharing drop out of the link
@@ -432,7 +433,7 @@ func TestOwnerDeleted(t *testing.T) {
 func TestTrashedAfterSharing(t *testing.T) {
 	e := newEnv(t, "disk")
 	ctx := context.Background()
-	ann := e.user(t, "Ann")
+	ann := e.User(t, "Ann")
 	a := e.upload(t, ann, "", "a.txt", []byte("a"))
 	b := e.upload(t, ann, "", "b.txt", []byte("bb"))
 	l := e.create(t, ann, shares.CreateInput{FileIDs: []string{b.ID, a.ID}})
@@ -449,7 +450,7 @@ func TestTrashedAfterSharing(t *testing.T) {
 		t.Fatalf("after trashing b: %+v %v", sh, err)
 	}
 	_, err = e.shares.DownloadURL(ctx, l.Token, b.ID, anyone)
-	wantCode(t, err, apperr.NotFound)
+	svctest.WantCode(t, err, apperr.NotFound)
 	if got, _ := e.shares.Find(ctx, ann, l.ID); got.Items.Files != 1 || got.Items.Name != "a.txt" {
 		t.Fatalf("items %+v", got.Items)
 	}
@@ -457,9 +458,9 @@ func TestTrashedAfterSharing(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = e.shares.Open(ctx, l.Token, anyone)
-	wantCode(t, err, apperr.NotFound)
+	svctest.WantCode(t, err, apperr.NotFound)
 	_, err = e.shares.Archive(ctx, l.Token, anyone)
-	wantCode(t, err, apperr.NotFound)
+	svctest.WantCode(t, err, apperr.NotFound)
 	if got, _ := e.shares.Find(ctx, ann, l.ID); got.Items.Available {
 		t.Fatalf("items %+v after trashing all", got.Items)
 	}
@@ -478,7 +479,7 @@ func TestTrashedAfterSharing(t *testing.T) {
 func TestFolderLinkScope(t *testing.T) {
 	e := newEnv(t, "disk")
 	ctx := context.Background()
-	ann, bob := e.user(t, "Ann"), e.user(t, "Bob")
+	ann, bob := e.User(t, "Ann"), e.User(t, "Bob")
 	shared := e.folder(t, ann, "", "a")
 	sibling := e.folder(t, ann, "", "ab")
 	sub := e.folder(t, ann, shared.ID, "sub")
@@ -512,7 +513,7 @@ func TestFolderLinkScope(t *testing.T) {
 	}
 	for _, f := range []files.File{outside, atRoot, bobs} {
 		_, err := e.shares.DownloadURL(ctx, l.Token, f.ID, anyone)
-		wantCode(t, err, apperr.NotFound)
+		svctest.WantCode(t, err, apperr.NotFound)
 	}
 	// Trash a subfolder: its subtree drops out.
 	if err := e.files.TrashFolder(ctx, ann, sub.ID); err != nil {
@@ -523,13 +524,13 @@ func TestFolderLinkScope(t *testing.T) {
 		t.Fatalf("after trashing sub: %d files", sh.FileCount)
 	}
 	_, err = e.shares.DownloadURL(ctx, l.Token, inDeep.ID, anyone)
-	wantCode(t, err, apperr.NotFound)
+	svctest.WantCode(t, err, apperr.NotFound)
 	// Moving a file out of the folder takes it out of the link.
 	if _, err := e.files.MoveFile(ctx, ann, top.ID, files.MoveInput{FolderID: sibling.ID}); err != nil {
 		t.Fatal(err)
 	}
 	_, err = e.shares.DownloadURL(ctx, l.Token, top.ID, anyone)
-	wantCode(t, err, apperr.NotFound)
+	svctest.WantCode(t, err, apperr.NotFound)
 	// An empty live folder is still a link (nothing to download).
 	if sh, err = e.shares.Open(ctx, l.Token, anyone); err != nil || sh.FileCount != 0 {
 		t.Fatalf("empty folder: %+v %v", sh, err)
@@ -539,7 +540,7 @@ func TestFolderLinkScope(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = e.shares.Open(ctx, l.Token, anyone)
-	wantCode(t, err, apperr.NotFound)
+	svctest.WantCode(t, err, apperr.NotFound)
 	if got, _ := e.shares.Find(ctx, ann, l.ID); got.Items.Available || got.Items.Name != "a" {
 		t.Fatalf("items %+v", got.Items)
 	}
@@ -548,7 +549,7 @@ func TestFolderLinkScope(t *testing.T) {
 func TestViewsAndDownloadsCounted(t *testing.T) {
 	e := newEnv(t, "disk")
 	ctx := context.Background()
-	ann := e.user(t, "Ann")
+	ann := e.User(t, "Ann")
 	f := e.upload(t, ann, "", "a.txt", []byte("a"))
 	l := e.create(t, ann, shares.CreateInput{FileIDs: []string{f.ID}, MaxDownloads: ptr(5)})
 	if l.LastAccessAt != nil || l.Views != 0 {

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/weupload/weupload/internal/shares"
+	"github.com/weupload/weupload/internal/svctest"
 )
 
 // TestArchive streams a folder link as a zip from each real store and reads
@@ -24,15 +25,15 @@ func TestArchive(t *testing.T) {
 			t.Parallel()
 			e := newEnv(t, kind)
 			ctx := context.Background()
-			ann := e.user(t, "Ann")
+			ann := e.User(t, "Ann")
 			root := e.folder(t, ann, "", "share")
 			sub := e.folder(t, ann, root.ID, "docs")
 			empty := e.folder(t, ann, sub.ID, "empty")
 			evilDir := e.folder(t, ann, root.ID, "evil-dir")
 			want := map[string][]byte{}
 			add := func(folder, stored, zipName string, data []byte) {
-				f := e.upload(t, ann, folder, "tmp-"+randomHex(4), data)
-				if _, err := e.pool.Exec(ctx, `UPDATE files SET name = $2 WHERE id = $1`, f.ID, stored); err != nil {
+				f := e.upload(t, ann, folder, "tmp-"+svctest.RandomHex(4), data)
+				if _, err := e.Pool.Exec(ctx, `UPDATE files SET name = $2 WHERE id = $1`, f.ID, stored); err != nil {
 					t.Fatal(err)
 				}
 				want[zipName] = data
@@ -51,7 +52,7 @@ func TestArchive(t *testing.T) {
 			add(root.ID, "tab\there\x1b.txt", "tab_here_.txt", []byte("controls"))
 			add(root.ID, "trailing. . ", "trailing", []byte("windows drops trailing dots"))
 			add(root.ID, "..", "_ (2)", []byte("dotdot alone")) // "_" is the folder below
-			if _, err := e.pool.Exec(ctx, `UPDATE folders SET name = '..' WHERE id = $1`, evilDir.ID); err != nil {
+			if _, err := e.Pool.Exec(ctx, `UPDATE folders SET name = '..' WHERE id = $1`, evilDir.ID); err != nil {
 				t.Fatal(err)
 			}
 			add(evilDir.ID, "inside.txt", "_/inside.txt", []byte("in a folder named .."))
@@ -128,7 +129,7 @@ func TestArchive(t *testing.T) {
 func TestArchiveOfFiles(t *testing.T) {
 	e := newEnv(t, "disk")
 	ctx := context.Background()
-	ann := e.user(t, "Ann")
+	ann := e.User(t, "Ann")
 	a := e.upload(t, ann, "", "a.txt", []byte("aaa"))
 	b := e.upload(t, ann, "", "b.txt", []byte("bbbb"))
 	l := e.create(t, ann, shares.CreateInput{FileIDs: []string{a.ID, b.ID}, Title: "Two files", MaxDownloads: ptr(1)})
@@ -162,7 +163,7 @@ func TestArchiveConstantMemory(t *testing.T) {
 		t.Run(kind, func(t *testing.T) {
 			e := newEnv(t, kind)
 			ctx := context.Background()
-			ann := e.user(t, "Ann")
+			ann := e.User(t, "Ann")
 			const size = 48 << 20
 			f := e.upload(t, ann, "", "big.bin", bytes.Repeat([]byte{0xA5}, size))
 			l := e.create(t, ann, shares.CreateInput{FileIDs: []string{f.ID}})

@@ -12,6 +12,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -54,10 +55,16 @@ type Env struct {
 	S3    s3.Config       // the versitygw bucket, s3 only
 }
 
-// New returns an Env with a store of kind.
+// New returns an Env with a store of kind on a fresh database.
 func New(tb testing.TB, kind string) *Env {
 	tb.Helper()
-	e := &Env{Kind: kind, Pool: dbtest.New(tb), Clock: blobtest.NewClock(time.Now())}
+	return NewOn(tb, kind, dbtest.New(tb))
+}
+
+// NewOn is New on a pool the test configured (one connection, say).
+func NewOn(tb testing.TB, kind string, pool *pgxpool.Pool) *Env {
+	tb.Helper()
+	e := &Env{Kind: kind, Pool: pool, Clock: blobtest.NewClock(time.Now())}
 	switch kind {
 	case "disk":
 		var h atomic.Value
@@ -96,6 +103,25 @@ func (e *Env) Files(cfg files.Config, store ...blob.Store) *files.Service {
 	svc := files.New(e.Pool, st, cfg)
 	svc.Now = e.Clock.Now
 	return svc
+}
+
+// Unreachable is an S3 store pointed at a port nothing listens on: the
+// fault "storage unreachable" without touching the real server.
+func Unreachable(tb testing.TB) blob.Store {
+	tb.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close() // closed: connections are refused
+	st, err := s3.New(context.Background(), s3.Config{
+		Bucket: "unreachable", Endpoint: "http://" + addr, PathStyle: true, AccessKey: "x", SecretKey: "y",
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return st
 }
 
 var userSeq atomic.Int64
