@@ -25,6 +25,7 @@ func newService(t *testing.T) (*auth.Service, *pgxpool.Pool) {
 }
 
 func TestRegisterValidation(t *testing.T) {
+	t.Parallel()
 	s, pool := newService(t)
 	ctx := context.Background()
 	if _, err := s.CreateUser(ctx, auth.RegisterInput{Email: "Taken@Example.com", Password: "password1"}, false); err != nil {
@@ -71,6 +72,7 @@ func TestRegisterValidation(t *testing.T) {
 }
 
 func TestRegisterBoundaries(t *testing.T) {
+	t.Parallel()
 	s, _ := newService(t)
 	ctx := context.Background()
 	u, err := s.CreateUser(ctx, auth.RegisterInput{Email: "  Mixed.Case@Example.com ", Password: "12345678"}, false)
@@ -86,6 +88,7 @@ func TestRegisterBoundaries(t *testing.T) {
 }
 
 func TestAuthenticate(t *testing.T) {
+	t.Parallel()
 	s, _ := newService(t)
 	ctx := context.Background()
 	want, err := s.CreateUser(ctx, auth.RegisterInput{Email: "ann@example.com", Password: "right password"}, false)
@@ -104,6 +107,7 @@ func TestAuthenticate(t *testing.T) {
 }
 
 func TestLoginThrottle(t *testing.T) {
+	t.Parallel()
 	s, _ := newService(t)
 	s.AccountRule = ratelimit.Rule{Limit: 3, Window: 60e9}
 	s.IPRule = ratelimit.Rule{Limit: 5, Window: 60e9}
@@ -141,6 +145,7 @@ func TestLoginThrottle(t *testing.T) {
 }
 
 func TestChangePassword(t *testing.T) {
+	t.Parallel()
 	s, _ := newService(t)
 	ctx := context.Background()
 	u, err := s.CreateUser(ctx, auth.RegisterInput{Email: "ann@example.com", Password: "old password"}, false)
@@ -171,6 +176,7 @@ func TestChangePassword(t *testing.T) {
 }
 
 func TestNormalizeEmail(t *testing.T) {
+	t.Parallel()
 	tests := []struct{ in, want string }{
 		{"  Ann@Example.COM ", "ann@example.com"},
 		{"jose\u0301@example.com", "jos\u00e9@example.com"}, // NFD → NFC
@@ -187,6 +193,7 @@ func TestNormalizeEmail(t *testing.T) {
 // TestChangePasswordThrottle: wrong current passwords are limited per user;
 // the right one gives its attempt back.
 func TestChangePasswordThrottle(t *testing.T) {
+	t.Parallel()
 	s, _ := newService(t)
 	s.PasswordRule = ratelimit.Rule{Limit: 2, Window: 60e9}
 	ctx := context.Background()

@@ -11,6 +11,7 @@ import (
 )
 
 func TestTokens(t *testing.T) {
+	t.Parallel()
 	s, _ := newService(t)
 	ctx := context.Background()
 	ann, _ := s.CreateUser(ctx, auth.RegisterInput{Email: "ann@example.com", Password: "password 1"}, false)

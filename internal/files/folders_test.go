@@ -14,6 +14,7 @@ import (
 )
 
 func TestCleanName(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		in, want string
 		ok       bool
@@ -46,6 +47,7 @@ func TestCleanName(t *testing.T) {
 }
 
 func TestFolders(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, "disk", testConfig())
 	ctx := context.Background()
 	ann, bob := e.User(t, "u"), e.User(t, "u")
@@ -133,6 +135,7 @@ func TestFolders(t *testing.T) {
 }
 
 func TestFileRenameMove(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, "disk", testConfig())
 	ctx := context.Background()
 	ann, bob := e.User(t, "u"), e.User(t, "u")
@@ -161,6 +164,7 @@ func TestFileRenameMove(t *testing.T) {
 }
 
 func TestBulkMoveAndTrash(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, "disk", testConfig())
 	ctx := context.Background()
 	ann, bob := e.User(t, "u"), e.User(t, "u")
@@ -200,6 +204,7 @@ func TestBulkMoveAndTrash(t *testing.T) {
 }
 
 func TestTrashRestorePurge(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, "disk", testConfig())
 	ctx := context.Background()
 	ann := e.User(t, "u")
@@ -304,6 +309,7 @@ func TestTrashRestorePurge(t *testing.T) {
 }
 
 func TestListPagination(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, "disk", testConfig())
 	ctx := context.Background()
 	ann := e.User(t, "u")
@@ -406,6 +412,7 @@ func TestListPagination(t *testing.T) {
 }
 
 func TestSearch(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, "disk", testConfig())
 	ctx := context.Background()
 	ann, bob := e.User(t, "u"), e.User(t, "u")
@@ -472,6 +479,7 @@ func TestSearch(t *testing.T) {
 }
 
 func TestFolderDepthLimit(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, "disk", testConfig())
 	ctx := context.Background()
 	ann := e.User(t, "u")

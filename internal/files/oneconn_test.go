@@ -23,6 +23,7 @@ import (
 // itself: each step has a short deadline, so that fails the step instead
 // of hanging, and after each step the connection must be back in the pool.
 func TestOneConnection(t *testing.T) {
+	t.Parallel()
 	svctest.EachStore(t, func(t *testing.T, kind string) {
 		cfg, err := pgxpool.ParseConfig(dbtest.NewURL(t))
 		if err != nil {

@@ -40,6 +40,7 @@ func (e *env) exists(tb testing.TB, key string) bool {
 }
 
 func TestReconcile(t *testing.T) {
+	t.Parallel()
 	svctest.EachStore(t, func(t *testing.T, kind string) {
 		e := newEnv(t, kind, testConfig())
 		ctx := context.Background()
@@ -117,6 +118,7 @@ func TestReconcile(t *testing.T) {
 }
 
 func TestReconcileStoreUnavailable(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, "disk", testConfig())
 	owner := e.User(t, "u")
 	e.upload(t, owner, "", "a.txt", []byte("a"))

@@ -182,6 +182,7 @@ func sourceFiles(t *testing.T) (store, other []string) {
 // TestStoreChangesNameOwner fails on any UPDATE, DELETE or ON CONFLICT DO
 // UPDATE in the store files that does not name the row's owner.
 func TestStoreChangesNameOwner(t *testing.T) {
+	t.Parallel()
 	store, _ := sourceFiles(t)
 	total := 0
 	for _, path := range store {
@@ -203,6 +204,7 @@ func TestStoreChangesNameOwner(t *testing.T) {
 
 // TestSQLOnlyInStoreFiles fails on SQL in a file that is not a store file.
 func TestSQLOnlyInStoreFiles(t *testing.T) {
+	t.Parallel()
 	_, other := sourceFiles(t)
 	for _, path := range other {
 		for _, s := range stringExprs(t, path) {
@@ -216,6 +218,7 @@ func TestSQLOnlyInStoreFiles(t *testing.T) {
 // TestOwnerProblems checks the checker on statements it must reject and
 // accept.
 func TestOwnerProblems(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		sql  string

@@ -25,6 +25,7 @@ import (
 )
 
 func TestInitiateBadInput(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, "disk", testConfig())
 	ann, bob := e.User(t, "u"), e.User(t, "u")
 	bobs, err := e.svc.CreateFolder(context.Background(), bob, files.CreateFolderInput{Name: "Bob's"})
@@ -82,6 +83,7 @@ func TestInitiateBadInput(t *testing.T) {
 }
 
 func TestUploadRoundtrip(t *testing.T) {
+	t.Parallel()
 	svctest.EachStore(t, func(t *testing.T, kind string) {
 		e := newEnv(t, kind, testConfig())
 		ctx := context.Background()
@@ -132,6 +134,7 @@ func TestUploadRoundtrip(t *testing.T) {
 }
 
 func TestEmptyFile(t *testing.T) {
+	t.Parallel()
 	svctest.EachStore(t, func(t *testing.T, kind string) {
 		e := newEnv(t, kind, testConfig())
 		ann := e.User(t, "u")
@@ -146,6 +149,7 @@ func TestEmptyFile(t *testing.T) {
 }
 
 func TestCompleteTwiceChargesOnce(t *testing.T) {
+	t.Parallel()
 	svctest.EachStore(t, func(t *testing.T, kind string) {
 		e := newEnv(t, kind, testConfig())
 		ctx := context.Background()
@@ -182,6 +186,7 @@ func TestCompleteTwiceChargesOnce(t *testing.T) {
 }
 
 func TestCompleteBeforeBytes(t *testing.T) {
+	t.Parallel()
 	svctest.EachStore(t, func(t *testing.T, kind string) {
 		e := newEnv(t, kind, testConfig())
 		ctx := context.Background()
@@ -221,6 +226,7 @@ func TestCompleteBeforeBytes(t *testing.T) {
 }
 
 func TestWrongLengthPutIsRefused(t *testing.T) {
+	t.Parallel()
 	svctest.EachStore(t, func(t *testing.T, kind string) {
 		e := newEnv(t, kind, testConfig())
 		ctx := context.Background()
@@ -250,6 +256,7 @@ func TestWrongLengthPutIsRefused(t *testing.T) {
 }
 
 func TestStoredBytesMismatch(t *testing.T) {
+	t.Parallel()
 	svctest.EachStore(t, func(t *testing.T, kind string) {
 		e := newEnv(t, kind, testConfig())
 		ctx := context.Background()
@@ -293,6 +300,7 @@ func TestStoredBytesMismatch(t *testing.T) {
 }
 
 func TestChecksumEnforced(t *testing.T) {
+	t.Parallel()
 	svctest.EachStore(t, func(t *testing.T, kind string) {
 		e := newEnv(t, kind, testConfig())
 		ann := e.User(t, "u")
@@ -317,6 +325,7 @@ func TestChecksumEnforced(t *testing.T) {
 }
 
 func TestPutURLReuseAfterComplete(t *testing.T) {
+	t.Parallel()
 	svctest.EachStore(t, func(t *testing.T, kind string) {
 		e := newEnv(t, kind, testConfig())
 		ann := e.User(t, "u")
@@ -337,6 +346,7 @@ func TestPutURLReuseAfterComplete(t *testing.T) {
 }
 
 func TestAnotherUsersUpload(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, "disk", testConfig())
 	ctx := context.Background()
 	ann, bob := e.User(t, "u"), e.User(t, "u")
@@ -374,6 +384,7 @@ func mustFile(t *testing.T, e *env, owner, uploadID string) files.File {
 }
 
 func TestExpiredURL(t *testing.T) {
+	t.Parallel()
 	svctest.EachStore(t, func(t *testing.T, kind string) {
 		cfg := testConfig()
 		cfg.UploadURLTTL = time.Second
@@ -390,8 +401,10 @@ func TestExpiredURL(t *testing.T) {
 		if st := svctest.PutSingle(t, urls, data); st != http.StatusForbidden {
 			t.Fatalf("PUT with an expired URL: %d, want 403", st)
 		}
-		// A fresh URL for the same upload works.
-		fresh, err := e.svc.UploadURLs(ctx, ann, urls.Upload.ID, nil)
+		// A fresh URL for the same upload works (from a service whose URLs
+		// last long enough for a loaded machine to use them).
+		e.cfg.UploadURLTTL = time.Minute
+		fresh, err := e.service(e.Store).UploadURLs(ctx, ann, urls.Upload.ID, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -405,6 +418,7 @@ func TestExpiredURL(t *testing.T) {
 }
 
 func TestUploadExpiry(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, "disk", testConfig())
 	ctx := context.Background()
 	ann := e.User(t, "u")
@@ -452,6 +466,7 @@ func TestUploadExpiry(t *testing.T) {
 }
 
 func TestConcurrentInitiatesRespectQuota(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, "disk", testConfig())
 	ctx := context.Background()
 	ann := e.User(t, "u")
@@ -493,6 +508,7 @@ func TestConcurrentInitiatesRespectQuota(t *testing.T) {
 }
 
 func TestStoreUnavailableDuringComplete(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, "s3", testConfig())
 	ctx := context.Background()
 	ann := e.User(t, "u")
@@ -531,6 +547,7 @@ func TestStoreUnavailableDuringComplete(t *testing.T) {
 }
 
 func TestDatabaseUnavailable(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, "disk", testConfig())
 	ctx := context.Background()
 	ann := e.User(t, "u")
@@ -556,6 +573,7 @@ func TestDatabaseUnavailable(t *testing.T) {
 }
 
 func TestMultipartUploadAndResume(t *testing.T) {
+	t.Parallel()
 	svctest.EachStore(t, func(t *testing.T, kind string) {
 		e := newEnv(t, kind, testConfig())
 		ctx := context.Background()
@@ -615,6 +633,7 @@ func TestMultipartUploadAndResume(t *testing.T) {
 }
 
 func TestPartSizeGrowsForHugeFiles(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, "s3", testConfig()) // the disk store would preallocate 200 GiB
 	ann := e.User(t, "u")
 	if err := e.svc.SetQuota(context.Background(), ann, 1<<40); err != nil {
@@ -638,6 +657,7 @@ func TestPartSizeGrowsForHugeFiles(t *testing.T) {
 }
 
 func TestAbortUpload(t *testing.T) {
+	t.Parallel()
 	svctest.EachStore(t, func(t *testing.T, kind string) {
 		e := newEnv(t, kind, testConfig())
 		ctx := context.Background()
@@ -686,6 +706,7 @@ func TestAbortUpload(t *testing.T) {
 }
 
 func TestDeletionQueueRetries(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, "s3", testConfig())
 	ctx := context.Background()
 	ann := e.User(t, "u")
@@ -730,6 +751,7 @@ func TestDeletionQueueRetries(t *testing.T) {
 }
 
 func TestCompleteAfterFolderTrashedOrNameTaken(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, "disk", testConfig())
 	ctx := context.Background()
 	ann := e.User(t, "u")
@@ -774,6 +796,7 @@ func TestCompleteAfterFolderTrashedOrNameTaken(t *testing.T) {
 // the free space as the same figure (the need rounds up, the free space
 // down).
 func TestQuotaMessageFiguresDiffer(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, "disk", testConfig())
 	ctx := context.Background()
 	tests := []struct {
@@ -804,6 +827,7 @@ func TestQuotaMessageFiguresDiffer(t *testing.T) {
 // what the caller rolls back did not happen (no file, no charge, the object
 // kept), and an object to delete waits for the caller's commit.
 func TestCompleteUploadTx(t *testing.T) {
+	t.Parallel()
 	svctest.EachStore(t, func(t *testing.T, kind string) {
 		e := newEnv(t, kind, testConfig())
 		ctx := context.Background()
@@ -896,6 +920,7 @@ func TestCompleteUploadTx(t *testing.T) {
 // upload's reservation and deletion wait for; an upload that ended gets no
 // more URLs, nor does an editor whose access was removed.
 func TestUploadURLsRecordExpiry(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, "disk", testConfig())
 	ctx := context.Background()
 	ann := e.User(t, "u")

@@ -15,6 +15,7 @@ import (
 // new version even when the clock stands still, and of two concurrent
 // updates from the same version exactly one wins.
 func TestConditionalUpdates(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, "disk", testConfig())
 	ctx := context.Background()
 	ann := e.User(t, "u")

@@ -3,6 +3,7 @@ package shares
 import "testing"
 
 func TestSafeSegment(t *testing.T) {
+	t.Parallel()
 	tests := []struct{ in, want string }{
 		{"report.pdf", "report.pdf"},
 		{"..", "_"},
@@ -43,6 +44,7 @@ func TestSafeSegment(t *testing.T) {
 }
 
 func TestZipPath(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]string{
 		"/etc/passwd":  "etc/passwd",
 		"a//b":         "a/b",
@@ -57,6 +59,7 @@ func TestZipPath(t *testing.T) {
 }
 
 func TestNameSet(t *testing.T) {
+	t.Parallel()
 	ns := nameSet{}
 	for _, tt := range []struct {
 		name string

@@ -53,6 +53,7 @@ func (e *env) complete(tb testing.TB, token string, v shares.Visitor, uploadID s
 func tokenOf(r shares.Request) string { return r.URL[strings.LastIndex(r.URL, "/")+1:] }
 
 func TestRequestCreateAndScope(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, "disk")
 	ctx := context.Background()
 	ann, bob := e.User(t, "Ann"), e.User(t, "Bob")
@@ -95,6 +96,7 @@ func TestRequestCreateAndScope(t *testing.T) {
 // arrived; the uploader can only complete uploads made through this
 // request.
 func TestRequestUploads(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, "disk")
 	ctx := context.Background()
 	ann := e.User(t, "Ann")
@@ -147,6 +149,7 @@ func TestRequestUploads(t *testing.T) {
 // TestRequestLimitsAtInitiate: the file and byte limits count uploads
 // completed and in flight; an aborted upload frees its place.
 func TestRequestLimitsAtInitiate(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, "disk")
 	ctx := context.Background()
 	ann := e.User(t, "Ann")
@@ -189,6 +192,7 @@ func TestRequestLimitsAtInitiate(t *testing.T) {
 // TestRequestConcurrentInitiate: 20 uploaders at once against a one-file
 // request: exactly one may send.
 func TestRequestConcurrentInitiate(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, "disk")
 	ann := e.User(t, "Ann")
 	r := e.request(t, ann, shares.CreateRequestInput{MaxFiles: ptr(1)})
@@ -219,6 +223,7 @@ func TestRequestConcurrentInitiate(t *testing.T) {
 // owner may have lowered them meanwhile); a refused upload is aborted so
 // the owner's quota is released.
 func TestRequestLimitsAtComplete(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, "disk")
 	ctx := context.Background()
 	ann := e.User(t, "Ann")
@@ -250,6 +255,7 @@ func TestRequestLimitsAtComplete(t *testing.T) {
 // the owner then lowered, complete concurrently; exactly as many as the
 // new limit allows make files, the others are refused and aborted.
 func TestRequestConcurrentComplete(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name  string
 		limit string
@@ -321,6 +327,7 @@ func TestRequestConcurrentComplete(t *testing.T) {
 // completion of those in flight, and keeps what arrived; one second before
 // its expiry it still takes files.
 func TestRequestExpiry(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, "disk")
 	ctx := context.Background()
 	ann := e.User(t, "Ann")
@@ -353,6 +360,7 @@ func TestRequestExpiry(t *testing.T) {
 // TestRequestClosedAndFolderGone: closing stops uploads at once; so does
 // trashing the target folder.
 func TestRequestClosedAndFolderGone(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, "disk")
 	ctx := context.Background()
 	ann := e.User(t, "Ann")
@@ -382,6 +390,7 @@ func TestRequestClosedAndFolderGone(t *testing.T) {
 // TestRequestPasswordAndQuota: a password request is locked until unlocked;
 // the owner's quota message is not shown to the uploader.
 func TestRequestPasswordAndQuota(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, "disk")
 	ctx := context.Background()
 	ann := e.User(t, "Ann")
@@ -414,6 +423,7 @@ func TestRequestPasswordAndQuota(t *testing.T) {
 // TestRequestPendingCap: without limits, an uploader still cannot hold more
 // than MaxPendingRequestUploads uploads in progress (each reserves quota).
 func TestRequestPendingCap(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, "disk")
 	ctx := context.Background()
 	ann := e.User(t, "Ann")
@@ -441,6 +451,7 @@ func TestRequestPendingCap(t *testing.T) {
 // later expiry reopens an expired request; a new password ends unlocks; a
 // closed request, or someone else's, cannot change.
 func TestRequestUpdate(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, "disk")
 	ctx := context.Background()
 	ann, bob := e.User(t, "Ann"), e.User(t, "Bob")
@@ -535,6 +546,7 @@ func TestRequestUpdate(t *testing.T) {
 // TestRequestUploadState: the uploader reads the state of its own uploads
 // (to resume them), even once the request closed; not others'.
 func TestRequestUploadState(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, "disk")
 	ctx := context.Background()
 	ann := e.User(t, "Ann")
@@ -561,6 +573,7 @@ func TestRequestUploadState(t *testing.T) {
 // until its deletion has run; aborting and starting again, even many at
 // once, never lets more than max_bytes be handed out.
 func TestRequestAbortKeepsBytesLimit(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, "disk")
 	ctx := context.Background()
 	ann := e.User(t, "Ann")

@@ -15,6 +15,7 @@ import (
 )
 
 func TestCreateValidation(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, "disk")
 	ctx := context.Background()
 	ann, bob := e.User(t, "Ann"), e.User(t, "Bob")
@@ -87,6 +88,7 @@ func TestCreateValidation(t *testing.T) {
 }
 
 func TestOwnerScoping(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, "disk")
 	ctx := context.Background()
 	ann, bob := e.User(t, "Ann"), e.User(t, "Bob")
@@ -122,6 +124,7 @@ func TestOwnerScoping(t *testing.T) {
 }
 
 func TestUpdate(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, "disk")
 	ctx := context.Background()
 	ann := e.User(t, "Ann")
@@ -158,6 +161,7 @@ func TestUpdate(t *testing.T) {
 // clock: one second before it the link works, at it and one second after it
 // the link is gone (410).
 func TestExpiryBoundary(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, "disk")
 	ctx := context.Background()
 	ann := e.User(t, "Ann")
@@ -204,6 +208,7 @@ func TestExpiryBoundary(t *testing.T) {
 // TestDownloadLimitConcurrent: 50 parallel requests for the one download a
 // link allows get exactly one URL; the rest are told it is used up.
 func TestDownloadLimitConcurrent(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, "disk")
 	ctx := context.Background()
 	ann := e.User(t, "Ann")
@@ -272,6 +277,7 @@ func TestDownloadLimitConcurrent(t *testing.T) {
 }
 
 func TestPassword(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, "disk")
 	ctx := context.Background()
 	ann := e.User(t, "Ann")
@@ -352,6 +358,7 @@ func TestPassword(t *testing.T) {
 // link, and the refusal says when to try again. While throttled, even the
 // right password is refused.
 func TestPasswordThrottling(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, "disk")
 	ctx := context.Background()
 	ann := e.User(t, "Ann")
@@ -380,6 +387,7 @@ func TestPasswordThrottling(t *testing.T) {
 }
 
 func TestRevokeTakesEffectAtOnce(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, "disk")
 	ctx := context.Background()
 	ann := e.User(t, "Ann")
@@ -407,6 +415,7 @@ func TestRevokeTakesEffectAtOnce(t *testing.T) {
 }
 
 func TestOwnerDeleted(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, "disk")
 	ctx := context.Background()
 	ann := e.User(t, "Ann")
@@ -431,6 +440,7 @@ func TestOwnerDeleted(t *testing.T) {
 // TestTrashedAfterSharing: files trashed after sharing drop out of the link
 // at once, and come back with a restore.
 func TestTrashedAfterSharing(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, "disk")
 	ctx := context.Background()
 	ann := e.User(t, "Ann")
@@ -477,6 +487,7 @@ func TestTrashedAfterSharing(t *testing.T) {
 // by folder id, never a sibling with a similar name, another user's file or
 // anything trashed.
 func TestFolderLinkScope(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, "disk")
 	ctx := context.Background()
 	ann, bob := e.User(t, "Ann"), e.User(t, "Bob")
@@ -547,6 +558,7 @@ func TestFolderLinkScope(t *testing.T) {
 }
 
 func TestViewsAndDownloadsCounted(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, "disk")
 	ctx := context.Background()
 	ann := e.User(t, "Ann")

@@ -20,6 +20,7 @@ import (
 // folder or mislead on Windows made safe. Such names cannot be made through
 // the files service, so the test writes them into the database directly.
 func TestArchive(t *testing.T) {
+	t.Parallel()
 	for _, kind := range []string{"disk", "s3"} {
 		t.Run(kind, func(t *testing.T) {
 			t.Parallel()
@@ -127,6 +128,7 @@ func TestArchive(t *testing.T) {
 }
 
 func TestArchiveOfFiles(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, "disk")
 	ctx := context.Background()
 	ann := e.User(t, "Ann")
@@ -159,6 +161,7 @@ func TestArchiveOfFiles(t *testing.T) {
 // and checks that the process allocated a small fraction of that: the
 // bytes go through a fixed buffer, never into memory whole.
 func TestArchiveConstantMemory(t *testing.T) {
+	t.Parallel()
 	for _, kind := range []string{"disk", "s3"} {
 		t.Run(kind, func(t *testing.T) {
 			e := newEnv(t, kind)
