@@ -36,31 +36,25 @@ func (s *Service) Trash(ctx context.Context, userID string, sel Selection) error
 	}
 	err = database.InTx(ctx, s.pool, func(tx pgx.Tx) error {
 		now := s.now()
-		for _, id := range sel.Folders {
-			a, err := s.authorizeRemoval(ctx, tx, userID, folderKind(), id)
-			if err != nil {
-				return err
+		trash := func(k kind, ids []string, mark func(context.Context, database.Querier, string, string, time.Time) error) error {
+			for _, id := range ids {
+				a, err := s.authorizeRemoval(ctx, tx, userID, k, id)
+				if err != nil {
+					return err
+				}
+				if _, err := lockLiveEntry(ctx, tx, k, a.OwnerID, id); err != nil {
+					return err
+				}
+				if err := mark(ctx, tx, a.OwnerID, id, now); err != nil {
+					return err
+				}
 			}
-			if _, err := lockLiveEntry(ctx, tx, folderKind(), a.OwnerID, id); err != nil {
-				return err
-			}
-			if err := trashFolderTree(ctx, tx, a.OwnerID, id, now); err != nil {
-				return err
-			}
+			return nil
 		}
-		for _, id := range sel.Files {
-			a, err := s.authorizeRemoval(ctx, tx, userID, fileKind(), id)
-			if err != nil {
-				return err
-			}
-			if _, err := lockLiveEntry(ctx, tx, fileKind(), a.OwnerID, id); err != nil {
-				return err
-			}
-			if err := trashFile(ctx, tx, a.OwnerID, id, now); err != nil {
-				return err
-			}
+		if err := trash(folderKind(), sel.Folders, trashFolderTree); err != nil {
+			return err
 		}
-		return nil
+		return trash(fileKind(), sel.Files, trashFile)
 	})
 	return apperr.Wrap(err, "files: trash")
 }

@@ -118,19 +118,8 @@ func (s *Store) serveObject(w http.ResponseWriter, r *http.Request, key string, 
 	defer s.root.Remove(tmp) // the object is a hard link; the temp name goes
 	// Hash only a body whose digest was signed, as S3 does: Head then
 	// reports the SHA-256 of exactly the objects that were checked.
-	sum, status, err := s.receive(f, 0, r.Body, length, len(wantSum) > 0)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		if status == http.StatusInternalServerError {
-			s.serverError(w, r, key, err)
-		} else {
-			http.Error(w, err.Error(), status)
-		}
+	sum, ok := s.receiveFile(w, r, key, f, 0, length, len(wantSum) > 0)
+	if !ok {
 		return
 	}
 	if len(wantSum) > 0 && !bytes.Equal(sum, wantSum) {
@@ -192,19 +181,7 @@ func (s *Store) servePart(w http.ResponseWriter, r *http.Request, key string, q 
 	// Parts are not hashed (S3 reports no digest for a multipart object
 	// either); the receipt's ETag only has to tell this upload of the part
 	// from any other.
-	_, status, err := s.receive(f, int64(number-1)*info.PartSize, r.Body, length, false)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		if status == http.StatusInternalServerError {
-			s.serverError(w, r, key, err)
-		} else {
-			http.Error(w, err.Error(), status)
-		}
+	if _, ok := s.receiveFile(w, r, key, f, int64(number-1)*info.PartSize, length, false); !ok {
 		return
 	}
 	etag := newETag(nil)
@@ -263,4 +240,27 @@ func (s *Store) serveGet(w http.ResponseWriter, r *http.Request) {
 	}
 	h.Set("Cache-Control", "private")
 	http.ServeContent(w, r, "", fi.ModTime(), f)
+}
+
+// receiveFile writes the request body into f at off (hashing it when hash),
+// makes it durable and closes f. On failure it has answered the request
+// (the client's fault as the status receive chose, ours as a logged 500)
+// and returns false.
+func (s *Store) receiveFile(w http.ResponseWriter, r *http.Request, key string, f *os.File, off, length int64, hash bool) ([]byte, bool) {
+	sum, status, err := s.receive(f, off, r.Body, length, hash)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		if status == http.StatusInternalServerError {
+			s.serverError(w, r, key, err)
+		} else {
+			http.Error(w, err.Error(), status)
+		}
+		return nil, false
+	}
+	return sum, true
 }
