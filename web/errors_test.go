@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -12,7 +11,6 @@ import (
 	"time"
 
 	"github.com/a-h/templ"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/weupload/weupload/internal/apperr"
 )
@@ -225,12 +223,7 @@ func TestRetryAfterEveryForm(t *testing.T) {
 // there: the API and an htmx call answer 503 with Retry-After too, each
 // in its form.
 func TestDatabaseDownEveryForm(t *testing.T) {
-	pool, err := pgxpool.New(context.Background(), "postgres://nobody@127.0.0.1:1/none?connect_timeout=1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
-	ta := newTestAppWithPool(t, nil, pool)
+	ta := newTestAppDatabaseDown(t)
 	c := ta.client(t)
 	u, _ := url.Parse(ta.srv.URL)
 	c.hc.Jar.SetCookies(u, []*http.Cookie{{Name: sessionCookie, Value: "some-session-token", Path: "/"}})

@@ -136,15 +136,21 @@ func TestHealth(t *testing.T) {
 	wantBody(t, r, `"status":"ready"`)
 }
 
-// TestDatabaseDown runs the app on a pool whose server is not there: a real
-// connection refusal, not a mock.
-func TestDatabaseDown(t *testing.T) {
+// newTestAppDatabaseDown runs the app on a pool whose server is not there:
+// a real connection refusal, not a mock.
+func newTestAppDatabaseDown(t *testing.T) *testApp {
+	t.Helper()
 	pool, err := pgxpool.New(context.Background(), "postgres://nobody@127.0.0.1:1/none?connect_timeout=1")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(pool.Close)
-	ta := newTestAppWithPool(t, nil, pool)
+	return newTestAppWithPool(t, nil, pool)
+}
+
+// TestDatabaseDown: readiness names the database, pages answer 503.
+func TestDatabaseDown(t *testing.T) {
+	ta := newTestAppDatabaseDown(t)
 	c := ta.client(t)
 
 	r := c.get("/readyz")
