@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/alexedwards/scs/pgxstore"
 	"github.com/alexedwards/scs/v2"
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -117,9 +116,7 @@ func newApp(cfg config.Config, logger *slog.Logger, pool *pgxpool.Pool) (*app, e
 
 func newSessionManager(cfg config.Config, pool *pgxpool.Pool) *scs.SessionManager {
 	sm := scs.New()
-	// Each instance sweeps expired rows; the DELETE is idempotent, so several
-	// instances doing it costs a little and breaks nothing.
-	sm.Store = pgxstore.NewWithCleanupInterval(pool, 10*time.Minute)
+	sm.Store = newSessionStore(pool)
 	sm.IdleTimeout = cfg.SessionIdleTimeout
 	sm.Lifetime = cfg.SessionLifetime
 	sm.Cookie.HttpOnly = true
@@ -136,7 +133,7 @@ func newSessionManager(cfg config.Config, pool *pgxpool.Pool) *scs.SessionManage
 
 // close stops the background work the app started.
 func (a *app) close() {
-	if s, ok := a.sessions.Store.(*pgxstore.PostgresStore); ok {
+	if s, ok := a.sessions.Store.(sessionStore); ok {
 		s.StopCleanup()
 	}
 	a.blob.close()

@@ -206,6 +206,22 @@ func (a *app) crossOrigin(next http.Handler) http.Handler {
 
 // limitBody caps request bodies: forms and JSON are small, and uploads never
 // pass through these routes.
+// deadline bounds a request's work by twice the statement timeout: waiting
+// for a pool connection (pgx has no acquire timeout of its own), a lock and
+// the statements together. When every connection is held, the request
+// answers 503 with Retry-After (the context's deadline is an unreachable
+// dependency to apperr) instead of queueing until the client gives up, so
+// a burst that starves the pool cannot stall the instance for long. Routes
+// that stream (the zip, the disk store's blob URLs) set their own.
+func (a *app) deadline(next http.Handler) http.Handler {
+	d := 2 * a.cfg.DBStatementTimeout
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), d)
+		defer cancel()
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
 func limitBody(n int64) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"net/http"
 
@@ -14,7 +15,9 @@ import (
 // a template error becomes a clean 500 instead of half a page.
 func (a *app) render(w http.ResponseWriter, r *http.Request, status int, c templ.Component) {
 	var buf bytes.Buffer
-	if err := c.Render(r.Context(), &buf); err != nil {
+	// Rendering is in memory: a request past its deadline (the answer may
+	// be the 503 saying so) still gets its page.
+	if err := c.Render(context.WithoutCancel(r.Context()), &buf); err != nil {
 		a.log.Error("render", "request_id", info(r).id, "err", err)
 		http.Error(w, "Internal error (request "+info(r).id+")", http.StatusInternalServerError)
 		return

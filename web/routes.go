@@ -46,7 +46,7 @@ func (a *app) pageRoutes(r chi.Router) {
 
 	// Pages: sessions, the signed-in user, small bodies, compressed HTML.
 	r.Group(func(r chi.Router) {
-		r.Use(a.sessions.LoadAndSave, a.loadUser, limitBody(1<<20), a.checkInput, middleware.Compress(5, "text/html"))
+		r.Use(a.deadline, a.sessions.LoadAndSave, a.loadUser, limitBody(1<<20), a.checkInput, middleware.Compress(5, "text/html"))
 
 		r.Get("/", func(w http.ResponseWriter, r *http.Request) {
 			http.Redirect(w, r, "/files", http.StatusSeeOther)
@@ -112,23 +112,27 @@ func (a *app) pageRoutes(r chi.Router) {
 	// zip streams, so no compression and the handler sets its own deadline.
 	r.Group(func(r chi.Router) {
 		r.Use(shareHeaders, a.sessions.LoadAndSave, limitBody(64<<10), a.checkInput)
-		r.Get("/s/{token}", a.handleLinkLanding)
-		r.Post("/s/{token}", a.handleLinkUnlock)
-		r.Get("/s/{token}/files/{id}", a.handleLinkFile)
 		r.Get("/s/{token}/zip", a.handleLinkZip)
+		r.Group(func(r chi.Router) {
+			// The zip's own deadline covers its stream; the rest are short.
+			r.Use(a.deadline)
+			r.Get("/s/{token}", a.handleLinkLanding)
+			r.Post("/s/{token}", a.handleLinkUnlock)
+			r.Get("/s/{token}/files/{id}", a.handleLinkFile)
+		})
 	})
 	// Upload requests for uploaders (web/requests.go): like the share
 	// links, a session for the unlock and no user. Their JSON calls of the
 	// upload protocol, which only reach uploads made through the request,
 	// are in jsonRoutes.
 	r.Group(func(r chi.Router) {
-		r.Use(shareHeaders, a.sessions.LoadAndSave, limitBody(1<<20), a.checkInput)
+		r.Use(a.deadline, shareHeaders, a.sessions.LoadAndSave, limitBody(1<<20), a.checkInput)
 		r.Get("/r/{token}", a.handleRequestLanding)
 		r.Post("/r/{token}", a.handleRequestUnlock)
 	})
 	// Files: the download link of the pages (303 to a presigned URL).
 	r.Group(func(r chi.Router) {
-		r.Use(a.sessions.LoadAndSave, a.loadUser, a.requireUser, a.checkInput)
+		r.Use(a.deadline, a.sessions.LoadAndSave, a.loadUser, a.requireUser, a.checkInput)
 		r.Get("/files/{id}/download", a.handleFileDownload)
 	})
 }
@@ -141,7 +145,7 @@ func (a *app) jsonRoutes(r chi.Router) {
 	r.Route("/api/v1", func(r chi.Router) {
 		r.With(middleware.Compress(5, "application/json")).Get("/openapi.json", a.apiSpecJSON)
 		r.Group(func(r chi.Router) {
-			r.Use(a.sessions.LoadAndSave, a.loadUser, limitBody(1<<20), a.apiAuth, a.checkInput)
+			r.Use(a.deadline, a.sessions.LoadAndSave, a.loadUser, limitBody(1<<20), a.apiAuth, a.checkInput)
 
 			r.Get("/me", a.apiMe)
 			r.Get("/tokens", a.apiTokenList)
@@ -236,7 +240,7 @@ func (a *app) jsonRoutes(r chi.Router) {
 	// The uploaders' JSON calls of an upload request (web/requests.go):
 	// the session of the unlock, rate limited like the API.
 	r.Group(func(r chi.Router) {
-		r.Use(shareHeaders, a.sessions.LoadAndSave, limitBody(1<<20), a.checkInput, a.limitUploader)
+		r.Use(a.deadline, shareHeaders, a.sessions.LoadAndSave, limitBody(1<<20), a.checkInput, a.limitUploader)
 		r.Post("/r/{token}/uploads", a.handleRequestInitiate)
 		r.Get("/r/{token}/uploads/{id}", a.handleRequestUpload)
 		r.Post("/r/{token}/uploads/{id}/parts", a.handleRequestParts)

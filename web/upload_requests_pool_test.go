@@ -8,6 +8,7 @@ import (
 	"maps"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -220,5 +221,66 @@ func TestFlowsOnOneConnection(t *testing.T) {
 	p, err := ta.files.List(t.Context(), annUser.ID, files.ListInput{FolderID: dir.ID})
 	if err != nil || len(p.Files) != 1 || p.Files[0].Name != "sent.txt" {
 		t.Fatalf("the request's folder holds %+v (%v)", p.Files, err)
+	}
+}
+
+// TestPoolExhaustedAnswers503: while every pool connection is held, requests
+// wait for one no longer than their deadline (twice the statement timeout)
+// and answer 503 with Retry-After in their form; none hangs. Held by the
+// test here, as a burst of slow requests would hold them.
+func TestPoolExhaustedAnswers503(t *testing.T) {
+	env := map[string]string{"DB_STATEMENT_TIMEOUT": "500ms"}
+	cfg, err := database.PoolConfig(dbtest.NewURL(t), database.Options{MaxConns: 2, StatementTimeout: 500 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	ta := newFilesTestAppOn(t, pool, nil, env)
+	// Take every connection the app is not using: until an acquire waits.
+	var held []*pgxpool.Conn
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		conn, err := pool.Acquire(ctx)
+		cancel()
+		if err != nil {
+			break
+		}
+		held = append(held, conn)
+	}
+	if len(held) == 0 {
+		t.Fatal("the test could hold no connection")
+	}
+	var wg sync.WaitGroup
+	for i := range 6 {
+		wg.Go(func() {
+			c := ta.client(t)
+			start := time.Now()
+			var r response
+			if i%2 == 0 {
+				r = c.apiCall("GET", "/api/v1/me", "wu_"+strings.Repeat("a", 40), "")
+			} else {
+				u, _ := url.Parse(ta.srv.URL)
+				c.hc.Jar.SetCookies(u, []*http.Cookie{{Name: sessionCookie, Value: "some-session-token", Path: "/"}})
+				r = c.get("/files")
+			}
+			if took := time.Since(start); took > 5*time.Second {
+				t.Errorf("request %d took %s with the pool exhausted", i, took)
+			}
+			if r.status != http.StatusServiceUnavailable || r.header.Get("Retry-After") == "" {
+				t.Errorf("request %d: %d, Retry-After %q; want 503 with Retry-After", i, r.status, r.header.Get("Retry-After"))
+			}
+		})
+	}
+	wg.Wait()
+	for _, c := range held {
+		c.Release()
+	}
+	// Service resumes as soon as connections are free.
+	if r := ta.client(t).get("/login"); r.status != http.StatusOK {
+		t.Fatalf("after release: %d", r.status)
 	}
 }
