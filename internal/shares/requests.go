@@ -389,6 +389,15 @@ func (s *Service) authorizeRequest(ctx context.Context, token string, v Visitor)
 	return r, s.admit(requests, r.gate, v)
 }
 
+// CheckRequestToken reports whether token is an upload request's token, in
+// whatever state: one lookup by the token's hash (junk never reaches the
+// database). The uploader calls' throttle uses it so that only real links
+// get a count of their own. Errors: NotFound, Unavailable.
+func (s *Service) CheckRequestToken(ctx context.Context, token string) error {
+	_, err := s.findRequest(ctx, s.pool, token, false)
+	return err
+}
+
 // IsRequestLocked reports whether err means "type the request's password".
 func IsRequestLocked(err error) bool { return err == errRequestLocked }
 
