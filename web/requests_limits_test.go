@@ -3,6 +3,7 @@ package main
 import (
 	"crypto/rand"
 	"encoding/base64"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -10,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/weupload/weupload/internal/files"
 	"github.com/weupload/weupload/internal/ratelimit"
 	"github.com/weupload/weupload/internal/shares"
 )
@@ -172,4 +174,159 @@ func TestLimitedLinkShortURLs(t *testing.T) {
 		}
 	}
 	wantBody(t, ann.htmxGet("/share/dialog?link="+limited.ID, ""), "Counts download links handed out", "each works for 60 seconds")
+}
+
+// pendingThroughRequest initiates n uploads of size bytes through the
+// request's link and PUTs their bytes, returning their URLs.
+func pendingThroughRequest(t testing.TB, ta *testApp, token string, n, size int) []apiUploadURLs {
+	t.Helper()
+	up := ta.client(t)
+	var ups []apiUploadURLs
+	for i := range n {
+		r := up.apiCall("POST", "/r/"+token+"/uploads", "", fmt.Sprintf(`{"name":"f%d.bin","size":%d}`, i, size))
+		wantStatus(t, r, http.StatusCreated)
+		u := decode[apiUploadURLs](t, r)
+		if st, _ := put(t, u.URL, u.Headers, randomData(size)); st != http.StatusOK {
+			t.Fatalf("PUT: %d", st)
+		}
+		ups = append(ups, u)
+	}
+	return ups
+}
+
+// uploadStates counts the uploads by state.
+func uploadStates(t testing.TB, ta *testApp, ownerID string, ups []apiUploadURLs) map[string]int {
+	t.Helper()
+	states := map[string]int{}
+	for _, u := range ups {
+		st, err := ta.files.FindUpload(t.Context(), ownerID, u.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		states[st.State]++
+	}
+	return states
+}
+
+// TestClosedRequestEndsItsUploads: closing an upload link (the API's
+// DELETE, or the dialog's Close) aborts its unfinished uploads at once, so
+// completes after the close are refused and the owner's reservation is
+// released once their URLs have expired (plus the grace), not after
+// UPLOAD_EXPIRY.
+func TestClosedRequestEndsItsUploads(t *testing.T) {
+	const size = 1000
+	clock := &offsetClock{}
+	ta := newFilesTestApp(t, nil, func(a *app) { a.files.Now = clock.Now })
+	ann, annUser := ta.shareUser(t, "ann@example.com")
+	closers := []struct {
+		name  string
+		close func(id string) response
+	}{
+		{"api", func(id string) response { return ann.apiCall("DELETE", "/api/v1/requests/"+id, "", "") }},
+		{"dialog", func(id string) response { return ann.htmxPost("/share/requests/"+id+"/close", "shared-requests", nil) }},
+	}
+	for _, c := range closers {
+		t.Run(c.name, func(t *testing.T) {
+			req, err := ta.shares.CreateRequest(t.Context(), annUser.ID, shares.CreateRequestInput{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			token := tokenFrom(req.URL)
+			ups := pendingThroughRequest(t, ta, token, 3, size)
+			if us := usageOf(t, ta, annUser.ID); us.Reserved != 3*size {
+				t.Fatalf("usage %+v before the close", us)
+			}
+			if r := c.close(req.ID); r.status != http.StatusNoContent && r.status != http.StatusOK {
+				t.Fatalf("close: %d %s", r.status, r.body)
+			}
+			states := uploadStates(t, ta, annUser.ID, ups)
+			t.Logf("after the close: uploads %v, usage %+v", states, usageOf(t, ta, annUser.ID))
+			if states[files.StateAborted] != 3 {
+				t.Errorf("uploads %v after the close, want 3 aborted", states)
+			}
+			// One uploader tries to complete; the other two never come back.
+			wantProblem(t, ta.client(t).apiCall("POST", "/r/"+token+"/uploads/"+ups[0].ID+"/complete", "", ""), http.StatusGone, "")
+			pastUploadURLs(t, ta, clock)
+			if us := usageOf(t, ta, annUser.ID); us.Reserved != 0 || us.Used != 0 {
+				t.Errorf("usage %+v once the URLs expired and the deletions ran, want nothing", us)
+			}
+			if n := storedBytes(t, ta, annUser.ID); n != 0 {
+				t.Errorf("%d bytes stored after the close", n)
+			}
+		})
+	}
+}
+
+// TestCloseRequestWhileCompleting: the owner closes an upload link while
+// its uploaders complete, all at once (one more upload is never
+// completed). Every upload ends either as a file (its complete answered
+// 200) or aborted, none stays pending; the quota charges each file once
+// and, once the URLs expired, holds nothing else.
+func TestCloseRequestWhileCompleting(t *testing.T) {
+	const size, n = 1000, 8
+	clock := &offsetClock{}
+	ta := newFilesTestApp(t, nil, func(a *app) { a.files.Now = clock.Now })
+	ann, annUser := ta.shareUser(t, "ann@example.com")
+	req, err := ta.shares.CreateRequest(t.Context(), annUser.ID, shares.CreateRequestInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	token := tokenFrom(req.URL)
+	ups := pendingThroughRequest(t, ta, token, n+1, size) // the last one is never completed
+	statuses := make([]int, n)
+	closed := 0
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i, u := range ups[:n] {
+		wg.Go(func() {
+			<-start
+			req, _ := http.NewRequest(http.MethodPost, ta.srv.URL+"/r/"+token+"/uploads/"+u.ID+"/complete", nil)
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			res.Body.Close()
+			statuses[i] = res.StatusCode
+		})
+	}
+	wg.Go(func() {
+		<-start
+		req, _ := http.NewRequest(http.MethodDelete, ta.srv.URL+"/api/v1/requests/"+req.ID, nil)
+		res, err := ann.hc.Do(req)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		res.Body.Close()
+		closed = res.StatusCode
+	})
+	close(start)
+	wg.Wait()
+	if closed != http.StatusNoContent {
+		t.Fatalf("close: %d", closed)
+	}
+	ok := 0
+	for _, st := range statuses {
+		if st == http.StatusOK {
+			ok++
+		}
+	}
+	states := uploadStates(t, ta, annUser.ID, ups)
+	us := usageOf(t, ta, annUser.ID)
+	t.Logf("close during %d completes (and one upload left alone): statuses %v, uploads %v, usage %+v", n, statuses, states, us)
+	if states[files.StateDone] != ok || states[files.StateDone]+states[files.StateAborted] != n+1 {
+		t.Errorf("uploads %v with %d completes answered 200, want each done or aborted", states, ok)
+	}
+	p, err := ta.files.List(t.Context(), annUser.ID, files.ListInput{})
+	if err != nil || len(p.Files) != ok {
+		t.Fatalf("%d files, want %d (%v)", len(p.Files), ok, err)
+	}
+	if us.Used != int64(ok*size) {
+		t.Errorf("used %d, want %d", us.Used, ok*size)
+	}
+	pastUploadURLs(t, ta, clock)
+	if us := usageOf(t, ta, annUser.ID); us.Used != int64(ok*size) || us.Reserved != 0 {
+		t.Errorf("usage %+v once the URLs expired, want %d used, nothing reserved", us, ok*size)
+	}
 }
