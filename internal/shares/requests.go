@@ -563,7 +563,7 @@ func (s *Service) InitiateRequestUpload(ctx context.Context, token string, v Vis
 	}
 	// A close that read the slots before the upload was recorded in its
 	// slot did not abort it: look again, now that it is recorded.
-	if now, err := s.findRequest(ctx, s.pool, token, false); err != nil || now.endedAt != nil {
+	if again, err := s.findRequest(ctx, s.pool, token, false); err != nil || again.endedAt != nil {
 		_ = s.files.AbortUpload(context.WithoutCancel(ctx), r.ownerID, urls.Upload.ID)
 		if err == nil {
 			err = errRequestClosed
