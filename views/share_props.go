@@ -91,6 +91,9 @@ type ShareDialog struct {
 	// Notice confirms the last change ("Link created.").
 	Notice string
 	Form   Form
+	// LimitedURLSeconds is how long a download URL of a link with a
+	// download limit works, told next to the limit.
+	LimitedURLSeconds int
 	// Requests are the open upload requests into the folder (folder
 	// subjects only), with their own form and notice.
 	Requests      []UploadRequestRow
@@ -186,4 +189,11 @@ type SharedItem struct {
 	OwnerEmail string
 	Role       string
 	SharedAt   time.Time
+}
+
+// downloadLimitHint says what a download limit counts: download links
+// handed out (a file or the zip), each working for seconds.
+func downloadLimitHint(seconds int) string {
+	return "Empty: no limit. Counts download links handed out (each file or zip one); each works for " +
+		plural(seconds, "second", "seconds") + "."
 }

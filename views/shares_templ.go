@@ -970,7 +970,7 @@ func shareLinkList(d ShareDialog) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = shareOptions(d.Form, nil).Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = shareOptions(d.Form, nil, d.LimitedURLSeconds).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -1145,7 +1145,7 @@ func shareLinkPanel(d ShareDialog, l ShareLinkRow) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = shareOptions(d.Form, &l).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = shareOptions(d.Form, &l, d.LimitedURLSeconds).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -1202,7 +1202,7 @@ func shareLinkPanel(d ShareDialog, l ShareLinkRow) templ.Component {
 
 // shareOptions are a link's options; l is nil for a new link. A password
 // is never shown back: empty keeps the current one.
-func shareOptions(f Form, l *ShareLinkRow) templ.Component {
+func shareOptions(f Form, l *ShareLinkRow, urlSeconds int) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
@@ -1323,7 +1323,7 @@ func shareOptions(f Form, l *ShareLinkRow) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = Field(FieldProps{Name: "max_downloads", Label: "Download limit (optional)", Type: "number", Value: optionValue(f, "max_downloads", maxOf(l)), Error: f.Error("max_downloads"), Hint: "Empty: no limit. Counts every file and zip."}).Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = Field(FieldProps{Name: "max_downloads", Label: "Download limit (optional)", Type: "number", Value: optionValue(f, "max_downloads", maxOf(l)), Error: f.Error("max_downloads"), Hint: downloadLimitHint(urlSeconds)}).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

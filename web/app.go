@@ -104,7 +104,8 @@ func newApp(cfg config.Config, logger *slog.Logger, pool *pgxpool.Pool) (*app, e
 		blob:     store,
 		files:    filesSvc,
 		shares: shares.New(pool, store, filesSvc, limiter, shares.Config{
-			BaseURL: cfg.BaseURL.String(), DownloadURLTTL: cfg.Storage.DownloadURLTTL, Hasher: hasher,
+			BaseURL: cfg.BaseURL.String(), DownloadURLTTL: cfg.Storage.DownloadURLTTL,
+			LimitedDownloadURLTTL: cfg.Storage.LimitedDownloadURLTTL, Hasher: hasher,
 		}),
 	}
 	// A session store failure (database down) gets our error page, not scs's

@@ -81,6 +81,7 @@ func (a *app) shareDialog(ctx context.Context, userID string, fileIDs []string, 
 		}
 	}
 	d.FileIDs, d.FolderID = fileIDs, folderID
+	d.LimitedURLSeconds = int(a.cfg.Storage.LimitedDownloadURLTTL / time.Second)
 	switch {
 	case linkID != "":
 	case folderID != "" && len(fileIDs) == 0:

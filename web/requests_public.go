@@ -3,13 +3,16 @@ package main
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"net/http"
 	"time"
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/weupload/weupload/internal/apperr"
 	"github.com/weupload/weupload/internal/bytesize"
 	"github.com/weupload/weupload/internal/files"
+	"github.com/weupload/weupload/internal/ratelimit"
 	"github.com/weupload/weupload/internal/shares"
 	"github.com/weupload/weupload/views"
 )
@@ -65,17 +68,29 @@ func (a *app) handleRequestUnlock(w http.ResponseWriter, r *http.Request) {
 }
 
 // limitUploader counts an uploader's JSON call against the API's rate
-// limits (app.apiRules), per upload link and per client IP; a call refused
-// per link is not counted per IP. The link is keyed by a hash of its
-// token, so the throttles table holds no secret.
+// limits (app.apiRules): first per client IP, then, once the token is
+// known to be an upload link's (one lookup by its hash), per link; a call
+// refused per link is given back to the IP. So a flood of made-up tokens
+// costs one row per IP in the throttles table, not one per token. The
+// link is keyed by a hash of its token, so the table holds no secret.
 func (a *app) limitUploader(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		sum := sha256.Sum256([]byte(chi.URLParam(r, "token")))
-		err := a.limiter.Take(r.Context(), "r:"+hex.EncodeToString(sum[:16]), a.apiRules.Caller)
-		if err == nil {
-			err = a.limiter.Take(r.Context(), "r:ip:"+info(r).ipKey, a.apiRules.IP)
+		ctx := r.Context()
+		token := chi.URLParam(r, "token")
+		ip := ratelimit.Attempt{Key: "r:ip:" + info(r).ipKey, Rule: a.apiRules.IP}
+		if err := a.limiter.Take(ctx, ip.Key, ip.Rule); err != nil {
+			a.error(w, r, err)
+			return
 		}
-		if err != nil {
+		if err := a.shares.CheckRequestToken(ctx, token); err != nil {
+			a.error(w, r, err)
+			return
+		}
+		sum := sha256.Sum256([]byte(token))
+		if err := a.limiter.Take(ctx, "r:"+hex.EncodeToString(sum[:16]), a.apiRules.Caller); err != nil {
+			if apperr.Is(err, apperr.TooMany) {
+				err = errors.Join(err, a.limiter.Refund(ctx, ip))
+			}
 			a.error(w, r, err)
 			return
 		}

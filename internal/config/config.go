@@ -62,6 +62,10 @@ type Storage struct {
 	PartSize           int64
 	UploadURLTTL       time.Duration
 	DownloadURLTTL     time.Duration
+	// LimitedDownloadURLTTL is the lifetime of a download URL handed out
+	// by a link with a download limit: the limit counts URLs, and each may
+	// be fetched again until it expires. At most DownloadURLTTL.
+	LimitedDownloadURLTTL time.Duration
 	// UploadExpiry is how long a pending upload may take before the
 	// sweeper ends it and releases its reservation.
 	UploadExpiry time.Duration
@@ -153,6 +157,10 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	s.UploadURLTTL = p.duration("UPLOAD_URL_TTL", 15*time.Minute)
 	s.DownloadURLTTL = p.duration("DOWNLOAD_URL_TTL", 5*time.Minute)
+	s.LimitedDownloadURLTTL = p.duration("LIMITED_DOWNLOAD_URL_TTL", min(time.Minute, s.DownloadURLTTL))
+	if s.LimitedDownloadURLTTL > s.DownloadURLTTL {
+		p.fail("LIMITED_DOWNLOAD_URL_TTL", "must not exceed DOWNLOAD_URL_TTL")
+	}
 	s.UploadExpiry = p.duration("UPLOAD_EXPIRY", 24*time.Hour)
 	if s.UploadExpiry < s.UploadURLTTL {
 		// A URL valid after its upload ended would PUT bytes no row owns.

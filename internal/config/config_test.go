@@ -21,7 +21,7 @@ func TestLoadDefaults(t *testing.T) {
 	if c.SessionSecure {
 		t.Fatal("an http base URL must default to non-Secure cookies")
 	}
-	if c.Storage.MaxFileSize != 5<<30 || c.Storage.DownloadURLTTL != 5*time.Minute ||
+	if c.Storage.MaxFileSize != 5<<30 || c.Storage.DownloadURLTTL != 5*time.Minute || c.Storage.LimitedDownloadURLTTL != time.Minute ||
 		c.Storage.UploadExpiry != 24*time.Hour || c.Storage.TrashRetention != 30*24*time.Hour {
 		t.Fatalf("storage defaults: %+v", c.Storage)
 	}
@@ -75,6 +75,8 @@ func TestLoadErrors(t *testing.T) {
 			"TRASH_RETENTION":  "a month",
 			"STORAGE_BACKEND":  "s3",
 		}, []string{"LISTEN_ADDR", "BASE_URL", "SESSION_SECURE", "REGISTRATION", "TRUSTED_PROXIES", "MAX_FILE_SIZE", "UPLOAD_PART_SIZE", "UPLOAD_URL_TTL", "TRASH_RETENTION", "S3_BUCKET is required"}},
+		{"limited download URL TTL over the download URL TTL", map[string]string{"DATABASE_URL": "postgres://u@localhost/db", "LIMITED_DOWNLOAD_URL_TTL": "10m"}, []string{"LIMITED_DOWNLOAD_URL_TTL must not exceed DOWNLOAD_URL_TTL"}},
+		{"limited download URL TTL", map[string]string{"DATABASE_URL": "postgres://u@localhost/db", "LIMITED_DOWNLOAD_URL_TTL": "0s"}, []string{"LIMITED_DOWNLOAD_URL_TTL is \"0s\""}},
 		{"upload expiry", map[string]string{"DATABASE_URL": "postgres://u@localhost/db", "UPLOAD_EXPIRY": "0s"}, []string{"UPLOAD_EXPIRY is \"0s\""}},
 		{"upload expiry under the URL TTL", map[string]string{"DATABASE_URL": "postgres://u@localhost/db", "UPLOAD_EXPIRY": "10m"}, []string{"UPLOAD_EXPIRY must be at least UPLOAD_URL_TTL"}},
 		{"short signing key", map[string]string{"DATABASE_URL": "postgres://u@localhost/db", "BLOB_SIGNING_KEY": "short"}, []string{"BLOB_SIGNING_KEY"}},

@@ -169,8 +169,10 @@ type Download struct {
 }
 
 // DownloadURL counts a download against the link's limit and returns a
-// presigned URL (attachment, safe content type, valid for DownloadURLTTL) of
-// one of its files. Of concurrent requests against the last download left,
+// presigned URL (attachment, safe content type) of one of its files, valid
+// for DownloadURLTTL, or LimitedDownloadURLTTL when the link has a download
+// limit: the limit counts URLs handed out, and a URL can be fetched again
+// until it expires. Of concurrent requests against the last download left,
 // exactly one gets a URL. Errors: NotFound (also a file not in the link, or
 // trashed), Gone (expired, used up), Unauthorized (locked), Unavailable.
 func (s *Service) DownloadURL(ctx context.Context, token, fileID string, v Visitor) (Download, error) {
@@ -192,14 +194,18 @@ func (s *Service) DownloadURL(ctx context.Context, token, fileID string, v Visit
 	if err := s.take(ctx, r); err != nil {
 		return Download{}, err
 	}
-	u, err := s.store.PresignGet(ctx, e.ObjectKey, blob.GetOptions{Filename: e.Name, ContentType: e.ContentType, TTL: s.cfg.DownloadURLTTL})
+	ttl := s.cfg.DownloadURLTTL
+	if r.maxDownloads > 0 {
+		ttl = s.cfg.LimitedDownloadURLTTL
+	}
+	u, err := s.store.PresignGet(ctx, e.ObjectKey, blob.GetOptions{Filename: e.Name, ContentType: e.ContentType, TTL: ttl})
 	if err != nil {
 		_ = giveBackDownload(context.WithoutCancel(ctx), s.pool, r.ownerID, r.id)
 		return Download{}, apperr.Wrap(err, "shares: presign %s of %s", e.ID, r.id)
 	}
 	return Download{
 		URL:       u,
-		ExpiresAt: s.Now().Add(s.cfg.DownloadURLTTL).Truncate(time.Second),
+		ExpiresAt: s.Now().Add(ttl).Truncate(time.Second),
 		File:      sharedFile(e),
 	}, nil
 }

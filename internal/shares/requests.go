@@ -336,8 +336,12 @@ func requestState(closed, expires *time.Time, now time.Time) RequestState {
 }
 
 // CloseRequest stops a request from taking files, at once; what arrived
-// stays. Closing a closed request does nothing. Errors: NotFound,
-// Unavailable.
+// stays. Its unfinished uploads are aborted, since no complete through it
+// can succeed any more: the files service then keeps their quota
+// reservations only until their URLs have expired (plus a grace), not
+// until UPLOAD_EXPIRY. A complete already under way either finishes first
+// or is refused. Closing a closed request does nothing more than abort
+// what is left. Errors: NotFound, Unavailable.
 func (s *Service) CloseRequest(ctx context.Context, ownerID, id string) (Request, error) {
 	if !validIDs(id) {
 		return Request{}, errRequestNotFound
@@ -345,7 +349,29 @@ func (s *Service) CloseRequest(ctx context.Context, ownerID, id string) (Request
 	if err := s.end(ctx, requests, ownerID, id); err != nil {
 		return Request{}, err
 	}
+	if err := s.abortPending(ctx, ownerID, strings.ToLower(id)); err != nil {
+		return Request{}, err
+	}
 	return s.FindRequest(ctx, ownerID, id)
+}
+
+// abortPending aborts the pending uploads made through the owner's
+// request, one by one through the files service (no transaction held);
+// one completed meanwhile is left alone. Errors: Unavailable.
+func (s *Service) abortPending(ctx context.Context, ownerID, requestID string) error {
+	slots, err := s.slots(ctx, s.pool, ownerID, requestID)
+	if err != nil {
+		return apperr.Wrap(err, "shares: uploads of request %s", requestID)
+	}
+	for _, sl := range slots {
+		if sl.state != files.StatePending {
+			continue
+		}
+		if err := s.files.AbortUpload(ctx, ownerID, sl.uploadID); err != nil && !apperr.Is(err, apperr.Conflict) {
+			return apperr.Wrap(err, "shares: abort upload %s of request %s", sl.uploadID, requestID)
+		}
+	}
+	return nil
 }
 
 // requestRecord is an upload request as the uploader side needs it.
@@ -387,6 +413,15 @@ func (s *Service) authorizeRequest(ctx context.Context, token string, v Visitor)
 		return requestRecord{}, err
 	}
 	return r, s.admit(requests, r.gate, v)
+}
+
+// CheckRequestToken reports whether token is an upload request's token, in
+// whatever state: one lookup by the token's hash (junk never reaches the
+// database). The uploader calls' throttle uses it so that only real links
+// get a count of their own. Errors: NotFound, Unavailable.
+func (s *Service) CheckRequestToken(ctx context.Context, token string) error {
+	_, err := s.findRequest(ctx, s.pool, token, false)
+	return err
 }
 
 // IsRequestLocked reports whether err means "type the request's password".
@@ -525,6 +560,15 @@ func (s *Service) InitiateRequestUpload(ctx context.Context, token string, v Vis
 	}
 	if err := setSlotUpload(ctx, s.pool, r.id, slot, urls.Upload.ID); err != nil {
 		return files.UploadURLs{}, apperr.Wrap(err, "shares: initiate upload for request %s", r.id)
+	}
+	// A close that read the slots before the upload was recorded in its
+	// slot did not abort it: look again, now that it is recorded.
+	if again, err := s.findRequest(ctx, s.pool, token, false); err != nil || again.endedAt != nil {
+		_ = s.files.AbortUpload(context.WithoutCancel(ctx), r.ownerID, urls.Upload.ID)
+		if err == nil {
+			err = errRequestClosed
+		}
+		return files.UploadURLs{}, err
 	}
 	return urls, nil
 }

@@ -42,6 +42,11 @@ type Config struct {
 	// DownloadURLTTL is how long an issued download URL is valid: the most a
 	// revocation can lag behind for a URL already handed out.
 	DownloadURLTTL time.Duration
+	// LimitedDownloadURLTTL is how long a download URL of a link with a
+	// download limit is valid: the limit counts URLs handed out, and each
+	// can be fetched again until it expires, so it is kept short. At most
+	// DownloadURLTTL.
+	LimitedDownloadURLTTL time.Duration
 	// UnlockTTL is how long a typed password is remembered for a link.
 	UnlockTTL time.Duration
 	// LinkRule and IPRule limit wrong passwords per link and per client IP.
@@ -57,6 +62,9 @@ type Config struct {
 // Defaults for the zero fields of Config.
 const (
 	DefaultUnlockTTL = time.Hour
+	// DefaultLimitedDownloadURLTTL is the lifetime of a limited link's
+	// download URLs.
+	DefaultLimitedDownloadURLTTL = time.Minute
 	// MaxTitleLen and MaxNoteLen are in characters.
 	MaxTitleLen = 200
 	MaxNoteLen  = 2000
@@ -88,6 +96,10 @@ func New(pool *pgxpool.Pool, store blob.Store, fs *files.Service, limiter *ratel
 	if cfg.DownloadURLTTL <= 0 {
 		cfg.DownloadURLTTL = blob.DefaultGetTTL
 	}
+	if cfg.LimitedDownloadURLTTL <= 0 {
+		cfg.LimitedDownloadURLTTL = DefaultLimitedDownloadURLTTL
+	}
+	cfg.LimitedDownloadURLTTL = min(cfg.LimitedDownloadURLTTL, cfg.DownloadURLTTL)
 	if cfg.UnlockTTL <= 0 {
 		cfg.UnlockTTL = DefaultUnlockTTL
 	}
