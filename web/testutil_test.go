@@ -55,6 +55,8 @@ func testConfig(t testing.TB, env map[string]string) config.Config {
 		"REGISTRATION": "open",
 		"BASE_URL":     "http://127.0.0.1",
 		"STORAGE_DIR":  t.TempDir(), // the disk store, so tests never write into the tree
+		// Fixed, so tests on a non-loopback BASE_URL need not set one.
+		"LINK_KEY": "7e577e577e577e577e577e577e577e577e577e577e577e577e577e577e577e57",
 	}
 	cfg, err := config.Load(func(k string) string {
 		if v, ok := env[k]; ok {

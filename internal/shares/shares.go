@@ -19,6 +19,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 	"unicode"
@@ -52,6 +53,13 @@ type Config struct {
 	// Hasher runs every hash and check of a link password: the process's
 	// one bounded argon2 runner. Nil makes one with Argon2's parameters.
 	Hasher *password.Hasher
+	// LinkKey seals the stored tokens (LinkKeySize bytes); nil makes a
+	// random one, which only suits tests: links made under it show no URL
+	// to their owner after a restart. LinkKeyPrevious, when set, still
+	// opens tokens sealed before a rotation.
+	LinkKey, LinkKeyPrevious []byte
+	// Log receives tokens that do not open; nil is slog.Default().
+	Log *slog.Logger
 }
 
 // Defaults for the zero fields of Config.
@@ -77,6 +85,7 @@ type Service struct {
 	files   *files.Service
 	limiter *ratelimit.Limiter
 	cfg     Config
+	sealer  *sealer
 	// Now is the clock for expiry, unlocks and timestamps; tests replace it.
 	Now func() time.Time
 }
@@ -103,7 +112,11 @@ func New(pool *pgxpool.Pool, store blob.Store, fs *files.Service, limiter *ratel
 	if cfg.Hasher == nil {
 		cfg.Hasher = password.NewHasher(cfg.Argon2, password.DefaultSlots())
 	}
-	return &Service{pool: pool, store: store, files: fs, limiter: limiter, cfg: cfg, Now: time.Now}
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	return &Service{pool: pool, store: store, files: fs, limiter: limiter, cfg: cfg,
+		sealer: newSealer(cfg.LinkKey, cfg.LinkKeyPrevious), Now: time.Now}
 }
 
 // now is the clock in microseconds, PostgreSQL's precision.
