@@ -2,7 +2,8 @@
 // without an account some files, or a folder, of the link's owner) and
 // upload requests (one that lets them upload into a folder of the owner).
 //
-// Both are one stack (access.go): a token found by its hash, an owner, an
+// Both are one stack (access.go): a token found by its hash (and stored only
+// sealed, for its owner to copy again: seal.go), an owner, an
 // optional password with throttled unlocks remembered in the visitor's
 // session, an expiry and an end (revoked, closed); each resource adds only
 // its own limits (downloads; files, bytes and uploads in progress). The
