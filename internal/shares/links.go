@@ -155,9 +155,9 @@ func (s *Service) Create(ctx context.Context, ownerID string, in CreateInput) (L
 	}
 	// Keep the caller's order (deduplicated) for display.
 	ordered := make([]string, 0, len(ids))
-	for _, id := range in.FileIDs {
-		if !slices.Contains(ordered, id) {
-			ordered = append(ordered, id)
+	for _, fileID := range in.FileIDs {
+		if !slices.Contains(ordered, fileID) {
+			ordered = append(ordered, fileID)
 		}
 	}
 	err = database.InTx(ctx, s.pool, func(tx pgx.Tx) error {
