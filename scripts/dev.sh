@@ -55,6 +55,9 @@ export BASE_URL=${BASE_URL:-http://localhost:$port}
 export STORAGE_BACKEND=${STORAGE_BACKEND:-disk}
 export STORAGE_DIR=${STORAGE_DIR:-.data/blobs}
 export BLOB_SIGNING_KEY=${BLOB_SIGNING_KEY:-$(cat .data/dev-blob-key)}
+# An obviously dev-only link key (it seals stored link tokens): fixed, so links made in dev
+# keep their URLs across restarts and database resets.
+export LINK_KEY=${LINK_KEY:-de7de7de7de7de7de7de7de7de7de7de7de7de7de7de7de7de7de7de7de7de7d}
 
 go build -o bin/weupload ./web
 bin/weupload migrate up

@@ -106,6 +106,7 @@ func newApp(cfg config.Config, logger *slog.Logger, pool *pgxpool.Pool) (*app, e
 		shares: shares.New(pool, store, filesSvc, limiter, shares.Config{
 			BaseURL: cfg.BaseURL.String(), DownloadURLTTL: cfg.Storage.DownloadURLTTL,
 			LimitedDownloadURLTTL: cfg.Storage.LimitedDownloadURLTTL, Hasher: hasher,
+			LinkKey: cfg.LinkKey, LinkKeyPrevious: cfg.LinkKeyPrevious, Log: logger,
 		}),
 	}
 	// A session store failure (database down) gets our error page, not scs's
@@ -140,6 +141,23 @@ func (a *app) close() {
 	a.blob.close()
 }
 
+// sealLinkTokens seals the link tokens rows still hold in plain text (rows
+// from before tokens were sealed, or written by an older instance during a
+// rolling deploy), so none stays readable in the database.
+func sealLinkTokens(ctx context.Context, s *shares.Service, cfg config.Config, logger *slog.Logger) error {
+	if cfg.LinkKeyDev {
+		logger.Warn("LINK_KEY is not set: link tokens are sealed with a dev-only key derived from DATABASE_URL; set LINK_KEY outside development")
+	}
+	n, err := s.SealPlainTokens(ctx)
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		logger.Info("sealed plain link tokens", "count", n)
+	}
+	return nil
+}
+
 // serve runs the HTTP server until ctx ends, then drains in-flight requests
 // for up to the shutdown timeout.
 func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, migrate bool) error {
@@ -158,6 +176,9 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, migrate 
 		return err
 	}
 	defer a.close()
+	if err := sealLinkTokens(ctx, a.shares, cfg, logger); err != nil {
+		return err
+	}
 	// Sweepers: each runs on one instance at a time; they stop with ctx.
 	runner := jobs.New(pool, logger, jobs.Sweepers(a.files, a.limiter, logger)...)
 	runner.Observe = func(job, result string, d time.Duration) {

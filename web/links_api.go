@@ -11,10 +11,12 @@ import (
 // share dialog; the link's secret is only in its url.
 
 type linkJSON struct {
-	ID    string `json:"id"`
-	URL   string `json:"url"`
-	State string `json:"state"` // active | expired | exhausted | revoked
-	Kind  string `json:"kind"`  // files | folder
+	ID string `json:"id"`
+	// URL is null when the server cannot open the stored token (LINK_KEY
+	// changed without LINK_KEY_PREVIOUS): the link works, but cannot be shown.
+	URL   *string `json:"url"`
+	State string  `json:"state"` // active | expired | exhausted | revoked
+	Kind  string  `json:"kind"`  // files | folder
 	// FileIDs are the shared files of a files link (empty for a folder).
 	FileIDs      []string   `json:"file_ids"`
 	FolderID     *string    `json:"folder_id"`
@@ -33,7 +35,7 @@ type linkJSON struct {
 
 func toLink(_ *http.Request, l shares.Link) linkJSON {
 	out := linkJSON{
-		ID: l.ID, URL: l.URL, State: string(l.State), Kind: l.Kind, FileIDs: l.FileIDs, FolderID: optional(l.FolderID),
+		ID: l.ID, URL: optional(l.URL), State: string(l.State), Kind: l.Kind, FileIDs: l.FileIDs, FolderID: optional(l.FolderID),
 		Title: l.Title, Note: l.Note, HasPassword: l.HasPassword, ExpiresAt: utc(l.ExpiresAt), Downloads: l.Downloads,
 		MaxDownloads: limit(l.MaxDownloads), Views: l.Views, LastAccessAt: utc(l.LastAccessAt), RevokedAt: utc(l.RevokedAt),
 		CreatedAt: l.CreatedAt.UTC(), UpdatedAt: l.UpdatedAt.UTC(),

@@ -15,7 +15,8 @@ import (
 type requestJSON struct {
 	ID string `json:"id"`
 	// URL is null for a token that could not make the request
-	// (requestURLScopes): with it anyone can add files.
+	// (requestURLScopes): with it anyone can add files; also when the
+	// server cannot open the stored token (LINK_KEY changed).
 	URL   *string `json:"url"`
 	State string  `json:"state"` // open | expired | closed
 	// FolderID is where files go, null for the root; FolderLive is false
@@ -46,7 +47,7 @@ func toRequest(hr *http.Request, r shares.Request) requestJSON {
 		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
 	}
 	if mayAll(hr, requestURLScopes...) {
-		out.URL = &r.URL
+		out.URL = optional(r.URL)
 	}
 	return out
 }

@@ -46,6 +46,10 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
+// testLinkKey is the LINK_KEY of tests, fixed so tests on a non-loopback
+// BASE_URL need not set one.
+const testLinkKey = "7e577e577e577e577e577e577e577e577e577e577e577e577e577e577e577e57"
+
 // testConfig loads the config the way production does, from an environment
 // with test defaults that env overrides.
 func testConfig(t testing.TB, env map[string]string) config.Config {
@@ -55,6 +59,7 @@ func testConfig(t testing.TB, env map[string]string) config.Config {
 		"REGISTRATION": "open",
 		"BASE_URL":     "http://127.0.0.1",
 		"STORAGE_DIR":  t.TempDir(), // the disk store, so tests never write into the tree
+		"LINK_KEY":     testLinkKey,
 	}
 	cfg, err := config.Load(func(k string) string {
 		if v, ok := env[k]; ok {

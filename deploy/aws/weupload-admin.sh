@@ -28,6 +28,8 @@ CONTAINER=weupload
 : "${WEUPLOAD_NAME:?}" "${AWS_DEFAULT_REGION:?}" "${ECR_REPOSITORY_URL:?}" "${IMAGE_TAG_PARAM:?}"
 : "${APP_ENV_PARAM:?}" "${DB_HOST:?}" "${DB_PORT:?}" "${DB_NAME:?}" "${DB_APP_USER:?}"
 : "${DB_APP_SECRET_ARN:?}" "${DB_MASTER_SECRET_ARN:?}" "${APP_LOG_GROUP:?}"
+# Instances from before LINK_KEY have no LINK_KEY_SECRET_ARN (render_env says so).
+LINK_KEY_SECRET_ARN=${LINK_KEY_SECRET_ARN:-}
 export AWS_DEFAULT_REGION AWS_REGION="$AWS_DEFAULT_REGION"
 
 log() { echo "weupload-admin: $*" >&2; }
@@ -83,6 +85,27 @@ database_url() {
     "$1" "$2" "$DB_HOST" "$DB_PORT" "$DB_NAME" "$RDS_CA"
 }
 
+# link_key_env prints LINK_KEY (and LINK_KEY_PREVIOUS after a rotation) lines. The first
+# instance stores a random key; a fixed client request token makes that race-safe: a second
+# instance's put with another value is refused, and everyone then reads the one that won.
+link_key_env() {
+  local key previous
+  [ -n "$LINK_KEY_SECRET_ARN" ] || die "LINK_KEY_SECRET_ARN is not in $INSTANCE_ENV: replace this instance (terraform apply, then an instance refresh)"
+  key=$(secret_value "$LINK_KEY_SECRET_ARN")
+  if [ -z "$key" ]; then
+    if aws secretsmanager put-secret-value --secret-id "$LINK_KEY_SECRET_ARN" \
+      --client-request-token weupload-link-key-initial-000000000000 \
+      --secret-string "$(openssl rand -hex 32)" >/dev/null 2>&1; then
+      log "stored a new random LINK_KEY"
+    fi
+    key=$(secret_value "$LINK_KEY_SECRET_ARN")
+    [ -n "$key" ] || die "the LINK_KEY secret is still empty"
+  fi
+  printf 'LINK_KEY=%s\n' "$key"
+  previous=$(secret_value "$LINK_KEY_SECRET_ARN" AWSPREVIOUS)
+  [ -z "$previous" ] || printf 'LINK_KEY_PREVIOUS=%s\n' "$previous"
+}
+
 render_env() {
   install -d -m 0700 "$RUN_DIR"
   [ -s "$RDS_CA" ] || fetch_rds_ca
@@ -96,6 +119,7 @@ render_env() {
     pw=not-bootstrapped-yet
   fi
   printf '\nDATABASE_URL=%s\n' "$(database_url "$DB_APP_USER" "$pw")" >>"$tmp"
+  link_key_env >>"$tmp"
   mv -f "$tmp" "$APP_ENV_FILE"
 }
 

@@ -4,6 +4,9 @@
 package config
 
 import (
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
@@ -40,6 +43,11 @@ type Config struct {
 	// PasswordHashers is how many argon2 hashes (19 MiB each) may run at
 	// once; 0 means two per core.
 	PasswordHashers int
+	// LinkKey seals the stored tokens of share and upload links (32 bytes);
+	// LinkKeyPrevious (optional) still opens those sealed before a rotation.
+	// LinkKeyDev says LinkKey was derived because a dev run set none.
+	LinkKey, LinkKeyPrevious []byte
+	LinkKeyDev               bool
 
 	Storage Storage
 }
@@ -123,6 +131,18 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	c.Registration = p.oneOf("REGISTRATION", "closed", "open", "closed")
 	c.PasswordHashers = p.integer("PASSWORD_HASH_CONCURRENCY", 0, 0, 1024)
+	c.LinkKey = p.key("LINK_KEY")
+	c.LinkKeyPrevious = p.key("LINK_KEY_PREVIOUS")
+	if c.LinkKey == nil && c.BaseURL != nil {
+		if !IsLoopback(c.BaseURL) {
+			p.fail("LINK_KEY", "is required unless BASE_URL is a loopback address (a dev run); set it to 32 random bytes in hex, the same on every instance, e.g. openssl rand -hex 32")
+		} else {
+			// A dev run: a key derived from the database URL, so links stay
+			// readable across restarts of the same dev database. Not secret.
+			k := sha256.Sum256([]byte("weupload dev-only link key\x00" + c.DatabaseURL))
+			c.LinkKey, c.LinkKeyDev = k[:], true
+		}
+	}
 
 	s := &c.Storage
 	s.Backend = p.oneOf("STORAGE_BACKEND", "disk", "disk", "s3")
@@ -189,6 +209,24 @@ func (p *parser) str(name, def string) string {
 		return v
 	}
 	return def
+}
+
+// key reads a 32-byte key in hex or base64; nil when unset.
+func (p *parser) key(name string) []byte {
+	v := p.str(name, "")
+	if v == "" {
+		return nil
+	}
+	if b, err := hex.DecodeString(v); err == nil && len(b) == 32 {
+		return b
+	}
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+		if b, err := enc.DecodeString(v); err == nil && len(b) == 32 {
+			return b
+		}
+	}
+	p.fail(name, "must be 32 bytes in hex (64 characters) or base64, e.g. openssl rand -hex 32")
+	return nil
 }
 
 func (p *parser) oneOf(name, def string, allowed ...string) string {

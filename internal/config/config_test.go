@@ -37,6 +37,7 @@ func TestLoadValues(t *testing.T) {
 		"UPLOAD_EXPIRY":    "6h",
 		"TRASH_RETENTION":  "168h",
 		"BLOB_SIGNING_KEY": "0123456789abcdef0123456789abcdef",
+		"LINK_KEY":         "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f",
 	}))
 	if err != nil {
 		t.Fatal(err)
@@ -81,6 +82,9 @@ func TestLoadErrors(t *testing.T) {
 		{"upload expiry under the URL TTL", map[string]string{"DATABASE_URL": "postgres://u@localhost/db", "UPLOAD_EXPIRY": "10m"}, []string{"UPLOAD_EXPIRY must be at least UPLOAD_URL_TTL"}},
 		{"short signing key", map[string]string{"DATABASE_URL": "postgres://u@localhost/db", "BLOB_SIGNING_KEY": "short"}, []string{"BLOB_SIGNING_KEY"}},
 		{"disk store on a public URL needs a signing key", map[string]string{"DATABASE_URL": "postgres://u@localhost/db", "BASE_URL": "https://files.example.com"}, []string{"BLOB_SIGNING_KEY is required with STORAGE_BACKEND=disk"}},
+		{"public URL needs a link key", map[string]string{"DATABASE_URL": "postgres://u@localhost/db", "BASE_URL": "https://files.example.com", "STORAGE_BACKEND": "s3", "S3_BUCKET": "b"}, []string{"LINK_KEY is required"}},
+		{"short link key", map[string]string{"DATABASE_URL": "postgres://u@localhost/db", "LINK_KEY": "00112233"}, []string{"LINK_KEY must be 32 bytes"}},
+		{"bad previous link key", map[string]string{"DATABASE_URL": "postgres://u@localhost/db", "LINK_KEY_PREVIOUS": "not a key"}, []string{"LINK_KEY_PREVIOUS must be 32 bytes"}},
 		{"idle over lifetime", map[string]string{"DATABASE_URL": "postgres://u@localhost/db", "SESSION_IDLE_TIMEOUT": "48h", "SESSION_LIFETIME": "24h"}, []string{"SESSION_IDLE_TIMEOUT must not exceed"}},
 	}
 	for _, tt := range tests {
@@ -116,10 +120,43 @@ func TestSigningKeyOptionalOnlyForDevRuns(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.backend+" "+tt.baseURL, func(t *testing.T) {
-			_, err := Load(env(map[string]string{"DATABASE_URL": "postgres://u@localhost/db", "BASE_URL": tt.baseURL, "STORAGE_BACKEND": tt.backend, "S3_BUCKET": "b"}))
+			_, err := Load(env(map[string]string{"DATABASE_URL": "postgres://u@localhost/db", "BASE_URL": tt.baseURL, "STORAGE_BACKEND": tt.backend, "S3_BUCKET": "b",
+				"LINK_KEY": "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"}))
 			if (err == nil) != tt.ok {
 				t.Fatalf("Load: %v, want ok=%v", err, tt.ok)
 			}
 		})
+	}
+}
+
+// TestLinkKey checks LINK_KEY's forms (hex, base64), that only a dev run
+// may go without one (then with a key derived from DATABASE_URL, stable
+// across restarts and marked as such), and the optional previous key.
+func TestLinkKey(t *testing.T) {
+	const hexKey = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+	const b64Key = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
+	for _, v := range []string{hexKey, b64Key, strings.TrimRight(b64Key, "=")} {
+		c, err := Load(env(map[string]string{"DATABASE_URL": "postgres://u@localhost/db", "BASE_URL": "https://files.example.com",
+			"STORAGE_BACKEND": "s3", "S3_BUCKET": "b", "LINK_KEY": v, "LINK_KEY_PREVIOUS": hexKey}))
+		if err != nil {
+			t.Fatalf("%s: %v", v, err)
+		}
+		if len(c.LinkKey) != 32 || c.LinkKey[31] != 0x1f || c.LinkKeyDev || len(c.LinkKeyPrevious) != 32 {
+			t.Fatalf("%s: key %x dev %v previous %x", v, c.LinkKey, c.LinkKeyDev, c.LinkKeyPrevious)
+		}
+	}
+	dev := func(db string) Config {
+		c, err := Load(env(map[string]string{"DATABASE_URL": db}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	a, b := dev("postgres://u@localhost/db"), dev("postgres://u@localhost/db")
+	if !a.LinkKeyDev || len(a.LinkKey) != 32 || string(a.LinkKey) != string(b.LinkKey) || a.LinkKeyPrevious != nil {
+		t.Fatalf("dev key %x %x dev %v", a.LinkKey, b.LinkKey, a.LinkKeyDev)
+	}
+	if other := dev("postgres://u@localhost/other"); string(other.LinkKey) == string(a.LinkKey) {
+		t.Fatal("two dev databases share a key")
 	}
 }

@@ -269,14 +269,18 @@ func (s *Service) checkPassword(ctx context.Context, key, id, hash string, versi
 // tokenBytes is the entropy of a token: 192 bits, 32 URL-safe characters.
 const tokenBytes = 24
 
-// newToken returns a fresh token and its SHA-256.
-func newToken() (string, []byte, error) {
-	b := make([]byte, tokenBytes)
+// newItem returns the id of a new item, chosen here because the sealed
+// token is bound to it, with the item's token hash and sealed token.
+func (s *Service) newItem(res resource) (id string, hash, sealed []byte, err error) {
+	b := make([]byte, tokenBytes+16)
 	if _, err := rand.Read(b); err != nil {
-		return "", nil, fmt.Errorf("shares: token: %w", err)
+		return "", nil, nil, fmt.Errorf("shares: token: %w", err)
 	}
-	t := base64.RawURLEncoding.EncodeToString(b)
-	return t, hashToken(t), nil
+	t := base64.RawURLEncoding.EncodeToString(b[:tokenBytes])
+	u := b[tokenBytes:]
+	u[6], u[8] = u[6]&0x0f|0x40, u[8]&0x3f|0x80 // UUID version 4, variant 10
+	id = fmt.Sprintf("%x-%x-%x-%x-%x", u[0:4], u[4:6], u[6:8], u[8:10], u[10:16])
+	return id, hashToken(t), s.sealer.seal(res, id, t), nil
 }
 
 func hashToken(t string) []byte {

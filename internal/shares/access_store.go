@@ -147,25 +147,23 @@ func collect[T any](ctx context.Context, q database.Querier, sql string, args []
 	})
 }
 
-// insertItem makes the owner's item with its token, options and the
-// resource's own columns; it returns the new id.
-func insertItem(ctx context.Context, q database.Querier, res resource, ownerID, token string, hash []byte, folderID string, o options, own []limitUpdate, now time.Time) (string, error) {
+// insertItem makes the owner's item id with its token (its hash and sealed
+// form, never the token itself), options and the resource's own columns.
+func insertItem(ctx context.Context, q database.Querier, res resource, id, ownerID string, hash, sealed []byte, folderID string, o options, own []limitUpdate, now time.Time) error {
 	var folder *string
 	if folderID != "" {
 		folder = &folderID
 	}
-	cols := `owner_id, token_hash, token, folder_id, title, ` + res.noteColumn + `, password_hash, expires_at, created_at, updated_at`
-	vals := `$1, $2, $3, $4, $5, $6, $7, $8, $9, $9`
-	args := []any{ownerID, hash, token, folder, o.title, o.note, o.passwordHash, o.expiresAt, now}
+	cols := `id, owner_id, token_hash, token_sealed, folder_id, title, ` + res.noteColumn + `, password_hash, expires_at, created_at, updated_at`
+	vals := `$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10`
+	args := []any{id, ownerID, hash, sealed, folder, o.title, o.note, o.passwordHash, o.expiresAt, now}
 	for _, c := range own {
 		args = append(args, c.value)
 		cols += ", " + c.column
 		vals += fmt.Sprintf(", $%d", len(args))
 	}
-	var id string
-	err := q.QueryRow(ctx, `INSERT INTO `+res.table+` (`+cols+`) VALUES (`+vals+`) RETURNING id`, args...).Scan(&id)
-	if err != nil {
-		return "", fmt.Errorf("insert %s: %w", res.name, err)
+	if _, err := q.Exec(ctx, `INSERT INTO `+res.table+` (`+cols+`) VALUES (`+vals+`)`, args...); err != nil {
+		return fmt.Errorf("insert %s: %w", res.name, err)
 	}
-	return id, nil
+	return nil
 }

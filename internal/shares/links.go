@@ -39,8 +39,10 @@ type Link struct {
 	ID      string
 	OwnerID string
 	// Token is the secret part of the URL; only owner-scoped reads fill it.
-	Token string
-	// URL is BaseURL/s/<token>.
+	Token  string
+	sealed []byte // Token as stored; nil for a row not sealed yet
+	// URL is BaseURL/s/<token>; "" when the stored token does not open
+	// (the link key is wrong or missing): the link is unavailable to copy.
 	URL      string
 	Kind     string
 	FileIDs  []string // KindFiles: in the order shared
@@ -147,18 +149,17 @@ func (s *Service) Create(ctx context.Context, ownerID string, in CreateInput) (L
 	if err := s.hashPassword(ctx, &o, in.Password); err != nil {
 		return Link{}, err
 	}
-	token, hash, err := newToken()
+	id, hash, sealed, err := s.newItem(links)
 	if err != nil {
 		return Link{}, err
 	}
 	// Keep the caller's order (deduplicated) for display.
 	ordered := make([]string, 0, len(ids))
-	for _, id := range in.FileIDs {
-		if !slices.Contains(ordered, id) {
-			ordered = append(ordered, id)
+	for _, fileID := range in.FileIDs {
+		if !slices.Contains(ordered, fileID) {
+			ordered = append(ordered, fileID)
 		}
 	}
-	var id string
 	err = database.InTx(ctx, s.pool, func(tx pgx.Tx) error {
 		// Read on the transaction (not the pool): one connection at a time.
 		var folders []string
@@ -181,8 +182,7 @@ func (s *Service) Create(ctx context.Context, ownerID string, in CreateInput) (L
 			return errFileNotFound
 		}
 		own := []limitUpdate{{column: "kind", value: kind}, {column: "max_downloads", value: o.maxDownloads}}
-		id, err = insertItem(ctx, tx, links, ownerID, token, hash, in.FolderID, o, own, s.now())
-		if err != nil {
+		if err := insertItem(ctx, tx, links, id, ownerID, hash, sealed, in.FolderID, o, own, s.now()); err != nil {
 			return err
 		}
 		return insertLinkFiles(ctx, tx, id, ordered)
@@ -280,7 +280,10 @@ func items(l Link, found map[string]files.SharedEntry) Items {
 
 // finish fills in what is computed from the stored fields.
 func (s *Service) finish(l Link) Link {
-	l.URL = s.cfg.BaseURL + "/s/" + l.Token
+	l.Token = s.ownerToken(links, l.ID, l.Token, l.sealed)
+	if l.Token != "" {
+		l.URL = s.cfg.BaseURL + "/s/" + l.Token
+	}
 	l.State = state(l.RevokedAt, l.ExpiresAt, l.MaxDownloads, l.Downloads, s.now())
 	return l
 }

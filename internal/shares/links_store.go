@@ -53,14 +53,14 @@ func findLinks(ctx context.Context, q database.Querier, f linkFilter, limit int)
 			AND ARRAY(SELECT file_id FROM share_link_files WHERE link_id = l.id) <@ $3::uuid[]`
 	}
 	return collect(ctx, q, `
-		SELECT l.id, l.owner_id, l.token, l.kind, coalesce(l.folder_id::text, ''), l.title, l.note,
+		SELECT l.id, l.owner_id, coalesce(l.token, ''), l.token_sealed, l.kind, coalesce(l.folder_id::text, ''), l.title, l.note,
 		       l.password_hash IS NOT NULL, l.expires_at, coalesce(l.max_downloads, 0), l.downloads, l.views,
 		       l.last_access_at, l.revoked_at, l.created_at, l.updated_at,
 		       ARRAY(SELECT lf.file_id::text FROM share_link_files lf WHERE lf.link_id = l.id ORDER BY lf.position)
 		FROM share_links l
 		WHERE `+where+`
 		ORDER BY l.created_at DESC, l.id LIMIT $2`, args, func(l *Link) []any {
-		return []any{&l.ID, &l.OwnerID, &l.Token, &l.Kind, &l.FolderID, &l.Title, &l.Note,
+		return []any{&l.ID, &l.OwnerID, &l.Token, &l.sealed, &l.Kind, &l.FolderID, &l.Title, &l.Note,
 			&l.HasPassword, &l.ExpiresAt, &l.MaxDownloads, &l.Downloads, &l.Views,
 			&l.LastAccessAt, &l.RevokedAt, &l.CreatedAt, &l.UpdatedAt, &l.FileIDs}
 	})

@@ -37,8 +37,9 @@ type Request struct {
 	ID      string
 	OwnerID string
 	// Token is the secret part of the URL; only owner-scoped reads fill it.
-	Token string
-	// URL is BaseURL/r/<token>.
+	Token  string
+	sealed []byte // Token as stored; nil for a row not sealed yet
+	// URL is BaseURL/r/<token>; "" when the stored token does not open.
 	URL string
 	// FolderID is where files go; empty for the root.
 	FolderID string
@@ -123,13 +124,12 @@ func (s *Service) CreateRequest(ctx context.Context, ownerID string, in CreateRe
 	if err := s.hashPassword(ctx, &o, in.Password); err != nil {
 		return Request{}, err
 	}
-	token, hash, err := newToken()
+	id, hash, sealed, err := s.newItem(requests)
 	if err != nil {
 		return Request{}, err
 	}
 	own := []limitUpdate{{column: "max_files", value: in.MaxFiles}, {column: "max_bytes", value: in.MaxBytes}}
-	id, err := insertItem(ctx, s.pool, requests, ownerID, token, hash, folderID, o, own, s.now())
-	if err != nil {
+	if err := insertItem(ctx, s.pool, requests, id, ownerID, hash, sealed, folderID, o, own, s.now()); err != nil {
 		return Request{}, apperr.Wrap(err, "shares: create request")
 	}
 	return s.FindRequest(ctx, ownerID, id)
@@ -245,7 +245,9 @@ func (s *Service) listRequests(ctx context.Context, f requestFilter, limit int) 
 				}
 			}
 		}
-		r.URL = s.cfg.BaseURL + "/r/" + r.Token
+		if r.Token = s.ownerToken(requests, r.ID, r.Token, r.sealed); r.Token != "" {
+			r.URL = s.cfg.BaseURL + "/r/" + r.Token
+		}
 		r.State = requestState(r.ClosedAt, r.ExpiresAt, s.now())
 	}
 	return rs, nil

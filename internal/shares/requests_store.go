@@ -38,12 +38,12 @@ func findRequests(ctx context.Context, q database.Querier, f requestFilter, limi
 		where += ` AND r.folder_id = $3`
 	}
 	return collect(ctx, q, `
-		SELECT r.id, r.owner_id, r.token, coalesce(r.folder_id::text, ''), r.title, r.message, r.password_hash IS NOT NULL,
+		SELECT r.id, r.owner_id, coalesce(r.token, ''), r.token_sealed, coalesce(r.folder_id::text, ''), r.title, r.message, r.password_hash IS NOT NULL,
 		       r.expires_at, coalesce(r.max_files, 0), coalesce(r.max_bytes, 0), r.views, r.closed_at, r.created_at, r.updated_at
 		FROM upload_requests r
 		WHERE `+where+`
 		ORDER BY r.created_at DESC, r.id LIMIT $2`, args, func(r *Request) []any {
-		return []any{&r.ID, &r.OwnerID, &r.Token, &r.FolderID, &r.Title, &r.Message, &r.HasPassword,
+		return []any{&r.ID, &r.OwnerID, &r.Token, &r.sealed, &r.FolderID, &r.Title, &r.Message, &r.HasPassword,
 			&r.ExpiresAt, &r.MaxFiles, &r.MaxBytes, &r.Views, &r.ClosedAt, &r.CreatedAt, &r.UpdatedAt}
 	})
 }

@@ -2,7 +2,8 @@
 // without an account some files, or a folder, of the link's owner) and
 // upload requests (one that lets them upload into a folder of the owner).
 //
-// Both are one stack (access.go): a token found by its hash, an owner, an
+// Both are one stack (access.go): a token found by its hash (and stored only
+// sealed, for its owner to copy again: seal.go), an owner, an
 // optional password with throttled unlocks remembered in the visitor's
 // session, an expiry and an end (revoked, closed); each resource adds only
 // its own limits (downloads; files, bytes and uploads in progress). The
@@ -19,6 +20,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 	"unicode"
@@ -57,6 +59,13 @@ type Config struct {
 	// Hasher runs every hash and check of a link password: the process's
 	// one bounded argon2 runner. Nil makes one with Argon2's parameters.
 	Hasher *password.Hasher
+	// LinkKey seals the stored tokens (LinkKeySize bytes); nil makes a
+	// random one, which only suits tests: links made under it show no URL
+	// to their owner after a restart. LinkKeyPrevious, when set, still
+	// opens tokens sealed before a rotation.
+	LinkKey, LinkKeyPrevious []byte
+	// Log receives tokens that do not open; nil is slog.Default().
+	Log *slog.Logger
 }
 
 // Defaults for the zero fields of Config.
@@ -85,6 +94,7 @@ type Service struct {
 	files   *files.Service
 	limiter *ratelimit.Limiter
 	cfg     Config
+	sealer  *sealer
 	// Now is the clock for expiry, unlocks and timestamps; tests replace it.
 	Now func() time.Time
 }
@@ -115,7 +125,11 @@ func New(pool *pgxpool.Pool, store blob.Store, fs *files.Service, limiter *ratel
 	if cfg.Hasher == nil {
 		cfg.Hasher = password.NewHasher(cfg.Argon2, password.DefaultSlots())
 	}
-	return &Service{pool: pool, store: store, files: fs, limiter: limiter, cfg: cfg, Now: time.Now}
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	return &Service{pool: pool, store: store, files: fs, limiter: limiter, cfg: cfg,
+		sealer: newSealer(cfg.LinkKey, cfg.LinkKeyPrevious), Now: time.Now}
 }
 
 // now is the clock in microseconds, PostgreSQL's precision.

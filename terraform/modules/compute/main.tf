@@ -45,6 +45,7 @@ locals {
     "DB_APP_USER=${var.database.app_user}",
     "DB_APP_SECRET_ARN=${var.database.app_secret_arn}",
     "DB_MASTER_SECRET_ARN=${var.database.master_secret_arn}",
+    "LINK_KEY_SECRET_ARN=${aws_secretsmanager_secret.link_key.arn}",
     "ASG_NAME=${var.name}",
     "LIFECYCLE_HOOK=${local.lifecycle_hook}",
   ])
@@ -65,9 +66,22 @@ locals {
 }
 
 # ---------------------------------------------------------------------------------------------
-# Configuration in SSM Parameter Store (non-secret). The secret part (DATABASE_URL) is assembled
-# at boot from Secrets Manager by weupload-admin render-env.
+# Configuration in SSM Parameter Store (non-secret). The secret parts (DATABASE_URL, LINK_KEY)
+# are added at boot from Secrets Manager by weupload-admin render-env.
 # ---------------------------------------------------------------------------------------------
+
+# LINK_KEY (seals the stored share-link tokens, docs/architecture.md) lives in Secrets Manager,
+# never in Terraform state: the first instance to render its environment stores a random value
+# (weupload-admin render-env, race-safe), every instance then reads the same one. Rotation:
+# put a new value (the old one becomes AWSPREVIOUS, read as LINK_KEY_PREVIOUS), then refresh
+# the instances.
+resource "aws_secretsmanager_secret" "link_key" {
+  name                    = "${var.name}/link-key"
+  description             = "LINK_KEY of the app (32 random bytes, hex). Filled by weupload-admin render-env, never by Terraform."
+  kms_key_id              = var.kms_key_arn
+  recovery_window_in_days = var.link_key_recovery_days
+  tags                    = var.tags
+}
 
 resource "aws_ssm_parameter" "app_env" {
   name        = local.app_env_param
@@ -233,6 +247,12 @@ data "aws_iam_policy_document" "app" {
       aws_ssm_parameter.app_env.arn,
       aws_ssm_parameter.image_tag.arn,
     ]
+  }
+
+  statement {
+    sid       = "LinkKeySecret"
+    actions   = ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret", "secretsmanager:PutSecretValue"]
+    resources = [aws_secretsmanager_secret.link_key.arn]
   }
 
   statement {

@@ -145,11 +145,11 @@ variable "initial_image_tag" {
 }
 
 variable "app_environment" {
-  description = "Non-secret environment of the container (KEY => value). DATABASE_URL is added at boot from Secrets Manager."
+  description = "Non-secret environment of the container (KEY => value). DATABASE_URL and LINK_KEY are added at boot from Secrets Manager."
   type        = map(string)
   validation {
-    condition     = alltrue([for k in keys(var.app_environment) : can(regex("^[A-Z][A-Z0-9_]*$", k)) && k != "DATABASE_URL"])
-    error_message = "app_environment keys must be UPPER_SNAKE_CASE, and DATABASE_URL must not be set here (it is a secret)."
+    condition     = alltrue([for k in keys(var.app_environment) : can(regex("^[A-Z][A-Z0-9_]*$", k)) && !contains(["DATABASE_URL", "LINK_KEY", "LINK_KEY_PREVIOUS"], k)])
+    error_message = "app_environment keys must be UPPER_SNAKE_CASE, and DATABASE_URL, LINK_KEY and LINK_KEY_PREVIOUS must not be set here (they are secrets)."
   }
 }
 
@@ -190,4 +190,14 @@ variable "tags" {
   description = "Tags added to every resource."
   type        = map(string)
   default     = {}
+}
+
+variable "link_key_recovery_days" {
+  description = "Recovery window of the LINK_KEY secret after deletion (0 deletes at once). Losing the key leaves links working but no longer shown to their owners."
+  type        = number
+  default     = 30
+  validation {
+    condition     = var.link_key_recovery_days == 0 || (var.link_key_recovery_days >= 7 && var.link_key_recovery_days <= 30)
+    error_message = "link_key_recovery_days must be 0 or between 7 and 30."
+  }
 }
