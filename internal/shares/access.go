@@ -62,11 +62,11 @@ func ParseUnlock(linkID, s string) Unlock {
 // The recipient's answers. Unknown and revoked links (and those whose owner
 // or contents are gone) look the same; expired and used-up ones say so.
 var (
-	errGone      = apperr.Errorf(apperr.NotFound, "This link does not exist, or it has been turned off by the person who shared it.")
-	errExpired   = apperr.Errorf(apperr.Gone, "This link has expired. Ask the person who shared it for a new one.")
-	errExhausted = apperr.Errorf(apperr.Gone, "This link has reached its download limit. Ask the person who shared it for a new one.")
-	errLocked    = apperr.Errorf(apperr.Unauthorized, "This link is protected by a password.")
-	errPassword  = &apperr.Error{Code: apperr.Unauthorized, Message: "That password is not right. Please try again.",
+	errNoSuchLink = apperr.Errorf(apperr.NotFound, "This link does not exist, or it has been turned off by the person who shared it.")
+	errExpired    = apperr.Errorf(apperr.Gone, "This link has expired. Ask the person who shared it for a new one.")
+	errExhausted  = apperr.Errorf(apperr.Gone, "This link has reached its download limit. Ask the person who shared it for a new one.")
+	errLocked     = apperr.Errorf(apperr.Unauthorized, "This link is protected by a password.")
+	errPassword   = &apperr.Error{Code: apperr.Unauthorized, Message: "That password is not right. Please try again.",
 		Fields: map[string]string{"password": "That password is not right. Please try again."}}
 	errSharedFileGone = apperr.Errorf(apperr.NotFound, "This file is no longer shared by this link.")
 )
@@ -90,16 +90,16 @@ type resource struct {
 	throttle string
 	// The visitor's answers: unknown token, ended, expired, password
 	// needed; the owner's: unknown id, update of an ended item.
-	errGone, errEnded, errExpired, errLocked error
-	errNotFound, errUpdateEnded              error
+	errUnknownToken, errEnded, errExpired, errLocked error
+	errNotFound, errUpdateEnded                      error
 }
 
 var (
 	links = resource{name: "link", table: "share_links", noteColumn: "note", endColumn: "revoked_at", lastAccess: true,
-		throttle: "share:link:", errGone: errGone, errEnded: errGone, errExpired: errExpired, errLocked: errLocked,
+		throttle: "share:link:", errUnknownToken: errNoSuchLink, errEnded: errNoSuchLink, errExpired: errExpired, errLocked: errLocked,
 		errNotFound: errLinkNotFound, errUpdateEnded: apperr.Errorf(apperr.Conflict, "This link has been revoked; create a new one instead.")}
 	requests = resource{name: "request", table: "upload_requests", noteColumn: "message", endColumn: "closed_at",
-		throttle: "share:request:", errGone: errRequestGone, errEnded: errRequestClosed, errExpired: errRequestExpired, errLocked: errRequestLocked,
+		throttle: "share:request:", errUnknownToken: errNoSuchRequest, errEnded: errRequestClosed, errExpired: errRequestExpired, errLocked: errRequestLocked,
 		errNotFound: errRequestNotFound, errUpdateEnded: apperr.Errorf(apperr.Conflict, "This upload link has been closed; create a new one instead.")}
 )
 
@@ -117,11 +117,11 @@ type gate struct {
 // resource's extra columns into dest. Errors: NotFound, Unavailable.
 func (s *Service) find(ctx context.Context, q database.Querier, res resource, token string, lock bool, extra string, dest ...any) (gate, error) {
 	if !wellFormed(token) {
-		return gate{}, res.errGone
+		return gate{}, res.errUnknownToken
 	}
 	g, err := findByToken(ctx, q, res, hashToken(token), lock, extra, dest...)
 	if noRows(err) {
-		return gate{}, res.errGone
+		return gate{}, res.errUnknownToken
 	}
 	if err != nil {
 		return gate{}, apperr.Wrap(err, "shares: resolve %s", res.name)

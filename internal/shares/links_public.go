@@ -122,7 +122,7 @@ func (s *Service) folderName(ctx context.Context, r record) (string, error) {
 		return "", apperr.Wrap(err, "shares: folder of link %s", r.id)
 	}
 	if !ok {
-		return "", errGone
+		return "", errNoSuchLink
 	}
 	return name, nil
 }
@@ -149,7 +149,7 @@ func (s *Service) Open(ctx context.Context, token string, v Visitor) (Shared, er
 		return Shared{}, apperr.Wrap(err, "shares: open link %s", r.id)
 	}
 	if r.kind == KindFiles && c.Total == 0 {
-		return Shared{}, errGone
+		return Shared{}, errNoSuchLink
 	}
 	sh.FileCount, sh.TotalSize = c.Total, c.TotalSize
 	for _, e := range c.Files {
@@ -222,7 +222,7 @@ func (s *Service) take(ctx context.Context, link record) error {
 	}
 	r, err := findLinkState(ctx, s.pool, link.ownerID, link.id)
 	if noRows(err) {
-		return errGone
+		return errNoSuchLink
 	}
 	if err != nil {
 		return apperr.Wrap(err, "shares: count download of %s", link.id)
@@ -282,7 +282,7 @@ func (s *Service) Archive(ctx context.Context, token string, v Visitor) (Archive
 		return Archive{}, apperr.Errorf(apperr.Conflict, "This link holds more than %d files, too many for one zip: download them one by one.", MaxArchiveFiles)
 	}
 	if r.kind == KindFiles && c.Total == 0 {
-		return Archive{}, errGone
+		return Archive{}, errNoSuchLink
 	}
 	var dirs []string
 	if r.kind == KindFolder {

@@ -85,7 +85,7 @@ type CreateRequestInput struct {
 
 var (
 	errRequestNotFound = apperr.Errorf(apperr.NotFound, "Upload request not found.")
-	errRequestGone     = apperr.Errorf(apperr.NotFound, "This upload link does not exist. Check that you have the whole address.")
+	errNoSuchRequest   = apperr.Errorf(apperr.NotFound, "This upload link does not exist. Check that you have the whole address.")
 	errRequestClosed   = apperr.Errorf(apperr.Gone, "This upload link has been closed by the person who made it. Files sent before are kept.")
 	errRequestExpired  = apperr.Errorf(apperr.Gone, "This upload link has expired. Files sent before are kept.")
 	errRequestNoFolder = apperr.Errorf(apperr.Gone, "The folder this upload link fills no longer exists. Ask the person who made it for a new link.")
