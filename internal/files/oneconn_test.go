@@ -6,12 +6,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/weupload/weupload/internal/apperr"
 	"github.com/weupload/weupload/internal/blob"
-	"github.com/weupload/weupload/internal/database"
 	"github.com/weupload/weupload/internal/database/dbtest"
 	"github.com/weupload/weupload/internal/files"
 	"github.com/weupload/weupload/internal/svctest"
@@ -125,22 +123,6 @@ func TestOneConnection(t *testing.T) {
 				t.Errorf("complete before bytes: %v, want Conflict", err)
 			}
 			return svc.AbortUpload(ctx, ann, urls.Upload.ID)
-		})
-		step("complete in the caller's transaction", func(ctx context.Context) error {
-			urls, err := svc.InitiateUpload(ctx, ann, files.InitiateInput{Name: "tx.txt", Size: 2, FolderID: archive.ID})
-			if err != nil {
-				return err
-			}
-			if st := svctest.PutSingle(t, urls, []byte("tx")); st != http.StatusOK {
-				t.Fatalf("PUT: %d", st)
-			}
-			return database.InTx(ctx, pool, func(tx pgx.Tx) error {
-				f, err := svc.CompleteUploadTx(ctx, tx, ann, urls.Upload.ID, files.CompleteInput{})
-				if err == nil && f.FolderID != archive.ID {
-					t.Errorf("file in %q, want %q", f.FolderID, archive.ID)
-				}
-				return err
-			})
 		})
 		step("list, search, path, find, download, usage", func(ctx context.Context) error {
 			p, err := svc.List(ctx, ann, files.ListInput{FolderID: docs.ID, Limit: 1})

@@ -521,20 +521,7 @@ type CompleteInput struct {
 // list); Unavailable (store or database down: the upload stays pending and
 // a retry completes it).
 func (s *Service) CompleteUpload(ctx context.Context, userID, id string, in CompleteInput) (File, error) {
-	return s.completeUpload(ctx, s.pool, userID, id, in)
-}
-
-// CompleteUploadTx is CompleteUpload inside the caller's transaction q, for
-// a caller that must hold its own locks while the upload completes: every
-// query runs on q's connection (the file is made in a savepoint), none on
-// another. What the upload leaves to delete from the store is queued in q,
-// so it is deleted (by DeleteObjects) only if q commits. Errors as
-// CompleteUpload.
-func (s *Service) CompleteUploadTx(ctx context.Context, q database.Querier, userID, id string, in CompleteInput) (File, error) {
-	return s.completeUpload(ctx, q, userID, id, in)
-}
-
-func (s *Service) completeUpload(ctx context.Context, q database.Querier, userID, id string, in CompleteInput) (File, error) {
+	q := s.pool
 	u, err := s.findUpload(ctx, q, userID, id)
 	if err != nil {
 		return File{}, apperr.Wrap(err, "files: complete upload %s", id)
@@ -761,28 +748,17 @@ func (s *Service) end(ctx context.Context, q database.Querier, u Upload, state s
 		return err
 	}
 	s.observe(state, u.Size)
-	if !inCallersTx(q) {
-		s.removeQuietly(u)
-	}
+	s.removeQuietly(u)
 	return nil
 }
 
-// inCallersTx reports whether q is a transaction of a caller (see
-// CompleteUploadTx), whose commit a deletion must wait for: then only the
-// queue row is written, and DeleteObjects deletes once it is committed.
-func inCallersTx(q database.Querier) bool {
-	_, ok := q.(pgx.Tx)
-	return ok
-}
-
 // deleteQuietly queues an upload's object for deletion on q (a deletion
-// already queued for later keeps its time) and, outside a caller's
-// transaction, deletes what the store holds now; the queue (DeleteObjects)
-// deletes again when due.
+// already queued for later keeps its time) and deletes what the store holds
+// now; the queue (DeleteObjects) deletes again when due.
 func (s *Service) deleteQuietly(q database.Querier, u Upload) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := enqueueDeletion(ctx, q, u.objectKey, u.multipartID, s.now()); err != nil || inCallersTx(q) {
+	if err := enqueueDeletion(ctx, q, u.objectKey, u.multipartID, s.now()); err != nil {
 		return
 	}
 	_ = s.removeObject(ctx, u.objectKey, u.multipartID)

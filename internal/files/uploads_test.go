@@ -13,13 +13,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/weupload/weupload/internal/apperr"
 	"github.com/weupload/weupload/internal/blob"
 	"github.com/weupload/weupload/internal/blob/blobtest"
-	"github.com/weupload/weupload/internal/database"
 	"github.com/weupload/weupload/internal/files"
 	"github.com/weupload/weupload/internal/svctest"
 )
@@ -821,99 +819,6 @@ func TestQuotaMessageFiguresDiffer(t *testing.T) {
 			}
 		})
 	}
-}
-
-// TestCompleteUploadTx completes uploads inside a caller's transaction:
-// what the caller rolls back did not happen (no file, no charge, the object
-// kept), and an object to delete waits for the caller's commit.
-func TestCompleteUploadTx(t *testing.T) {
-	t.Parallel()
-	svctest.EachStore(t, func(t *testing.T, kind string) {
-		e := newEnv(t, kind, testConfig())
-		ctx := context.Background()
-		ann := e.User(t, "u")
-		errRollback := errors.New("caller rolls back")
-
-		t.Run("rolled back, then completed", func(t *testing.T) {
-			urls := e.initiate(t, ann, files.InitiateInput{Name: "a.txt", Size: 2})
-			if st := svctest.PutSingle(t, urls, []byte("hi")); st != http.StatusOK {
-				t.Fatalf("PUT: %d", st)
-			}
-			err := database.InTx(ctx, e.Pool, func(tx pgx.Tx) error {
-				if _, err := e.svc.CompleteUploadTx(ctx, tx, ann, urls.Upload.ID, files.CompleteInput{}); err != nil {
-					return err
-				}
-				return errRollback
-			})
-			if !errors.Is(err, errRollback) {
-				t.Fatal(err)
-			}
-			if n := e.Count(t, `SELECT count(*) FROM files WHERE owner_id = $1`, ann); n != 0 {
-				t.Errorf("%d files after the caller rolled back", n)
-			}
-			if u := e.usage(t, ann); u.Used != 0 || u.Reserved != 2 {
-				t.Errorf("usage %+v after the caller rolled back, want 2 reserved", u)
-			}
-			f, err := e.svc.CompleteUpload(ctx, ann, urls.Upload.ID, files.CompleteInput{})
-			if err != nil || f.Size != 2 {
-				t.Fatalf("complete after the rollback: %+v %v", f, err)
-			}
-		})
-
-		// A wrong-size object: the upload fails and its object must go,
-		// but only once the caller's transaction commits.
-		mismatch := func(t *testing.T, commit bool) (uploadID, key string) {
-			urls := e.initiate(t, ann, files.InitiateInput{Name: "b.bin", Size: 10})
-			key = e.objectKey(t, urls.Upload.ID)
-			req, err := e.Store.PresignPut(ctx, key, blob.PutOptions{Size: 9})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if res := blobtest.Do(t, req, svctest.RandomBytes(9)); res.Status != http.StatusOK {
-				t.Fatalf("plant: %d", res.Status)
-			}
-			err = database.InTx(ctx, e.Pool, func(tx pgx.Tx) error {
-				_, err := e.svc.CompleteUploadTx(ctx, tx, ann, urls.Upload.ID, files.CompleteInput{})
-				svctest.WantCode(t, err, apperr.Invalid)
-				if _, err := e.Store.Head(ctx, key); err != nil {
-					t.Errorf("object deleted before the caller's commit: %v", err)
-				}
-				if !commit {
-					return errRollback
-				}
-				return nil
-			})
-			if commit != (err == nil) {
-				t.Fatal(err)
-			}
-			return urls.Upload.ID, key
-		}
-		t.Run("failed and committed", func(t *testing.T) {
-			id, key := mismatch(t, true)
-			if st, _ := e.svc.FindUpload(ctx, ann, id); st.State != files.StateFailed {
-				t.Errorf("state %q, want failed", st.State)
-			}
-			if n := e.Count(t, `SELECT count(*) FROM object_deletions WHERE object_key = $1`, key); n != 1 {
-				t.Fatalf("%d queue rows for the object, want 1", n)
-			}
-			e.pastURLs(t)
-			if _, err := e.Store.Head(ctx, key); !errors.Is(err, blob.ErrNotFound) {
-				t.Errorf("object still there after DeleteObjects: %v", err)
-			}
-		})
-		t.Run("failed and rolled back", func(t *testing.T) {
-			id, key := mismatch(t, false)
-			if st, _ := e.svc.FindUpload(ctx, ann, id); st.State != files.StatePending {
-				t.Errorf("state %q, want pending", st.State)
-			}
-			if n := e.Count(t, `SELECT count(*) FROM object_deletions WHERE object_key = $1`, key); n != 0 {
-				t.Errorf("%d queue rows after the rollback", n)
-			}
-			if _, err := e.Store.Head(ctx, key); err != nil {
-				t.Errorf("object gone after the rollback: %v", err)
-			}
-		})
-	})
 }
 
 // TestUploadURLsRecordExpiry: every URL handed out moves the time an ended
