@@ -15,6 +15,7 @@ package main
 // role). Anything a policy depends on that is not known makes the check fail, never pass.
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -151,7 +152,7 @@ func loadContract(path string) (*contract, error) {
 		return nil, err
 	}
 	var c contract
-	dec := json.NewDecoder(strings.NewReader(string(b)))
+	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&struct {
 		Comment any `json:"comment"`
@@ -658,28 +659,22 @@ func (m *module) documentStatements(b *hclsyntax.Block) ([]statement, error) {
 			if cb.Type != "condition" {
 				return nil, fmt.Errorf("%s: %s blocks are not evaluated by this check (an identity policy has no principals)", st.Where, cb.Type)
 			}
-			var cond condition
-			for _, f := range []struct {
-				name string
-				dst  *[]string
-			}{{"test", nil}, {"variable", nil}, {"values", &cond.Values}} {
-				a := cb.Body.Attributes[f.name]
+			var parts [3][]string // test, variable, values
+			for i, name := range []string{"test", "variable", "values"} {
+				a := cb.Body.Attributes[name]
 				if a == nil {
-					return nil, fmt.Errorf("%s: condition without %s", st.Where, f.name)
+					return nil, fmt.Errorf("%s: condition without %s", st.Where, name)
 				}
 				vals, err := m.strings(a, st.Where)
 				if err != nil {
 					return nil, err
 				}
-				switch f.name {
-				case "test":
-					cond.Operator = vals[0]
-				case "variable":
-					cond.Key = vals[0]
-				default:
-					cond.Values = vals
-				}
+				parts[i] = vals
 			}
+			if len(parts[0]) != 1 || len(parts[1]) != 1 {
+				return nil, fmt.Errorf("%s: condition test and variable must be single strings", st.Where)
+			}
+			cond := condition{Operator: parts[0][0], Key: parts[1][0], Values: parts[2]}
 			st.Conditions = append(st.Conditions, cond)
 		}
 		if err := st.validate(); err != nil {
