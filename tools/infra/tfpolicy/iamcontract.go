@@ -13,6 +13,10 @@ package main
 // attributes are evaluated from the module itself, and resource ARNs are built the way AWS
 // builds them (ssm parameter, secret with its random suffix, log group, Auto Scaling group, IAM
 // role). Anything a policy depends on that is not known makes the check fail, never pass.
+//
+// The contract's "scripts" (relative to the contract file) are parsed as shell: each `aws` CLI
+// call they make must be listed, and each listed "admin-script" call must still be made
+// (iamscripts.go).
 
 import (
 	"bytes"
@@ -38,6 +42,7 @@ type contract struct {
 	Inputs     map[string]any               `json:"inputs"`
 	Data       map[string]map[string]string `json:"data"`
 	NotCovered map[string]string            `json:"not_covered"`
+	Scripts    []string                     `json:"scripts"`
 	Calls      []contractCall               `json:"calls"`
 }
 
@@ -100,8 +105,13 @@ func checkIAMContract(dir, contractPath string) (findings []string, summary stri
 		stmts = append(stmts, p...)
 	}
 	findings = evaluateContract(stmts, c.Calls)
-	summary = fmt.Sprintf("tfpolicy iamcontract: %d calls allowed by %d statements in %d policies of the instance role; each statement, action, resource and condition value is needed",
-		len(c.Calls), len(stmts), len(policies))
+	scriptFindings, err := checkScripts(filepath.Dir(contractPath), c.Scripts, c.Calls)
+	if err != nil {
+		return nil, "", err
+	}
+	findings = append(findings, scriptFindings...)
+	summary = fmt.Sprintf("tfpolicy iamcontract: %d calls allowed by %d statements in %d policies of the instance role; each statement, action, resource and condition value is needed; the AWS CLI calls of %s are listed",
+		len(c.Calls), len(stmts), len(policies), strings.Join(c.Scripts, ", "))
 	if len(notCovered) > 0 {
 		summary += "; not covered: " + strings.Join(notCovered, ", ")
 	}
