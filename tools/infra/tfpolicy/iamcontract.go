@@ -416,6 +416,17 @@ func functions() map[string]function.Function {
 		"coalesce":   stdlib.CoalesceFunc,
 		"tolist":     stdlib.MakeToFunc(cty.List(cty.DynamicPseudoType)),
 		"toset":      stdlib.MakeToFunc(cty.Set(cty.DynamicPseudoType)),
+		"split":      stdlib.SplitFunc,
+		"element":    stdlib.ElementFunc,
+		"trimprefix": stdlib.TrimPrefixFunc,
+		"trimsuffix": stdlib.TrimSuffixFunc,
+		"trimspace":  stdlib.TrimSpaceFunc,
+		"substr":     stdlib.SubstrFunc,
+		"contains":   stdlib.ContainsFunc,
+		"lookup":     stdlib.LookupFunc,
+		"regex":      stdlib.RegexFunc,
+		"formatlist": stdlib.FormatListFunc,
+		"compact":    stdlib.CompactFunc,
 	}
 }
 
@@ -551,6 +562,9 @@ func (m *module) instanceRolePolicies(c *contract) ([][]statement, []string, err
 			continue
 		}
 		where := b.Labels[0] + "." + b.Labels[1]
+		if b.Body.Attributes["count"] != nil || b.Body.Attributes["for_each"] != nil {
+			return nil, nil, fmt.Errorf("%s: count and for_each on the role's policies are not evaluated by this check", where)
+		}
 		switch b.Labels[0] {
 		case "aws_iam_role_policy":
 			stmts, err := m.policyStatements(b.Body.Attributes["policy"], where)
