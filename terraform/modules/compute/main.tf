@@ -29,6 +29,12 @@ locals {
   boot_log_group    = "/${var.name}/boot"
   metrics_log_group = "/${var.name}/metrics"
 
+  # Every object key the app makes starts with this; the role may touch nothing else. It is
+  # the Go constant blob.KeyPrefix (internal/blob/blob.go), not a setting: the app cannot
+  # follow a different value. deploy/aws/iam-contract.json spells it too, and
+  # `tfpolicy iamcontract` plus internal/blob/s3's contract test prove the three agree.
+  object_prefix = "u/"
+
   image_tag_param = "/${var.name}/app/image-tag"
   app_env_param   = "/${var.name}/app/env"
 
@@ -44,7 +50,6 @@ locals {
     "DB_NAME=${var.database.name}",
     "DB_APP_USER=${var.database.app_user}",
     "DB_APP_SECRET_ARN=${var.database.app_secret_arn}",
-    "DB_MASTER_SECRET_ARN=${var.database.master_secret_arn}",
     "LINK_KEY_SECRET_ARN=${aws_secretsmanager_secret.link_key.arn}",
     "ASG_NAME=${var.name}",
     "LIFECYCLE_HOOK=${local.lifecycle_hook}",
@@ -206,24 +211,20 @@ data "aws_iam_policy_document" "app" {
       "s3:AbortMultipartUpload",
       "s3:ListMultipartUploadParts",
     ]
-    resources = ["${var.bucket_arn}/${var.object_prefix}*"]
+    resources = ["${var.bucket_arn}/${local.object_prefix}*"]
   }
 
+  # The app lists exactly its prefix (orphan reconciliation, and the readiness probe with
+  # MaxKeys 1). HeadBucket would need s3:ListBucket without a prefix: not granted.
   statement {
     sid       = "FilesListAppPrefix"
     actions   = ["s3:ListBucket"]
     resources = [var.bucket_arn]
     condition {
-      test     = "StringLike"
+      test     = "StringEquals"
       variable = "s3:prefix"
-      values   = [var.object_prefix, "${var.object_prefix}*"]
+      values   = [local.object_prefix]
     }
-  }
-
-  statement {
-    sid       = "FilesListMultipartUploads"
-    actions   = ["s3:ListBucketMultipartUploads"]
-    resources = [var.bucket_arn]
   }
 
   statement {
@@ -242,36 +243,32 @@ data "aws_iam_policy_document" "app" {
 
   statement {
     sid     = "OwnParameters"
-    actions = ["ssm:GetParameter", "ssm:GetParameters"]
+    actions = ["ssm:GetParameter"]
     resources = [
       aws_ssm_parameter.app_env.arn,
       aws_ssm_parameter.image_tag.arn,
     ]
   }
 
+  # The first instance stores a random LINK_KEY (weupload-admin render-env), hence the write.
   statement {
     sid       = "LinkKeySecret"
-    actions   = ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret", "secretsmanager:PutSecretValue"]
+    actions   = ["secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue"]
     resources = [aws_secretsmanager_secret.link_key.arn]
   }
 
+  # Read only: the app's credentials are created and rotated by the deploy job, which also
+  # holds the master secret; an instance never sees the master user or rewrites its own secret.
   statement {
     sid       = "AppDatabaseSecret"
-    actions   = ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret", "secretsmanager:PutSecretValue", "secretsmanager:UpdateSecretVersionStage"]
+    actions   = ["secretsmanager:GetSecretValue"]
     resources = [var.database.app_secret_arn]
   }
 
-  # Read by `weupload-admin db-bootstrap` only (creating the app role needs the master user).
-  # Accepted risk: a root shell on an instance can read it; RDS rotates it every 7 days.
-  statement {
-    sid       = "MasterDatabaseSecretForBootstrap"
-    actions   = ["secretsmanager:GetSecretValue"]
-    resources = [var.database.master_secret_arn]
-  }
-
+  # docker pull (the actions of the AWS managed AmazonEC2ContainerRegistryPullOnly policy).
   statement {
     sid       = "PullImages"
-    actions   = ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"]
+    actions   = ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]
     resources = [var.ecr_repository_arn]
   }
 
@@ -312,6 +309,8 @@ data "aws_iam_policy_document" "app" {
   }
 }
 
+# Every AWS call made with this role is listed in deploy/aws/iam-contract.json;
+# `scripts/infra-check.sh iamcontract` proves each is allowed and each statement is needed.
 resource "aws_iam_role_policy" "app" {
   name   = "weupload-app"
   role   = aws_iam_role.app.id

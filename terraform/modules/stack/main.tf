@@ -136,7 +136,6 @@ module "compute" {
   target_group_arns          = var.enable_alb ? [module.alb[0].target_group_arn] : []
   database_security_group_id = module.database.security_group_id
   bucket_arn                 = module.storage.bucket_arn
-  object_prefix              = module.storage.object_prefix
   kms_key_arn                = module.kms.key_arn
   ecr_repository_arn         = data.aws_ecr_repository.app.arn
   ecr_repository_url         = data.aws_ecr_repository.app.repository_url
@@ -145,12 +144,11 @@ module "compute" {
   log_retention_days         = var.log_retention_days
   permissions_boundary_arn   = local.boundary
   database = {
-    host              = module.database.address
-    port              = module.database.port
-    name              = module.database.db_name
-    app_user          = module.database.app_username
-    app_secret_arn    = module.database.app_secret_arn
-    master_secret_arn = module.database.master_secret_arn
+    host           = module.database.address
+    port           = module.database.port
+    name           = module.database.db_name
+    app_user       = module.database.app_username
+    app_secret_arn = module.database.app_secret_arn
   }
   tags = local.tags
 }

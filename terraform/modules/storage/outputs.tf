@@ -8,16 +8,6 @@ output "bucket_arn" {
   value       = aws_s3_bucket.files.arn
 }
 
-output "object_arn_pattern" {
-  description = "ARN pattern of the objects the app may touch (its key prefix)."
-  value       = "${aws_s3_bucket.files.arn}/${var.object_prefix}*"
-}
-
-output "object_prefix" {
-  description = "Key prefix of the app's objects."
-  value       = var.object_prefix
-}
-
 output "kms_key_arn" {
   description = "KMS key encrypting the bucket, or null for SSE-S3."
   value       = var.kms_key_arn

@@ -22,16 +22,6 @@ variable "kms_key_arn" {
   default     = null
 }
 
-variable "object_prefix" {
-  description = "Key prefix under which the app stores objects (the app makes keys u/<owner>/<id>); the app role is limited to it."
-  type        = string
-  default     = "u/"
-  validation {
-    condition     = can(regex("^[a-z0-9]+/$", var.object_prefix))
-    error_message = "object_prefix must be lowercase alphanumerics followed by a slash, e.g. u/."
-  }
-}
-
 variable "abort_incomplete_multipart_days" {
   description = "Days after which S3 aborts an unfinished multipart upload and frees its parts (the app's sweeper aborts expired uploads sooner)."
   type        = number

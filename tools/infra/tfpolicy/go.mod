@@ -16,4 +16,5 @@ require (
 	golang.org/x/sync v0.14.0 // indirect
 	golang.org/x/text v0.25.0 // indirect
 	golang.org/x/tools v0.21.1-0.20240508182429-e35e4ccd0d2d // indirect
+	mvdan.cc/sh/v3 v3.8.0 // indirect
 )

@@ -8,6 +8,9 @@
 //	                      (templatefile semantics) with sample values into OUT, check that the
 //	                      embedded CloudWatch agent config is valid JSON and that the gzipped
 //	                      user data fits EC2's 16 KiB limit (OUT is then shellchecked)
+//	tfpolicy iamcontract MODULE_DIR CONTRACT
+//	                      the instance role allows every call of the contract and nothing
+//	                      more (iamcontract.go)
 //	tfpolicy fmt DIR      hclwrite formatting check: the fallback for `terraform fmt -check`
 //	                      when the Terraform CLI is not installed (hclwrite is the formatter
 //	                      terraform fmt is built on; terraform fmt additionally normalises a few
@@ -44,6 +47,9 @@ import (
 )
 
 func main() {
+	if len(os.Args) == 4 && os.Args[1] == "iamcontract" {
+		os.Exit(runIAMContract(os.Args[2], os.Args[3])) // see iamcontract.go
+	}
 	if len(os.Args) == 4 && os.Args[1] == "userdata" {
 		if err := renderUserData(os.Args[2], os.Args[3]); err != nil {
 			fmt.Println("tfpolicy userdata:", err)
