@@ -32,7 +32,7 @@ ACTIONLINT_VERSION=v1.7.12
 COMPOSE_GO_VERSION=v2.16.2
 BUILDKIT_VERSION=v0.34.2
 
-CHECKS=(terraform-fmt tfpolicy tflint tfsec actionlint shellcheck compose dockerfile)
+CHECKS=(terraform-fmt tfpolicy workflows tflint tfsec actionlint shellcheck compose dockerfile)
 
 FAILED=()
 PASSED=0
@@ -165,6 +165,17 @@ check_tfpolicy() {
   bin=$(build_tool tfpolicy tfpolicy local .) || return 1
   "$bin" sg "$TF_DIR" && "$bin" ignores "$TF_DIR" || return 1
   echo "security groups (rules tfsec 1.26 cannot read) and tfsec:ignore reasons: no findings"
+}
+
+# The release path's own rules (tools/infra/tfpolicy/workflows.go): actions pinned by SHA,
+# base images by digest, lock files per root and -lockfile=readonly, the release model
+# (main -> dev, v* -> prod, one image per commit), separate deploy/apply concurrency groups,
+# govulncheck in ci.yml and before the push in release.yml.
+check_workflows() {
+  local bin
+  bin=$(build_tool tfpolicy tfpolicy local .) || return 1
+  "$bin" workflows "$ROOT" >/dev/null || { "$bin" workflows "$ROOT"; return 1; }
+  echo "workflows, Dockerfiles, compose file, lock files: release-path policy holds"
 }
 
 # Roots and the variable files they are linted/scanned with. dev is checked twice: with the
@@ -322,6 +333,7 @@ for c in "${selected[@]}"; do
   case $c in
   terraform-fmt) run_check terraform-fmt check_terraform_fmt ;;
   tfpolicy) run_check tfpolicy check_tfpolicy ;;
+  workflows) run_check workflows check_workflows ;;
   tflint) run_check tflint check_tflint ;;
   tfsec) run_check tfsec check_tfsec ;;
   actionlint) run_check actionlint check_actionlint ;;
