@@ -174,8 +174,10 @@ check_tfpolicy() {
 check_workflows() {
   local bin
   bin=$(build_tool tfpolicy tfpolicy local .) || return 1
+  # The rules' own tests (each rule failing on a fixture) and those of scripts/govulncheck.sh.
+  (cd "$ROOT/tools/infra/tfpolicy" && go test -count=1 -run 'TestWorkflows|TestGovulncheckScript' .) || return 1
   "$bin" workflows "$ROOT" >/dev/null || { "$bin" workflows "$ROOT"; return 1; }
-  echo "workflows, Dockerfiles, compose file, lock files: release-path policy holds"
+  echo "workflows, Dockerfiles, compose file, lock files: release-path policy holds (rule tests pass)"
 }
 
 # Roots and the variable files they are linted/scanned with. dev is checked twice: with the

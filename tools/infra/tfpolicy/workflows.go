@@ -817,7 +817,11 @@ func addRequirements(path string, body *hclsyntax.Body, reqs map[string]*provide
 		src, constraint := "hashicorp/"+name, ""
 		if obj, ok := attr.Expr.(*hclsyntax.ObjectConsExpr); ok {
 			for _, item := range obj.Items {
-				switch literalExpr(item.KeyExpr.(*hclsyntax.ObjectConsKeyExpr).Wrapped) {
+				key := hcl.ExprAsKeyword(item.KeyExpr) // source = ..., or "source" = ...
+				if key == "" {
+					key = literalExpr(item.KeyExpr)
+				}
+				switch key {
 				case "source":
 					src = literalExpr(item.ValueExpr)
 				case "version":
