@@ -17,7 +17,9 @@ package main
 //     a backend block) has a lock file that covers exactly the providers it and its local
 //     modules require, at a version every constraint allows, with checksums;
 //   - every Dockerfile FROM (and `# syntax=`) and every compose image not built locally carries
-//     an @sha256 digest.
+//     an @sha256 digest;
+//   - .github/dependabot.yml proposes updates for all of these (actions, docker, gomod, npm, and
+//     terraform in every root).
 
 import (
 	"fmt"
@@ -106,6 +108,59 @@ func checkWorkflows(root string) ([]string, error) {
 		return nil, err
 	}
 	add(img...)
+	dep, err := checkDependabot(root)
+	if err != nil {
+		return nil, err
+	}
+	add(dep...)
+	return findings, nil
+}
+
+// checkDependabot: pins only stay safe while something proposes their updates; every pinned
+// ecosystem, and the lock file of every Terraform root, is in .github/dependabot.yml.
+func checkDependabot(repo string) ([]string, error) {
+	const path = ".github/dependabot.yml"
+	src, err := os.ReadFile(filepath.Join(repo, path))
+	if os.IsNotExist(err) {
+		return []string{path + ": missing: nothing proposes updates of the pinned actions, images and providers"}, nil
+	} else if err != nil {
+		return nil, err
+	}
+	var cfg struct {
+		Updates []struct {
+			Ecosystem   string   `yaml:"package-ecosystem"`
+			Directory   string   `yaml:"directory"`
+			Directories []string `yaml:"directories"`
+		} `yaml:"updates"`
+	}
+	if err := yaml.Unmarshal(src, &cfg); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	dirs := map[string]map[string]bool{}
+	for _, u := range cfg.Updates {
+		if dirs[u.Ecosystem] == nil {
+			dirs[u.Ecosystem] = map[string]bool{}
+		}
+		for _, d := range append(u.Directories, u.Directory) {
+			dirs[u.Ecosystem][strings.TrimSuffix(d, "/")] = true
+		}
+	}
+	var findings []string
+	for _, eco := range []string{"github-actions", "docker", "gomod", "npm", "terraform"} {
+		if dirs[eco] == nil {
+			findings = append(findings, fmt.Sprintf("%s: no %s updates", path, eco))
+		}
+	}
+	roots, err := terraformRoots(filepath.Join(repo, "terraform"))
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range roots {
+		d := "/" + rel(repo, r)
+		if dirs["terraform"] != nil && !dirs["terraform"][d] {
+			findings = append(findings, fmt.Sprintf("%s: terraform updates do not cover %s (its lock file would never be bumped)", path, d))
+		}
+	}
 	return findings, nil
 }
 

@@ -137,6 +137,10 @@ func TestWorkflowsRules(t *testing.T) {
 			wantFound: "Dockerfile:2: FROM golang:${GO_VERSION}-bookworm: a variable hides"},
 		{name: "syntax frontend by tag", file: "Dockerfile", old: "docker/dockerfile:1.10@sha256:865e5dd094beca432e8c0a1d5e1c465db5f998dca4e439981029b3b81fb39ed5", new: "docker/dockerfile:1.10",
 			wantFound: "Dockerfile:1: syntax frontend docker/dockerfile:1.10 has no @sha256 digest"},
+		{name: "dependabot without npm", file: ".github/dependabot.yml", old: "package-ecosystem: npm", new: "package-ecosystem: pip",
+			wantFound: ".github/dependabot.yml: no npm updates"},
+		{name: "dependabot misses a root", file: ".github/dependabot.yml", old: "[/terraform/env]", new: "[/terraform/other]",
+			wantFound: "terraform updates do not cover /terraform/env"},
 		{name: "compose image by tag", file: "docker-compose.yml", old: "postgres:18-alpine@sha256:9a8afca54e7861fd90fab5fdf4c42477a6b1cb7d293595148e674e0a3181de15", new: "postgres:18-alpine",
 			wantFound: "docker-compose.yml:3: service db: image postgres:18-alpine has no @sha256 digest"},
 	}
