@@ -294,7 +294,7 @@ check_actionlint() {
 
 check_shellcheck() {
   ensure_shellcheck || { echo "shellcheck not installed (apt-get install shellcheck)"; return 1; }
-  local files=("$ROOT/scripts/infra-check.sh")
+  local files=("$ROOT/scripts/infra-check.sh" "$ROOT/scripts/govulncheck.sh")
   while IFS= read -r f; do files+=("$f"); done < <(find "$ROOT/deploy" -name '*.sh' | sort)
   shellcheck -x "${files[@]}" || return 1
   # The user data as the instances get it: rendered like templatefile() does, size-checked,
