@@ -6,7 +6,8 @@ package main
 //   - every remote action is pinned to a commit SHA with the release in a comment
 //     (`uses: owner/repo@<40 hex> # v1.2.3`); docker:// actions and job containers by digest;
 //   - release.yml runs for main and v* tags, serialised per commit (a concurrency group keyed on
-//     github.sha, never cancelled), and runs govulncheck before the step that pushes the image;
+//     github.sha, never cancelled), pushes only when an earlier lookup found no image of the
+//     commit, and runs govulncheck before the step that pushes the image;
 //   - ci.yml runs govulncheck;
 //   - deploy.yml deploys main to dev and v* tags to prod, and prod only after a job that checks
 //     the commit is on main;
@@ -484,10 +485,13 @@ func checkRelease(w *wf) []string {
 	pushed := false
 	for _, name := range sortedJobs(w) {
 		j := w.doc.Jobs[name]
-		vuln := -1
+		vuln, lookup := -1, -1
 		for i, s := range j.Steps {
 			if runsGovulncheck(s) && vuln < 0 {
 				vuln = i
+			}
+			if strings.Contains(strings.Join(shellLines(s.Run), "\n"), "ecr describe-images") && lookup < 0 {
+				lookup = i
 			}
 			if !pushesImage(s) {
 				continue
@@ -495,6 +499,11 @@ func checkRelease(w *wf) []string {
 			pushed = true
 			if vuln < 0 || truthy(j.ContinueOnError) {
 				add(fmt.Sprintf("job %s pushes the image (step %d) without a govulncheck step before it that fails the job", name, i+1))
+			}
+			// One image per commit: the second run of a commit reuses the image, it does not
+			// rebuild (the immutable tag would refuse the push anyway, failing the run).
+			if lookup < 0 || !strings.Contains(s.If, "steps.") {
+				add(fmt.Sprintf("job %s pushes the image (step %d) unconditionally: look it up first (aws ecr describe-images) and build only when it is missing", name, i+1))
 			}
 			g, c := group, cancels
 			if j.Concurrency.Kind != 0 {
