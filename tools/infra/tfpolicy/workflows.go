@@ -266,7 +266,10 @@ func shellLines(script string) []string {
 	return out
 }
 
-var terraformInit = regexp.MustCompile(`(^|[\s;&|(])terraform\s+(-chdir=\S+\s+)?init(\s|$)`)
+var (
+	terraformInit  = regexp.MustCompile(`(^|[\s;&|(])terraform\s+(-chdir=\S+\s+)?init(\s|$)`)
+	terraformApply = regexp.MustCompile(`(^|\s)terraform\s+(-chdir=\S+\s+)?apply(\s|$)`)
+)
 
 // checkTerraformInit: without -lockfile=readonly, init picks provider versions itself when the
 // lock file is missing or stale, and the run would silently use what the lock file never pinned.
@@ -684,7 +687,7 @@ func checkConcurrency(all []*wf, deploy, apply *wf) []string {
 			if strings.Contains(lines, "describe-instance-refreshes") && !truthy(s.ContinueOnError) {
 				waited = true
 			}
-			if regexp.MustCompile(`(^|\s)terraform\s+apply(\s|$)`).MatchString(lines) && !waited {
+			if terraformApply.MatchString(lines) && !waited {
 				findings = append(findings, fmt.Sprintf("%s: job %s step %d applies without first waiting for running instance refreshes (the provider cancels a deploy's refresh)", apply.path, name, i+1))
 			}
 		}
@@ -694,9 +697,9 @@ func checkConcurrency(all []*wf, deploy, apply *wf) []string {
 
 // --- Terraform lock files --------------------------------------------------------------------
 
+// providerReq: the version constraints declared for one provider, and where (same index).
 type providerReq struct {
-	source      string   // registry.terraform.io/namespace/type
-	constraints []string // each with where it was declared
+	constraints []string
 	where       []string
 }
 
@@ -899,7 +902,7 @@ func addRequirements(path string, body *hclsyntax.Body, reqs map[string]*provide
 		src = strings.ToLower(src)
 		r := reqs[src]
 		if r == nil {
-			r = &providerReq{source: src}
+			r = &providerReq{}
 			reqs[src] = r
 		}
 		if constraint != "" {
