@@ -642,8 +642,8 @@ func checkConcurrency(all []*wf, deploy, apply *wf) []string {
 		return []string{".github/workflows: deploy-environment.yml and terraform-apply.yml are both required"}
 	}
 	var findings []string
-	groupOf := func(w *wf) (string, int) {
-		var groups []string
+	groupsOf := func(w *wf) map[string]bool {
+		groups := map[string]bool{}
 		for _, name := range sortedJobs(w) {
 			j := w.doc.Jobs[name]
 			g, cancels := concurrencyOf(&j.Concurrency)
@@ -657,17 +657,15 @@ func checkConcurrency(all []*wf, deploy, apply *wf) []string {
 			if !strings.Contains(g, "inputs.environment") {
 				findings = append(findings, fmt.Sprintf("%s: job %s: concurrency group %q is not per environment", w.path, name, g))
 			}
-			groups = append(groups, g)
+			groups[g] = true
 		}
-		if len(groups) == 0 {
-			return "", 0
-		}
-		return groups[0], len(groups)
+		return groups
 	}
-	dg, _ := groupOf(deploy)
-	ag, _ := groupOf(apply)
-	if dg != "" && dg == ag {
-		findings = append(findings, fmt.Sprintf("%s and %s share the concurrency group %q: GitHub keeps one pending job per group and cancels the older one, so a queued deploy silently drops a queued apply", deploy.path, apply.path, dg))
+	applyGroups := groupsOf(apply)
+	for _, g := range sortedKeys(groupsOf(deploy)) {
+		if applyGroups[g] {
+			findings = append(findings, fmt.Sprintf("%s and %s share the concurrency group %q: GitHub keeps one pending job per group and cancels the older one, so a queued deploy silently drops a queued apply", deploy.path, apply.path, g))
+		}
 	}
 	for _, w := range all {
 		calls := false
