@@ -3,8 +3,11 @@ module github.com/weupload/weupload/tools/infra/tfpolicy
 go 1.26
 
 require (
+	github.com/hashicorp/go-version v1.9.0
 	github.com/hashicorp/hcl/v2 v2.24.0
 	github.com/zclconf/go-cty v1.18.1
+	gopkg.in/yaml.v3 v3.0.1
+	mvdan.cc/sh/v3 v3.8.0
 )
 
 require (
@@ -16,5 +19,4 @@ require (
 	golang.org/x/sync v0.14.0 // indirect
 	golang.org/x/text v0.25.0 // indirect
 	golang.org/x/tools v0.21.1-0.20240508182429-e35e4ccd0d2d // indirect
-	mvdan.cc/sh/v3 v3.8.0 // indirect
 )
