@@ -49,6 +49,10 @@ module "weupload" {
   force_destroy_buckets              = true
   kms_deletion_window_days           = 7
 
+  waf        = var.waf
+  cloudtrail = var.cloudtrail
+  guardduty  = var.guardduty
+
   registration       = var.registration
   log_retention_days = 7
   alarm_emails       = var.alarm_emails

@@ -47,6 +47,10 @@ module "weupload" {
   force_destroy_buckets              = false
   kms_deletion_window_days           = 30
 
+  waf        = var.waf
+  cloudtrail = var.cloudtrail
+  guardduty  = var.guardduty
+
   registration       = var.registration
   log_retention_days = 90
   alarm_emails       = var.alarm_emails
