@@ -32,7 +32,7 @@ ACTIONLINT_VERSION=v1.7.12
 COMPOSE_GO_VERSION=v2.16.2
 BUILDKIT_VERSION=v0.34.2
 
-CHECKS=(terraform-fmt tfpolicy tflint tfsec actionlint shellcheck compose dockerfile)
+CHECKS=(terraform-fmt tfpolicy tf-rollout tflint tfsec actionlint shellcheck compose dockerfile)
 
 FAILED=()
 PASSED=0
@@ -165,6 +165,15 @@ check_tfpolicy() {
   bin=$(build_tool tfpolicy tfpolicy local .) || return 1
   "$bin" sg "$TF_DIR" && "$bin" ignores "$TF_DIR" || return 1
   echo "security groups (rules tfsec 1.26 cannot read) and tfsec:ignore reasons: no findings"
+}
+
+# Release-path ordering and health rules (tools/infra/tfpolicy/rollout.go): ALB after its log
+# bucket policy, ASG waits for capacity with its lifecycle permission first, ELB health checks
+# on /readyz with auto rollback.
+check_tf_rollout() {
+  local bin
+  bin=$(build_tool tfpolicy tfpolicy local .) || return 1
+  "$bin" rollout "$TF_DIR" || return 1
 }
 
 # Roots and the variable files they are linted/scanned with. dev is checked twice: with the
@@ -322,6 +331,7 @@ for c in "${selected[@]}"; do
   case $c in
   terraform-fmt) run_check terraform-fmt check_terraform_fmt ;;
   tfpolicy) run_check tfpolicy check_tfpolicy ;;
+  tf-rollout) run_check tf-rollout check_tf_rollout ;;
   tflint) run_check tflint check_tflint ;;
   tfsec) run_check tfsec check_tfsec ;;
   actionlint) run_check actionlint check_actionlint ;;

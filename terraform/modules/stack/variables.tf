@@ -97,6 +97,10 @@ variable "waf" {
     log_retention_days = optional(number, 30)
   })
   default = { enabled = false }
+  validation {
+    condition     = !var.waf.enabled || var.enable_alb
+    error_message = "waf.enabled needs enable_alb (the web ACL protects the ALB)."
+  }
 }
 
 variable "cloudtrail" {
