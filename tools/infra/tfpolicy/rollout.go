@@ -375,7 +375,7 @@ func checkALBLogs(n node, b *hclsyntax.Block) []string {
 	enabled := false
 	for _, nb := range b.Body.Blocks {
 		switch {
-		case nb.Type == "access_logs" && literal(nb.Body.Attributes["enabled"]) != "false":
+		case nb.Type == "access_logs" && !isFalse(n.in, nb.Body.Attributes["enabled"]):
 			enabled = true
 		case nb.Type == "dynamic" && len(nb.Labels) == 1 && nb.Labels[0] == "access_logs":
 			enabled = true
@@ -389,6 +389,15 @@ func checkALBLogs(n node, b *hclsyntax.Block) []string {
 		return nil
 	}
 	return []string{"alb-access-logs: access logs are enabled but no bucket policy granting ELB log delivery is ordered before the load balancer (depend on it, directly or through a module output that references it)"}
+}
+
+// isFalse reports whether a evaluates to false (absent or unknown is not false).
+func isFalse(in *instance, a *hclsyntax.Attribute) bool {
+	if a == nil {
+		return false
+	}
+	v := evalExpr(in, a.Expr, nil, 0)
+	return v.IsWhollyKnown() && v.Type() == cty.Bool && v.False()
 }
 
 func checkASG(n node, b *hclsyntax.Block) []string {
