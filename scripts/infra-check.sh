@@ -169,11 +169,14 @@ check_tfpolicy() {
 
 # Release-path ordering and health rules (tools/infra/tfpolicy/rollout.go): ALB after its log
 # bucket policy, ASG waits for capacity with its lifecycle permission first, ELB health checks
-# on /readyz with auto rollback.
+# on /readyz with auto rollback; and alarms on the CloudWatch agent's metrics name what the
+# agent publishes (agentmetrics.go).
 check_tf_rollout() {
-  local bin
+  local bin fail=0
   bin=$(build_tool tfpolicy tfpolicy local .) || return 1
-  "$bin" rollout "$TF_DIR" || return 1
+  "$bin" rollout "$TF_DIR" || fail=1
+  "$bin" agent-metrics "$TF_DIR" || fail=1
+  return $fail
 }
 
 # Roots and the variable files they are linted/scanned with. dev is checked twice: with the

@@ -9,6 +9,9 @@
 //	                      embedded CloudWatch agent config is valid JSON and that the gzipped
 //	                      user data fits EC2's 16 KiB limit (OUT is then shellchecked)
 //	tfpolicy rollout DIR  ordering and health rules of the release path (see rollout.go)
+//	tfpolicy agent-metrics DIR
+//	                      alarms on custom metrics match what the CloudWatch agent emits
+//	                      (see agentmetrics.go)
 //	tfpolicy fmt DIR      hclwrite formatting check: the fallback for `terraform fmt -check`
 //	                      when the Terraform CLI is not installed (hclwrite is the formatter
 //	                      terraform fmt is built on; terraform fmt additionally normalises a few
@@ -53,7 +56,7 @@ func main() {
 		return
 	}
 	if len(os.Args) != 3 {
-		fmt.Fprintln(os.Stderr, "usage: tfpolicy sg|ignores|rollout|fmt DIR | tfpolicy userdata DEPLOY_AWS_DIR OUT")
+		fmt.Fprintln(os.Stderr, "usage: tfpolicy sg|ignores|rollout|agent-metrics|fmt DIR | tfpolicy userdata DEPLOY_AWS_DIR OUT")
 		os.Exit(2)
 	}
 	files, err := tfFiles(os.Args[2])
@@ -71,6 +74,8 @@ func main() {
 		findings, err = checkFormat(files)
 	case "rollout":
 		findings, err = checkRollout(os.Args[2])
+	case "agent-metrics":
+		findings, err = checkAgentMetrics(os.Args[2])
 	default:
 		err = fmt.Errorf("unknown check %q", os.Args[1])
 	}

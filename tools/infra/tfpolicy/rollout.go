@@ -504,7 +504,11 @@ func evalExpr(in *instance, expr hclsyntax.Expression, overrides map[string]cty.
 		}
 	}
 	ctx := &hcl.EvalContext{
-		Variables: map[string]cty.Value{"var": cty.ObjectVal(vars), "local": cty.ObjectVal(locals)},
+		Variables: map[string]cty.Value{
+			"var":   cty.ObjectVal(vars),
+			"local": cty.ObjectVal(locals),
+			"path":  cty.ObjectVal(map[string]cty.Value{"module": cty.StringVal(in.mod.dir)}),
+		},
 		Functions: evalFuncs,
 	}
 	v, diags := expr.Value(ctx)
