@@ -58,7 +58,7 @@ func TestCheckAgentMetrics(t *testing.T) {
 			want:   []string{`no metric "used_percent"`, `"app_uploads_total" is published with dimensions {event}, not {event,job}`},
 		},
 		{
-			name:   "AWS namespaces are not the agent's",
+			name: "AWS namespaces are not the agent's",
 			alarms: `resource "aws_cloudwatch_metric_alarm" "cpu" {
   namespace   = "AWS/EC2"
   metric_name = "CPUCreditBalance"
