@@ -6,8 +6,9 @@
 # Multi-region trail of management events, log files SSE-KMS encrypted with the environment's
 # key and digest files for validation, into the logs bucket (prefix cloudtrail/). The bucket
 # name comes from modules/storage only once its policy admits this trail, so the trail is
-# created after it (CloudTrail checks the bucket policy when the trail is created).
-#tfsec:ignore:aws-cloudtrail-ensure-cloudwatch-integration The trail goes to S3 only: GuardDuty analyses the same management events, and streaming them to CloudWatch Logs would add ingestion cost for alarms nobody has defined yet.
+# created after it (CloudTrail checks the bucket policy when the trail is created). S3 only,
+# no CloudWatch Logs copy: GuardDuty analyses the same events, and streaming them would add
+# ingestion cost for metric filters nobody has defined yet.
 resource "aws_cloudtrail" "this" {
   count                         = var.cloudtrail ? 1 : 0
   name                          = var.name
