@@ -12,6 +12,9 @@ package main
 //     not "0"), and when it has a launch lifecycle hook, an IAM policy granting
 //     autoscaling:CompleteLifecycleAction is ordered before it (else the first instances
 //     cannot complete their hook while the apply waits for them).
+//   - cycle: no resource depends on itself (Terraform refuses to plan a cycle, and only plan,
+//     which cannot run offline, would say so; e.g. the lifecycle permission naming the group's
+//     ARN while the group depends on the permission).
 //   - asg-health: an aws_autoscaling_group with target groups uses health_check_type "ELB"
 //     (evaluated with a non-empty target group list), has an instance_refresh with
 //     auto_rollback = true; every aws_lb_target_group checks /readyz.
@@ -343,13 +346,16 @@ func rolloutRules(top *instance) []string {
 			}
 			n := node{in, key}
 			var msgs []string
+			if reach(n)[n] {
+				msgs = append(msgs, "cycle: depends on itself through its references and depends_on")
+			}
 			switch b.Labels[0] {
 			case "aws_lb":
-				msgs = checkALBLogs(n, b)
+				msgs = append(msgs, checkALBLogs(n, b)...)
 			case "aws_autoscaling_group":
-				msgs = checkASG(n, b)
+				msgs = append(msgs, checkASG(n, b)...)
 			case "aws_lb_target_group":
-				msgs = checkTargetGroup(in, b)
+				msgs = append(msgs, checkTargetGroup(in, b)...)
 			}
 			for _, msg := range msgs {
 				findings = append(findings, at+": "+msg)

@@ -202,6 +202,12 @@ resource "aws_lb" "this" {
 			want: []string{`asg-capacity: wait_for_capacity_timeout = "0"`, "asg-capacity: launch lifecycle hook"},
 		},
 		{
+			name: "permission names the group's ARN and the group depends on it: a cycle",
+			files: map[string]string{"main.tf": strings.Replace(hookPolicy, "%s", "aws_autoscaling_group.app.arn", 1) +
+				asg(`  depends_on = [aws_iam_role_policy.lifecycle]`)},
+			want: []string{"aws_iam_role_policy.lifecycle: cycle", "aws_autoscaling_group.app: cycle"},
+		},
+		{
 			name: "asg with target groups: ELB through a local, readyz default, rollback",
 			files: map[string]string{
 				"env/main.tf": `
