@@ -8,6 +8,8 @@ package main
 //     aws_s3_bucket_policy that grants ELB log delivery (the regional ELB account or the
 //     logdelivery.elasticloadbalancing.amazonaws.com principal); ELB writes a test object when
 //     access logs are switched on and refuses the setting if the policy is not there yet.
+//   - trail-bucket-policy: likewise an aws_cloudtrail after a bucket policy granting
+//     cloudtrail.amazonaws.com (CloudTrail checks the policy when the trail is created).
 //   - asg-capacity: an aws_autoscaling_group waits for capacity (wait_for_capacity_timeout is
 //     not "0"), and when it has a launch lifecycle hook, an IAM policy granting
 //     autoscaling:CompleteLifecycleAction is ordered before it (else the first instances
@@ -41,6 +43,7 @@ import (
 
 const (
 	elbLogDeliveryPrincipal = "logdelivery.elasticloadbalancing.amazonaws.com"
+	cloudTrailPrincipal     = "cloudtrail.amazonaws.com"
 	completeLifecycleAction = "autoscaling:CompleteLifecycleAction"
 	readinessPath           = "/readyz"
 )
@@ -352,6 +355,11 @@ func rolloutRules(top *instance) []string {
 			switch b.Labels[0] {
 			case "aws_lb":
 				msgs = append(msgs, checkALBLogs(n, b)...)
+			case "aws_cloudtrail":
+				isTrailPolicy := func(p node) bool { return grants(p, cloudTrailPrincipal, "") }
+				if !orderedAfter(n, []string{"aws_s3_bucket_policy"}, isTrailPolicy) {
+					msgs = append(msgs, "trail-bucket-policy: no bucket policy granting "+cloudTrailPrincipal+" is ordered before the trail")
+				}
 			case "aws_autoscaling_group":
 				msgs = append(msgs, checkASG(n, b)...)
 			case "aws_lb_target_group":

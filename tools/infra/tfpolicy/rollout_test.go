@@ -191,6 +191,21 @@ resource "aws_lb" "this" {
 			want: []string{"alb-access-logs"},
 		},
 		{
+			name: "trail after its bucket policy, through the bucket name it reads",
+			files: map[string]string{"main.tf": strings.ReplaceAll(elbLogsPolicy, "logdelivery.elasticloadbalancing.amazonaws.com", "cloudtrail.amazonaws.com") + `
+resource "aws_cloudtrail" "this" {
+  s3_bucket_name = aws_s3_bucket_policy.logs.bucket
+}`},
+		},
+		{
+			name: "trail reading the bucket only",
+			files: map[string]string{"main.tf": strings.ReplaceAll(elbLogsPolicy, "logdelivery.elasticloadbalancing.amazonaws.com", "cloudtrail.amazonaws.com") + `
+resource "aws_cloudtrail" "this" {
+  s3_bucket_name = aws_s3_bucket.logs.id
+}`},
+			want: []string{"trail-bucket-policy"},
+		},
+		{
 			name: "asg waits, permission from a built ARN ordered first",
 			files: map[string]string{"main.tf": strings.Replace(hookPolicy, "%s", `"arn:aws:autoscaling:r:1:autoScalingGroup:*:autoScalingGroupName/app"`, 1) +
 				asg(`  depends_on = [aws_iam_role_policy.lifecycle]`)},
