@@ -376,6 +376,7 @@ locals {
         metrics = [
           ["AWS/AutoScaling", "GroupInServiceInstances", "AutoScalingGroupName", var.autoscaling_group_name, { stat = "Minimum" }],
           [var.metrics_namespace, "mem_used_percent", "AutoScalingGroupName", var.autoscaling_group_name, { stat = "Maximum", yAxis = "right" }],
+          [var.metrics_namespace, "disk_used_percent", "AutoScalingGroupName", var.autoscaling_group_name, { stat = "Maximum", yAxis = "right" }],
         ]
       }
     },
