@@ -32,7 +32,7 @@ ACTIONLINT_VERSION=v1.7.12
 COMPOSE_GO_VERSION=v2.16.2
 BUILDKIT_VERSION=v0.34.2
 
-CHECKS=(terraform-fmt tfpolicy iamcontract workflows tflint tfsec actionlint shellcheck compose dockerfile)
+CHECKS=(terraform-fmt tfpolicy iamcontract workflows tf-rollout tflint tfsec actionlint shellcheck compose dockerfile)
 
 FAILED=()
 PASSED=0
@@ -187,6 +187,19 @@ check_workflows() {
   (cd "$ROOT/tools/infra/tfpolicy" && go test -count=1 -run 'TestWorkflows|TestGovulncheckScript' .) || return 1
   "$bin" workflows "$ROOT" >/dev/null || { "$bin" workflows "$ROOT"; return 1; }
   echo "workflows, Dockerfiles, compose file, lock files: release-path policy holds (rule tests pass)"
+}
+
+# Release-path ordering and health rules (tools/infra/tfpolicy/rollout.go): ALB after its log
+# bucket policy, ASG waits for capacity with its lifecycle permission first, ELB health checks
+# on /readyz with auto rollback; and alarms on the CloudWatch agent's metrics name what the
+# agent publishes (agentmetrics.go).
+check_tf_rollout() {
+  local bin fail=0
+  bin=$(build_tool tfpolicy tfpolicy local .) || return 1
+  "$bin" rollout "$TF_DIR" || fail=1
+  "$bin" agent-metrics "$TF_DIR" || fail=1
+  [ $fail = 0 ] || return 1
+  echo "release-path ordering and health rules, agent metric alarms: no findings"
 }
 
 # Roots and the variable files they are linted/scanned with. dev is checked twice: with the
@@ -346,6 +359,7 @@ for c in "${selected[@]}"; do
   tfpolicy) run_check tfpolicy check_tfpolicy ;;
   iamcontract) run_check iamcontract check_iamcontract ;;
   workflows) run_check workflows check_workflows ;;
+  tf-rollout) run_check tf-rollout check_tf_rollout ;;
   tflint) run_check tflint check_tflint ;;
   tfsec) run_check tfsec check_tfsec ;;
   actionlint) run_check actionlint check_actionlint ;;
