@@ -314,10 +314,14 @@ type Download struct {
 // DownloadURL checks that the user may read the file (theirs or shared
 // with them, and not in the trash) and returns a presigned GET URL, valid for the configured
 // download TTL, that answers with an RFC 6266 attachment disposition and a
-// safe content type. Errors: NotFound, Unavailable.
+// safe content type. With scanning required, only a clean file is served.
+// Errors: NotFound, Conflict (not clean: see Servable), Unavailable.
 func (s *Service) DownloadURL(ctx context.Context, userID, id string) (Download, error) {
 	f, err := s.FindFile(ctx, userID, id)
 	if err != nil {
+		return Download{}, err
+	}
+	if err := s.Servable(f.ScanState); err != nil {
 		return Download{}, err
 	}
 	expires := s.Now().Add(s.cfg.DownloadURLTTL)

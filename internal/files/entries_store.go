@@ -48,13 +48,18 @@ func collectFolders(rows pgx.Rows) ([]Folder, error) {
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Folder, error) { return scanFolder(r) })
 }
 
-const fileColumns = `id, owner_id, folder_id, name, size, content_type, sha256, object_key, created_at, updated_at, trashed_at`
+const fileColumns = `id, owner_id, folder_id, name, size, content_type, sha256, object_key, created_at, updated_at, trashed_at, scan_state, scan_signature, scanned_at`
 
 func scanFile(row pgx.Row) (File, error) {
 	var f File
 	var folder *string
 	var sum []byte
-	err := row.Scan(&f.ID, &f.OwnerID, &folder, &f.Name, &f.Size, &f.ContentType, &sum, &f.objectKey, &f.CreatedAt, &f.UpdatedAt, &f.TrashedAt)
+	var sig *string
+	err := row.Scan(&f.ID, &f.OwnerID, &folder, &f.Name, &f.Size, &f.ContentType, &sum, &f.objectKey, &f.CreatedAt, &f.UpdatedAt, &f.TrashedAt,
+		&f.ScanState, &sig, &f.ScannedAt)
+	if sig != nil {
+		f.ScanSignature = *sig
+	}
 	if folder != nil {
 		f.FolderID = *folder
 	}

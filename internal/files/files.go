@@ -53,6 +53,9 @@ type Config struct {
 	// "aborted" or "expired", with the upload's size. The web layer feeds
 	// its metrics with it.
 	Observe func(event string, size int64)
+	// Scan is the virus-scanning policy: which state new files start in
+	// and which states may be downloaded.
+	Scan ScanPolicy
 }
 
 // Defaults for the zero fields of Config.
@@ -144,6 +147,12 @@ type File struct {
 	CreatedAt time.Time
 	UpdatedAt time.Time
 	TrashedAt *time.Time
+	// ScanState is where its virus scan stands; ScanSignature names what
+	// was found when it is ScanInfected (show it to the owner only), and
+	// ScannedAt is when the scan ended.
+	ScanState     ScanState
+	ScanSignature string
+	ScannedAt     *time.Time
 
 	objectKey string
 }

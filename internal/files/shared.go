@@ -57,6 +57,8 @@ type SharedFile struct {
 	// ObjectKey names the bytes in the blob store.
 	ObjectKey string
 	Modified  time.Time
+	// ScanState decides whether it may be served (Service.Servable).
+	ScanState ScanState
 }
 
 // SharedFiles is a page of shared files with the totals of all of them.

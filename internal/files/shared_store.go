@@ -62,14 +62,14 @@ func sharedFiles(ctx context.Context, q database.Querier, f SharedFilter) (Share
 	var err error
 	if f.FolderID != "" {
 		rows, err = q.Query(ctx, liveTree+`
-			SELECT f.id, f.name, tree.dir, f.size, f.content_type, f.object_key, f.updated_at,
+			SELECT f.id, f.name, tree.dir, f.size, f.content_type, f.object_key, f.updated_at, f.scan_state,
 			       count(*) OVER (), (coalesce(sum(f.size) OVER (), 0))::bigint
 			FROM files f JOIN tree ON f.folder_id = tree.id
 			WHERE f.owner_id = $2 AND f.trashed_at IS NULL AND ($3::uuid IS NULL OR f.id = $3)
 			ORDER BY tree.dir, lower(f.name), f.id LIMIT $4`, f.FolderID, f.OwnerID, only, f.Limit)
 	} else {
 		rows, err = q.Query(ctx, `
-			SELECT f.id, f.name, '', f.size, f.content_type, f.object_key, f.updated_at,
+			SELECT f.id, f.name, '', f.size, f.content_type, f.object_key, f.updated_at, f.scan_state,
 			       count(*) OVER (), (coalesce(sum(f.size) OVER (), 0))::bigint
 			FROM unnest($1::uuid[]) WITH ORDINALITY AS l (id, n) JOIN files f ON f.id = l.id
 			WHERE f.owner_id = $2 AND f.trashed_at IS NULL AND ($3::uuid IS NULL OR f.id = $3)
@@ -81,7 +81,7 @@ func sharedFiles(ctx context.Context, q database.Querier, f SharedFilter) (Share
 	var c SharedFiles
 	c.Files, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (SharedFile, error) {
 		var e SharedFile
-		err := row.Scan(&e.ID, &e.Name, &e.Dir, &e.Size, &e.ContentType, &e.ObjectKey, &e.Modified, &c.Total, &c.TotalSize)
+		err := row.Scan(&e.ID, &e.Name, &e.Dir, &e.Size, &e.ContentType, &e.ObjectKey, &e.Modified, &e.ScanState, &c.Total, &c.TotalSize)
 		return e, err
 	})
 	return c, err

@@ -653,7 +653,7 @@ func (s *Service) finish(ctx context.Context, q database.Querier, u Upload, obj 
 		if err != nil {
 			return err
 		}
-		if f, err = insertUploadedFile(ctx, tx, fileID, u, folder, name, obj.SHA256, now); err != nil {
+		if f, err = insertUploadedFile(ctx, tx, fileID, u, folder, name, obj.SHA256, s.cfg.Scan.initial(), now); err != nil {
 			return err
 		}
 		return chargeUpload(ctx, tx, u.OwnerID, u.Size)

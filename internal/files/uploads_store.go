@@ -118,12 +118,13 @@ func claimUpload(ctx context.Context, q database.Querier, ownerID, id string, no
 }
 
 // insertUploadedFile makes the file row of a completed upload, with the
-// digest the store reported (nil when it did not know it).
-func insertUploadedFile(ctx context.Context, q database.Querier, fileID string, u Upload, folderID, name string, sum []byte, now time.Time) (File, error) {
+// digest the store reported (nil when it did not know it) and its first
+// scan state.
+func insertUploadedFile(ctx context.Context, q database.Querier, fileID string, u Upload, folderID, name string, sum []byte, scan ScanState, now time.Time) (File, error) {
 	return scanFile(q.QueryRow(ctx, `
-		INSERT INTO files (id, owner_id, folder_id, name, size, content_type, sha256, object_key, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)
-		RETURNING `+fileColumns, fileID, u.OwnerID, nullID(folderID), name, u.Size, u.ContentType, sum, u.objectKey, now))
+		INSERT INTO files (id, owner_id, folder_id, name, size, content_type, sha256, object_key, created_at, updated_at, scan_state)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10)
+		RETURNING `+fileColumns, fileID, u.OwnerID, nullID(folderID), name, u.Size, u.ContentType, sum, u.objectKey, now, scan))
 }
 
 // chargeUpload moves a completed upload's size from reserved to used.
