@@ -33,6 +33,51 @@ type FileRow struct {
 	ContentType string
 	Created     time.Time
 	Trashed     time.Time
+	Scan        ScanBadge
+}
+
+// menuFlags narrow an entry's menu.
+type menuFlags struct {
+	noDownload bool // the scan holds the file back
+	deleteOnly bool // infected: only Details and Move to Trash
+}
+
+// ScanBadge is what a row says of the file's virus scan.
+type ScanBadge struct {
+	// State is the files.ScanState.
+	State string
+	// Signature is what was found in an infected file (owner only).
+	Signature string
+	// Held: the server refuses to serve the file in this state.
+	Held bool
+	// Scanning: scanning is on (an unscanned file will be checked).
+	Scanning bool
+}
+
+// Checking reports whether the scan is still to come, so the row shows
+// "Being checked for viruses" and polls until it is done.
+func (b ScanBadge) Checking() bool {
+	return b.State == "pending" || (b.State == "unscanned" && b.Scanning)
+}
+
+// Infected reports whether a virus was found.
+func (b ScanBadge) Infected() bool { return b.State == "infected" }
+
+// Label is the row's words for the state ("" for nothing to say).
+func (b ScanBadge) Label() string {
+	switch {
+	case b.Checking():
+		return "Being checked for viruses"
+	case b.Infected() && b.Signature != "":
+		return "Blocked: virus found (" + b.Signature + ")"
+	case b.Infected():
+		return "Blocked: virus found"
+	case b.State == "failed":
+		return "Virus check failed"
+	case b.State == "skipped" && b.Held:
+		return "Too large to check for viruses"
+	}
+	return ""
 }
 
 // Usage is the storage meter: bytes used (trash included), reserved by

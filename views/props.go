@@ -2,6 +2,8 @@
 // struct that embeds Shell, the data the layout needs.
 package views
 
+import "time"
+
 // Shell is what every full page needs: title, the signed-in user (nil when
 // anonymous), flash messages, and asset URLs.
 type Shell struct {
@@ -94,4 +96,19 @@ type TokenRow struct {
 	CreatedAt string
 	LastUsed  string
 	Expires   string
+}
+
+// AdminScansPage is the admins' list of flagged files.
+type AdminScansPage struct {
+	Shell
+	Issues []ScanIssueRow
+}
+
+// ScanIssueRow is an infected or failed file of any account.
+type ScanIssueRow struct {
+	ID, Name, Owner string
+	Size            int64
+	State           string
+	Signature       string
+	Scanned         time.Time
 }

@@ -23,10 +23,16 @@ type SharePublicPage struct {
 	ZipLabel string
 	// Empty explains a folder link with nothing in it.
 	Empty bool
+	// Checking: some files are still being checked for viruses, so the
+	// zip waits (the page says so and refreshes itself).
+	Checking bool
 }
 
 // SharePublicFile is one file on the landing page.
 type SharePublicFile struct {
+	// Held is why it cannot be downloaded now (shares.HeldPending,
+	// shares.HeldBlocked), "" when it can.
+	Held string
 	Name string
 	// Dir is the folder path inside a folder link, "" at its top.
 	Dir         string

@@ -19,6 +19,7 @@ import (
 	"github.com/weupload/weupload/internal/jobs"
 	"github.com/weupload/weupload/internal/password"
 	"github.com/weupload/weupload/internal/ratelimit"
+	"github.com/weupload/weupload/internal/scan"
 	"github.com/weupload/weupload/internal/shares"
 	"github.com/weupload/weupload/static"
 )
@@ -46,6 +47,8 @@ type app struct {
 	blob   blobStore
 	files  *files.Service
 	shares *shares.Service
+	// scan is the virus scanner; nil when SCAN_MODE=off.
+	scan *scan.Service
 }
 
 // openDB connects with the configured pool settings, waiting a little for a
@@ -88,6 +91,7 @@ func newApp(cfg config.Config, logger *slog.Logger, pool *pgxpool.Pool) (*app, e
 	fcfg := filesConfig(cfg.Storage)
 	fcfg.Limiter = limiter
 	fcfg.Observe = m.observeUpload
+	fcfg.Scan = scan.Mode(cfg.Scan.Mode).Policy(cfg.Scan.AllowSkipped)
 	filesSvc := files.New(pool, store, fcfg)
 	a := &app{
 		cfg:      cfg,
@@ -111,6 +115,10 @@ func newApp(cfg config.Config, logger *slog.Logger, pool *pgxpool.Pool) (*app, e
 	}
 	// A session store failure (database down) gets our error page, not scs's
 	// plain-text 500.
+	if fcfg.Scan.Enabled {
+		clamd := &scan.Clamd{Addr: cfg.Scan.ClamdAddr, Timeout: cfg.Scan.ClamdTimeout}
+		a.scan = scan.New(filesSvc, store, clamd, logger)
+	}
 	a.sessions.ErrorFunc = a.error
 	a.ready = newReadiness(a.checkDependencies)
 	return a, nil

@@ -63,7 +63,7 @@ func (a *app) listing(r *http.Request, folderID string) (views.Listing, error) {
 			FolderID: folderID, Sort: files.Sort(l.Sort), Desc: l.Desc, Cursor: q.Get("cursor"), Limit: browsePageSize,
 		})
 	}
-	l.Folders, l.Files, l.Next = folderRows(p.Folders), fileRows(p.Files), p.Next
+	l.Folders, l.Files, l.Next = folderRows(p.Folders), a.fileRows(p.Files, currentUser(r).ID), p.Next
 	l.Role, l.Owner = string(p.Access.Role), p.Access.OwnerName
 	return l, err
 }
@@ -79,18 +79,28 @@ func folderRows(fs []files.Folder) []views.FolderRow {
 	return rows
 }
 
-func fileRows(fs []files.File) []views.FileRow {
+func (a *app) fileRows(fs []files.File, viewer string) []views.FileRow {
 	rows := make([]views.FileRow, len(fs))
 	for i, f := range fs {
-		rows[i] = fileRow(f)
+		rows[i] = a.fileRow(f, viewer)
 	}
 	return rows
 }
 
-func fileRow(f files.File) views.FileRow {
+// fileRow is f as viewer sees it in a listing: the signature of an
+// infected file only for its owner.
+func (a *app) fileRow(f files.File, viewer string) views.FileRow {
 	row := views.FileRow{ID: f.ID, Name: f.Name, Size: f.Size, ContentType: f.ContentType, Created: f.CreatedAt}
 	if f.TrashedAt != nil {
 		row.Trashed = *f.TrashedAt
+	}
+	row.Scan = views.ScanBadge{
+		State:    string(f.ScanState),
+		Held:     a.files.Servable(f.ScanState) != nil,
+		Scanning: a.files.Config().Scan.Enabled,
+	}
+	if f.OwnerID == viewer {
+		row.Scan.Signature = f.ScanSignature
 	}
 	return row
 }
@@ -182,7 +192,7 @@ func (a *app) handleFileDetails(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.render(w, r, http.StatusOK, views.FileDetailsPanel(views.FileDetails{
-		File: fileRow(f), SHA256: f.SHA256, Modified: f.UpdatedAt, Path: crumbs(path),
+		File: a.fileRow(f, uid), SHA256: f.SHA256, Modified: f.UpdatedAt, Path: crumbs(path),
 	}))
 }
 
@@ -412,7 +422,7 @@ func (a *app) trashPage(r *http.Request) (views.TrashPage, error) {
 	}
 	return views.TrashPage{
 		Folders:   folderRows(t.Folders),
-		Files:     fileRows(t.Files),
+		Files:     a.fileRows(t.Files, currentUser(r).ID),
 		Retention: a.files.Config().TrashRetention,
 		Limits:    a.uploadLimits(),
 	}, nil
@@ -489,6 +499,24 @@ func (a *app) handleTrashEmpty(w http.ResponseWriter, r *http.Request) {
 		msg = "Deleted 1 item for good."
 	}
 	a.changed(w, r, views.ActionToast{Message: msg}, "/trash")
+}
+
+// handleFileScan is polled by a file row while its virus scan runs: 204
+// while it waits, then an empty 200 with the files-changed event, which
+// refreshes the listing (and so ends the polling).
+func (a *app) handleFileScan(w http.ResponseWriter, r *http.Request) {
+	f, err := a.files.FindFile(r.Context(), currentUser(r).ID, chi.URLParam(r, "id"))
+	if err != nil {
+		a.error(w, r, err)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	if !f.ScanState.Done() {
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	w.Header().Set("HX-Trigger", "files-changed")
+	w.WriteHeader(http.StatusOK)
 }
 
 // handleFileDownload checks that the signed-in user may read the file, then

@@ -24,13 +24,23 @@ type fileJSON struct {
 	CreatedAt   time.Time  `json:"created_at"`
 	UpdatedAt   time.Time  `json:"updated_at"`
 	TrashedAt   *time.Time `json:"trashed_at,omitempty"`
+	// ScanState is the virus scan's state; ScanSignature names what was
+	// found in an infected file, for its owner only.
+	ScanState     files.ScanState `json:"scan_state"`
+	ScanSignature string          `json:"scan_signature,omitempty"`
 }
 
-func toFile(f files.File) fileJSON {
-	return fileJSON{
+// toFile is f as viewer (the signed-in user) sees it.
+func toFile(f files.File, viewer string) fileJSON {
+	j := fileJSON{
 		ID: f.ID, Name: f.Name, Size: f.Size, ContentType: f.ContentType, FolderID: optional(f.FolderID),
 		SHA256: optional(f.SHA256), CreatedAt: f.CreatedAt.UTC(), UpdatedAt: f.UpdatedAt.UTC(), TrashedAt: f.TrashedAt,
+		ScanState: f.ScanState,
 	}
+	if f.OwnerID == viewer {
+		j.ScanSignature = f.ScanSignature
+	}
+	return j
 }
 
 type folderJSON struct {
@@ -54,21 +64,21 @@ type entriesJSON struct {
 	Next    *string      `json:"next"`
 }
 
-func toEntries(folders []files.Folder, fs []files.File, next string) entriesJSON {
+func toEntries(folders []files.Folder, fs []files.File, next, viewer string) entriesJSON {
 	out := entriesJSON{Folders: make([]folderJSON, len(folders)), Files: make([]fileJSON, len(fs)), Next: optional(next)}
 	for i, f := range folders {
 		out.Folders[i] = toFolder(f)
 	}
 	for i, f := range fs {
-		out.Files[i] = toFile(f)
+		out.Files[i] = toFile(f, viewer)
 	}
 	return out
 }
 
 // writeFile answers a file with its version as ETag.
-func writeFile(w http.ResponseWriter, status int, f files.File) {
+func writeFile(w http.ResponseWriter, r *http.Request, status int, f files.File) {
 	w.Header().Set("ETag", etag(f.UpdatedAt))
-	writeJSON(w, status, toFile(f))
+	writeJSON(w, status, toFile(f, currentUser(r).ID))
 }
 
 // writeFolder answers a folder (or a folder with its path) with its version
@@ -185,7 +195,7 @@ func (a *app) listFolder(w http.ResponseWriter, r *http.Request, folderID string
 		a.error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, toEntries(p.Folders, p.Files, p.Next))
+	writeJSON(w, http.StatusOK, toEntries(p.Folders, p.Files, p.Next, currentUser(r).ID))
 }
 
 // folderPage loads the page of a folder that the query asks for.
@@ -209,7 +219,7 @@ func (a *app) apiSearch(w http.ResponseWriter, r *http.Request) {
 		a.error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, toEntries(p.Folders, p.Files, p.Next))
+	writeJSON(w, http.StatusOK, toEntries(p.Folders, p.Files, p.Next, currentUser(r).ID))
 }
 
 // apiFolderList lists the subfolders of a folder: GET /api/v1/folders
@@ -224,7 +234,7 @@ func (a *app) apiFolderList(w http.ResponseWriter, r *http.Request) {
 	if len(p.Files) > 0 {
 		p.Next = ""
 	}
-	out := toEntries(p.Folders, nil, p.Next)
+	out := toEntries(p.Folders, nil, p.Next, currentUser(r).ID)
 	writeJSON(w, http.StatusOK, map[string]any{"items": out.Folders, "next": out.Next})
 }
 
@@ -317,7 +327,7 @@ func (a *app) apiFileGet(w http.ResponseWriter, r *http.Request) {
 		a.error(w, r, err)
 		return
 	}
-	writeFile(w, http.StatusOK, f)
+	writeFile(w, r, http.StatusOK, f)
 }
 
 // apiFileRename renames a file; If-Match makes it conditional.
@@ -333,7 +343,7 @@ func (a *app) apiFileRename(w http.ResponseWriter, r *http.Request) {
 		a.error(w, r, err)
 		return
 	}
-	writeFile(w, http.StatusOK, f)
+	writeFile(w, r, http.StatusOK, f)
 }
 
 // apiFileMove moves a file; If-Match makes it conditional.
@@ -349,7 +359,7 @@ func (a *app) apiFileMove(w http.ResponseWriter, r *http.Request) {
 		a.error(w, r, err)
 		return
 	}
-	writeFile(w, http.StatusOK, f)
+	writeFile(w, r, http.StatusOK, f)
 }
 
 // apiFileRestore takes a file out of the trash.
@@ -420,7 +430,7 @@ func (a *app) apiTrashList(w http.ResponseWriter, r *http.Request) {
 		a.error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, toEntries(p.Folders, p.Files, ""))
+	writeJSON(w, http.StatusOK, toEntries(p.Folders, p.Files, "", currentUser(r).ID))
 }
 
 func (a *app) apiTrashRestore(w http.ResponseWriter, r *http.Request) {

@@ -205,7 +205,8 @@ func sharePublicPage(shell views.Shell, base string, sh shares.Shared) views.Sha
 		p.Facts = append(p.Facts, plural(sh.DownloadsLeft, "download", "downloads")+" left")
 	}
 	for _, f := range sh.Files {
-		p.Files = append(p.Files, views.SharePublicFile{Name: f.Name, Dir: f.Dir, Size: f.Size, ContentType: f.ContentType, URL: base + "/files/" + f.ID})
+		p.Files = append(p.Files, views.SharePublicFile{Name: f.Name, Dir: f.Dir, Size: f.Size, ContentType: f.ContentType, URL: base + "/files/" + f.ID, Held: f.Held})
+		p.Checking = p.Checking || f.Held == shares.HeldPending
 	}
 	p.More = sh.FileCount - len(sh.Files)
 	if sh.FileCount > 0 {

@@ -68,6 +68,7 @@ func (a *app) pageRoutes(r chi.Router) {
 			r.Get("/files", a.handleBrowse)
 			r.Get("/folders/{id}", a.handleBrowse)
 			r.Get("/files/{id}", a.handleFileDetails)
+			r.Get("/files/{id}/scan", a.handleFileScan)
 			r.Get("/usage", a.handleUsage)
 			r.Get("/folders/new", a.handleFolderCreateDialog)
 			r.Post("/folders", a.handleFolderCreate)
@@ -100,6 +101,7 @@ func (a *app) pageRoutes(r chi.Router) {
 		})
 		r.Group(func(r chi.Router) {
 			r.Use(a.requireUser)
+			r.Get("/admin/scans", a.handleAdminScans)
 			r.Get("/account", a.handleAccountPage)
 			r.Post("/account/profile", a.handleProfileUpdate)
 			r.Post("/account/password", a.handlePasswordChange)

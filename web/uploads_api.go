@@ -170,7 +170,7 @@ func (a *app) apiUploadComplete(w http.ResponseWriter, r *http.Request) {
 		a.error(w, r, err)
 		return
 	}
-	writeFile(w, http.StatusOK, f)
+	writeFile(w, r, http.StatusOK, f)
 }
 
 // apiUploadAbort cancels a pending upload and releases its quota.

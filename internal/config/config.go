@@ -50,6 +50,21 @@ type Config struct {
 	LinkKeyDev               bool
 
 	Storage Storage
+	Scan    Scan
+}
+
+// Scan configures virus scanning with ClamAV's clamd (internal/scan).
+type Scan struct {
+	// Mode is off | async (scan, serve anyway) | required (serve only
+	// clean files); default required when ClamdAddr is set, else off.
+	Mode string
+	// ClamdAddr is clamd's "host:port" or "unix:/path".
+	ClamdAddr string
+	// ClamdTimeout bounds each step of a scan (dial, each chunk, verdict).
+	ClamdTimeout time.Duration
+	// AllowSkipped serves files too large for clamd's StreamMaxLength
+	// under required (they are refused by default).
+	AllowSkipped bool
 }
 
 // Storage configures the blob store and the upload limits.
@@ -187,6 +202,19 @@ func Load(getenv func(string) string) (Config, error) {
 		p.fail("UPLOAD_EXPIRY", "must be at least UPLOAD_URL_TTL")
 	}
 	s.TrashRetention = p.duration("TRASH_RETENTION", 30*24*time.Hour)
+
+	sc := &c.Scan
+	sc.ClamdAddr = p.str("CLAMD_ADDR", "")
+	mode := "off"
+	if sc.ClamdAddr != "" {
+		mode = "required"
+	}
+	sc.Mode = p.oneOf("SCAN_MODE", mode, "off", "async", "required")
+	if sc.Mode != "off" && sc.ClamdAddr == "" {
+		p.fail("SCAN_MODE", "needs CLAMD_ADDR (clamd's host:port or unix:/path)")
+	}
+	sc.ClamdTimeout = p.duration("CLAMD_TIMEOUT", 2*time.Minute)
+	sc.AllowSkipped = p.boolean("SCAN_ALLOW_SKIPPED", false)
 
 	if len(p.errs) > 0 {
 		return Config{}, fmt.Errorf("config: %w", errors.Join(p.errs...))

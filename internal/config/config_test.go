@@ -160,3 +160,37 @@ func TestLinkKey(t *testing.T) {
 		t.Fatal("two dev databases share a key")
 	}
 }
+
+// TestScanMode: scanning is off without clamd, required by default with
+// it, and a mode that needs clamd without its address is refused.
+func TestScanMode(t *testing.T) {
+	db := "postgres://u@localhost/db"
+	tests := []struct {
+		name    string
+		env     map[string]string
+		want    string
+		wantErr string
+	}{
+		{"no clamd", map[string]string{}, "off", ""},
+		{"clamd", map[string]string{"CLAMD_ADDR": "clamd:3310"}, "required", ""},
+		{"clamd async", map[string]string{"CLAMD_ADDR": "clamd:3310", "SCAN_MODE": "async"}, "async", ""},
+		{"clamd off", map[string]string{"CLAMD_ADDR": "clamd:3310", "SCAN_MODE": "off"}, "off", ""},
+		{"required without clamd", map[string]string{"SCAN_MODE": "required"}, "", "SCAN_MODE needs CLAMD_ADDR"},
+		{"unknown", map[string]string{"CLAMD_ADDR": "clamd:3310", "SCAN_MODE": "sometimes"}, "", "SCAN_MODE is \"sometimes\""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.env["DATABASE_URL"] = db
+			c, err := Load(env(tt.env))
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || c.Scan.Mode != tt.want {
+				t.Fatalf("mode = %q, %v; want %q", c.Scan.Mode, err, tt.want)
+			}
+		})
+	}
+}

@@ -22,7 +22,17 @@ type SharedFile struct {
 	Name        string
 	Size        int64
 	ContentType string
+	// Held says why the file cannot be downloaded now, when virus scanning
+	// is required: HeldPending (being checked) or HeldBlocked (not clean);
+	// empty when it can.
+	Held string
 }
+
+// Why a shared file is held back.
+const (
+	HeldPending = "pending"
+	HeldBlocked = "blocked"
+)
 
 // Shared is what a recipient sees on a link's landing page.
 type Shared struct {
@@ -153,7 +163,9 @@ func (s *Service) Open(ctx context.Context, token string, v Visitor) (Shared, er
 	}
 	sh.FileCount, sh.TotalSize = c.Total, c.TotalSize
 	for _, e := range c.Files {
-		sh.Files = append(sh.Files, sharedFile(e))
+		f := sharedFile(e)
+		f.Held = s.held(e)
+		sh.Files = append(sh.Files, f)
 	}
 	if err := countView(ctx, s.pool, links, r.ownerID, r.id, s.now()); err != nil {
 		return Shared{}, apperr.Wrap(err, "shares: count view of %s", r.id)
@@ -174,7 +186,9 @@ type Download struct {
 // limit: the limit counts URLs handed out, and a URL can be fetched again
 // until it expires. Of concurrent requests against the last download left,
 // exactly one gets a URL. Errors: NotFound (also a file not in the link, or
-// trashed), Gone (expired, used up), Unauthorized (locked), Unavailable.
+// trashed), Gone (expired, used up), Unauthorized (locked), Conflict (held
+// back by the virus scan, see files.Service.Servable; not counted),
+// Unavailable.
 func (s *Service) DownloadURL(ctx context.Context, token, fileID string, v Visitor) (Download, error) {
 	r, err := s.authorize(ctx, token, v)
 	if err != nil {
@@ -191,6 +205,9 @@ func (s *Service) DownloadURL(ctx context.Context, token, fileID string, v Visit
 		return Download{}, errSharedFileGone
 	}
 	e := c.Files[0]
+	if err := s.files.Servable(e.ScanState); err != nil {
+		return Download{}, err
+	}
 	if err := s.take(ctx, r); err != nil {
 		return Download{}, err
 	}
@@ -253,9 +270,12 @@ func (a Archive) Size() int64 {
 }
 
 // Archive counts a download against the link's limit and returns its live
-// files (for a folder link with their folders) for a zip. Errors: NotFound,
-// Gone, Unauthorized (locked), Conflict (more than MaxArchiveFiles files),
-// Unavailable.
+// files (for a folder link with their folders) for a zip. When virus
+// scanning is required, a file still being checked holds the whole zip
+// back (Conflict, not counted: the visitor tries again in a moment) and
+// files that are not clean are left out. Errors: NotFound, Gone,
+// Unauthorized (locked), Conflict (more than MaxArchiveFiles files, or a
+// file being checked), Unavailable.
 func (s *Service) Archive(ctx context.Context, token string, v Visitor) (Archive, error) {
 	r, err := s.authorize(ctx, token, v)
 	if err != nil {
@@ -290,10 +310,43 @@ func (s *Service) Archive(ctx context.Context, token string, v Visitor) (Archive
 			return Archive{}, apperr.Wrap(err, "shares: zip of %s", r.id)
 		}
 	}
+	servable, err := s.servable(c.Files)
+	if err != nil {
+		return Archive{}, err
+	}
 	if err := s.take(ctx, r); err != nil {
 		return Archive{}, err
 	}
-	return Archive{Name: name + ".zip", dirs: dirs, files: c.Files, store: s.store}, nil
+	return Archive{Name: name + ".zip", dirs: dirs, files: servable, store: s.store}, nil
+}
+
+// errZipPending holds a zip back while a file of it is being checked.
+var errZipPending = apperr.Errorf(apperr.Conflict, "Some files of this link are still being checked for viruses. Try again in a moment.")
+
+// servable drops the files the scan policy does not serve; a file still
+// being checked holds them all back.
+func (s *Service) servable(fs []files.SharedFile) ([]files.SharedFile, error) {
+	out := make([]files.SharedFile, 0, len(fs))
+	for _, e := range fs {
+		switch held := s.held(e); held {
+		case HeldPending:
+			return nil, errZipPending
+		case "":
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}
+
+// held says why a file is held back ("" when it may be served).
+func (s *Service) held(e files.SharedFile) string {
+	switch {
+	case s.files.Servable(e.ScanState) == nil:
+		return ""
+	case e.ScanState.Done():
+		return HeldBlocked
+	}
+	return HeldPending
 }
 
 // open streams one file of the archive from the store.
