@@ -342,8 +342,8 @@ check_dockerfile() {
   require_version dockerfilecheck github.com/moby/buildkit "$BUILDKIT_VERSION" || return 1
   local bin
   bin=$(build_tool dockerfilecheck dockerfilecheck "$BUILDKIT_VERSION" .) || return 1
-  (cd "$ROOT" && "$bin" Dockerfile deploy/compose/versitygw.Dockerfile) || return 1
-  echo "buildkit $BUILDKIT_VERSION linter (docker build --check rules) + project rules: 2 Dockerfiles, no findings"
+  (cd "$ROOT" && "$bin" Dockerfile deploy/compose/versitygw.Dockerfile deploy/compose/clamd.Dockerfile) || return 1
+  echo "buildkit $BUILDKIT_VERSION linter (docker build --check rules) + project rules: 3 Dockerfiles, no findings"
 }
 
 # ---------------------------------------------------------------------------------------------

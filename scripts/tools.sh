@@ -2,7 +2,7 @@
 # Installs the pinned development tools into a cache outside the repository
 # (${WEUPLOAD_TOOLS_DIR:-~/.cache/weupload}), one directory per version, so a
 # rerun or a version bump never rebuilds what is already there.
-#   scripts/tools.sh            templ, staticcheck, versitygw, chromium, curl + jq
+#   scripts/tools.sh            templ, staticcheck, versitygw, chromium, clamd, curl + jq
 #   scripts/tools.sh templ      just the named tools
 # The Go tools are built from the Go module proxy with `go install pkg@version`
 # (checksums verified by the Go checksum database); the product's go.mod stays
@@ -84,13 +84,51 @@ chromium_tool() {
   fi
 }
 
-want=${*:-templ staticcheck versitygw chromium curl}
+# The virus-scan tests (internal/scan/clamdtest) start Debian's clamd with a
+# signature database they write; 1.4 is the tested series (bookworm's
+# security updates ship 1.4.x). No freshclam: the tests need no download.
+CLAMD_SERIES=1.4
+
+# clamd_tool installs clamav-daemon when clamd is missing and checks its
+# version (the daemon's INSTREAM replies are what internal/scan parses).
+clamd_tool() {
+  if ! command -v clamd >/dev/null 2>&1 && [ -x /usr/sbin/clamd ]; then
+    PATH=$PATH:/usr/sbin
+  fi
+  if ! command -v clamd >/dev/null 2>&1; then
+    if [ "$(id -u)" != 0 ]; then
+      echo "tools: clamd is missing; install it with: sudo apt-get install -y clamav-daemon" >&2
+      return
+    fi
+    echo "tools: installing clamav-daemon from Debian"
+    apt-get update -qq
+    # The package's own service would start freshclam and a system clamd:
+    # the tests start their own, so keep the package's units from starting.
+    local policy=""
+    if [ ! -e /usr/sbin/policy-rc.d ]; then
+      policy=/usr/sbin/policy-rc.d
+      printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod +x "$policy"
+    fi
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends clamav-daemon >/dev/null
+    if [ -n "$policy" ]; then rm -f "$policy"; fi
+    PATH=$PATH:/usr/sbin
+  fi
+  local version
+  version=$(clamd --version 2>/dev/null | grep -oE '[0-9]+\.[0-9]+\.[0-9]+' | head -1)
+  case $version in
+    "$CLAMD_SERIES".*) ;;
+    *) echo "tools: note: clamd ${version:-of unknown version}; the scan tests are written against $CLAMD_SERIES.x" >&2 ;;
+  esac
+}
+
+want=${*:-templ staticcheck versitygw chromium clamd curl}
 for t in $want; do
   case $t in
     templ) go_tool templ github.com/a-h/templ/cmd/templ v0.3.1100 ;;
     staticcheck) go_tool staticcheck honnef.co/go/tools/cmd/staticcheck v0.8.2 ;;
     versitygw) go_tool versitygw github.com/versity/versitygw/cmd/versitygw v1.8.0 ;;
     chromium) chromium_tool ;;
+    clamd) clamd_tool ;;
     curl) apt_tool curl curl; apt_tool jq jq ;; # the docs/api.md examples test runs them
     *) echo "tools: unknown tool $t" >&2; exit 2 ;;
   esac
