@@ -235,7 +235,7 @@ func TestSpecValidatorCatchesDrift(t *testing.T) {
 	v := newSpecValidator(t)
 	const id = "0b7e6c3e-5a2f-4c1d-9a8e-3f2b1c0d9e8f"
 	file := `{"id":"` + id + `","name":"a.txt","size":1,"content_type":"text/plain","folder_id":null,"sha256":null,` +
-		`"created_at":"2025-01-01T00:00:00Z","updated_at":"2025-01-01T00:00:00Z"}`
+		`"created_at":"2025-01-01T00:00:00Z","updated_at":"2025-01-01T00:00:00Z","scan_state":"unscanned"}`
 	problem := `{"type":"about:blank","title":"Not Found","status":404,"detail":"File not found.","instance":"urn:request:x","code":"not_found"}`
 	jsonCT := http.Header{"Content-Type": {"application/json"}, "Etag": {`"1"`}}
 	problemCT := http.Header{"Content-Type": {"application/problem+json"}}
