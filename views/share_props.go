@@ -195,6 +195,8 @@ type SharedItem struct {
 	OwnerEmail string
 	Role       string
 	SharedAt   time.Time
+	// Scan is a shared file's virus scan (a held file has no download).
+	Scan ScanBadge
 }
 
 // downloadLimitHint says what a download limit counts: download links

@@ -109,7 +109,7 @@ func (a *app) handleGrantDelete(w http.ResponseWriter, r *http.Request) {
 	a.peopleDialog(w, r, fileIDs, folderID, g.GranteeName+" no longer has access.")
 }
 
-func sharedItems(gs []files.Grant) []views.SharedItem {
+func (a *app) sharedItems(gs []files.Grant) []views.SharedItem {
 	items := make([]views.SharedItem, len(gs))
 	for i, g := range gs {
 		items[i] = views.SharedItem{
@@ -118,6 +118,8 @@ func sharedItems(gs []files.Grant) []views.SharedItem {
 		}
 		if g.FileID != "" {
 			items[i].ID = g.FileID
+			// A grantee is not the owner: no signature.
+			items[i].Scan = views.ScanBadge{State: string(g.ScanState), Held: a.files.Servable(g.ScanState) != nil, Scanning: a.files.Config().Scan.Enabled}
 		}
 	}
 	return items
@@ -131,7 +133,7 @@ func (a *app) handleSharedWithMe(w http.ResponseWriter, r *http.Request) {
 		a.error(w, r, err)
 		return
 	}
-	p := views.SharedWithMePage{Items: sharedItems(gs), Limits: a.uploadLimits()}
+	p := views.SharedWithMePage{Items: a.sharedItems(gs), Limits: a.uploadLimits()}
 	a.renderBrowser(w, r, "Shared with me", views.SharedWithMeListing(p.Items), func(s views.Shell, u views.Usage) (templ.Component, templ.Component) {
 		p.Shell, p.Usage = s, u
 		return views.SharedWithMeFragment(p), views.SharedWithMe(p)

@@ -190,8 +190,9 @@ func TestScanRequiredDownloads(t *testing.T) {
 }
 
 // TestScanClamdDownHTTP: with clamd stopped a new file stays pending and
-// every route refuses it (never served as clean); when clamd returns the
-// same scan makes it clean and it downloads.
+// every route refuses it (owner, a link's zip, a person it is shared
+// with), never served as clean; when clamd returns the same scan makes it
+// clean and it downloads.
 func TestScanClamdDownHTTP(t *testing.T) {
 	clamd := clamdtest.Start(t)
 	ta := newFilesTestApp(t, map[string]string{"CLAMD_ADDR": clamd.Addr})
@@ -205,11 +206,25 @@ func TestScanClamdDownHTTP(t *testing.T) {
 	wantBody(t, ann.get("/files"), "Being checked for viruses")
 	l := ta.link(t, annUser.ID, shares.CreateInput{FileIDs: []string{f.ID}})
 	wantStatus(t, ta.client(t).get("/s/"+l.Token+"/zip"), http.StatusConflict)
+	// Shared with a person: their list says so and offers no download.
+	bob, _ := ta.shareUser(t, "bob@example.com")
+	if _, err := ta.files.Share(t.Context(), annUser.ID, files.ShareInput{FileID: f.ID, Email: "bob@example.com", Role: files.RoleViewer}); err != nil {
+		t.Fatal(err)
+	}
+	download := `href="/files/` + f.ID + `/download"`
+	page := bob.get("/shared-with-me")
+	wantBody(t, page, "Being checked for viruses")
+	if strings.Contains(page.body, download) {
+		t.Fatal("a pending file shared with bob offers a download")
+	}
+	wantStatus(t, bob.get("/files/"+f.ID+"/download"), http.StatusConflict)
 
 	clamd.Restart()
 	ta.scanFile(t, f.ID)
 	wantStatus(t, ann.get("/files/"+f.ID+"/download"), http.StatusSeeOther)
 	wantStatus(t, ta.client(t).get("/s/"+l.Token+"/zip"), 200)
+	wantBody(t, bob.get("/shared-with-me"), download)
+	wantStatus(t, bob.get("/files/"+f.ID+"/download"), http.StatusSeeOther)
 }
 
 // TestScanAsync: SCAN_MODE=async scans (the file starts pending) but

@@ -31,8 +31,10 @@ type Grant struct {
 	FolderID string
 	FileID   string
 	// Name is the shared entry's current name; Size its size (files).
-	Name      string
-	Size      int64
+	Name string
+	Size int64
+	// ScanState is the shared file's virus scan state ("" for folders).
+	ScanState ScanState
 	Role      Role
 	CreatedAt time.Time
 	UpdatedAt time.Time

@@ -68,7 +68,7 @@ func findGrants(ctx context.Context, q database.Querier, gq grantQuery) ([]Grant
 	rows, err := q.Query(ctx, `
 		SELECT g.id, g.owner_id, o.display_name, o.email, g.grantee_id, u.display_name, u.email,
 			coalesce(g.folder_id::text, ''), coalesce(g.file_id::text, ''), coalesce(fo.name, fi.name),
-			coalesce(fi.size, 0), g.role, g.created_at, g.updated_at
+			coalesce(fi.size, 0), coalesce(fi.scan_state, ''), g.role, g.created_at, g.updated_at
 		FROM grants g
 		JOIN users o ON o.id = g.owner_id
 		JOIN users u ON u.id = g.grantee_id
@@ -82,7 +82,7 @@ func findGrants(ctx context.Context, q database.Querier, gq grantQuery) ([]Grant
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Grant, error) {
 		var g Grant
 		err := r.Scan(&g.ID, &g.OwnerID, &g.OwnerName, &g.OwnerEmail, &g.GranteeID, &g.GranteeName, &g.GranteeEmail,
-			&g.FolderID, &g.FileID, &g.Name, &g.Size, &g.Role, &g.CreatedAt, &g.UpdatedAt)
+			&g.FolderID, &g.FileID, &g.Name, &g.Size, &g.ScanState, &g.Role, &g.CreatedAt, &g.UpdatedAt)
 		return g, err
 	})
 }
