@@ -213,6 +213,9 @@ func sharePublicPage(shell views.Shell, base string, sh shares.Shared) views.Sha
 		p.ZipURL, p.ZipLabel = base+"/zip", "Download all"
 		if sh.FileCount == 1 && sh.FolderName == "" {
 			p.ZipURL, p.ZipLabel = p.Files[0].URL, "Download"
+			if p.Files[0].Held != "" {
+				p.ZipURL = "" // the file's row says why
+			}
 		}
 	}
 	return p

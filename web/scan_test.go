@@ -130,6 +130,9 @@ func TestScanRequiredDownloads(t *testing.T) {
 		wantStatus(t, v.get("/s/"+folderLink.Token+"/files/"+eicar.ID), http.StatusConflict)
 		wantStatus(t, v.get("/s/"+folderLink.Token+"/files/"+pending.ID), http.StatusConflict)
 		wantStatus(t, v.get("/s/"+fileLink.Token+"/files/"+eicar.ID), http.StatusConflict)
+		if one := v.get("/s/" + fileLink.Token); !strings.Contains(one.body, "Not available") || strings.Contains(one.body, "data-share-download") {
+			t.Fatalf("the infected file's link page offers a download:\n%.3000s", one.body)
+		}
 		wantStatus(t, v.get("/s/"+fileLink.Token+"/zip"), 200)
 		if names := zipNames(t, v.get("/s/"+fileLink.Token+"/zip")); len(names) != 0 {
 			t.Fatalf("zip of the infected file holds %v", names)
