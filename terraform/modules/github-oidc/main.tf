@@ -274,7 +274,7 @@ resource "aws_iam_role_policy" "apply" {
 
 # --- deploy (per environment) -------------------------------------------------------------------
 
-#tfsec:ignore:aws-iam-no-policy-wildcards SendCommand targets instances by ID, unknown in advance; the statement is limited to instances tagged with this environment and to the AWS-RunShellScript document.
+#tfsec:ignore:aws-iam-no-policy-wildcards Names unknown in advance (instance IDs, the RDS-made master secret, the environment's key, session IDs) are matched by pattern, each narrowed by a condition to this environment's resources or to the role's own sessions; SendCommand and StartSession only with their one document.
 data "aws_iam_policy_document" "deploy" {
   for_each = local.envs
 
@@ -283,10 +283,91 @@ data "aws_iam_policy_document" "deploy" {
     actions   = ["ssm:GetParameter", "ssm:PutParameter"]
     resources = ["arn:${local.partition}:ssm:*:${local.account_id}:parameter/${var.name_prefix}-${each.key}/app/image-tag"]
   }
+  # BatchGetImage reads the manifest only (no layer download), for PutImage to give the same
+  # manifest the permanent tag deployed-<env>-<sha> the ECR lifecycle policy keeps. Without
+  # layer upload rights the role can only tag images that are in the repository, and tags are
+  # immutable, so it cannot move an existing one.
   statement {
-    sid       = "VerifyImage"
-    actions   = ["ecr:DescribeImages", "ecr:DescribeImageScanFindings"]
+    sid       = "VerifyAndKeepImage"
+    actions   = ["ecr:DescribeImages", "ecr:DescribeImageScanFindings", "ecr:BatchGetImage", "ecr:PutImage"]
     resources = [var.ecr_repository_arn]
+  }
+  # db-bootstrap.sh runs on the runner: the instances no longer read the master password nor
+  # write the app's password.
+  statement {
+    sid       = "FindDatabase"
+    actions   = ["rds:DescribeDBInstances"]
+    resources = ["arn:${local.partition}:rds:*:${local.account_id}:db:${var.name_prefix}-${each.key}"]
+  }
+  statement {
+    sid = "AppDatabaseSecret"
+    actions = [
+      "secretsmanager:DescribeSecret",
+      "secretsmanager:GetSecretValue",
+      "secretsmanager:PutSecretValue",
+      "secretsmanager:UpdateSecretVersionStage",
+    ]
+    resources = ["arn:${local.partition}:secretsmanager:*:${local.account_id}:secret:${var.name_prefix}-${each.key}/db-app-*"]
+  }
+  # RDS names the master secret rds!db-<uuid> and tags it with its instance's ARN.
+  statement {
+    sid       = "ReadDatabaseMasterSecret"
+    actions   = ["secretsmanager:GetSecretValue"]
+    resources = ["arn:${local.partition}:secretsmanager:*:${local.account_id}:secret:rds!db-*"]
+    condition {
+      test     = "StringLike"
+      variable = "secretsmanager:ResourceTag/aws:rds:primaryDBInstanceArn"
+      values   = ["arn:${local.partition}:rds:*:${local.account_id}:db:${var.name_prefix}-${each.key}"]
+    }
+  }
+  # Both secrets are encrypted with the environment's key (modules/kms, tagged Environment).
+  statement {
+    sid       = "SecretsKey"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    resources = ["arn:${local.partition}:kms:*:${local.account_id}:key/*"]
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/Environment"
+      values   = [each.key]
+    }
+    condition {
+      test     = "StringLike"
+      variable = "kms:ViaService"
+      values   = ["secretsmanager.*.amazonaws.com"]
+    }
+  }
+  # psql reaches RDS (private subnets) through a port-forwarding session via one of the
+  # environment's instances. SessionDocumentAccessCheck: a session without a document (a shell)
+  # needs the shell document, which the role does not have.
+  statement {
+    sid       = "PortForwardThroughOwnInstances"
+    actions   = ["ssm:StartSession"]
+    resources = ["arn:${local.partition}:ec2:*:${local.account_id}:instance/*"]
+    condition {
+      test     = "StringEquals"
+      variable = "ssm:resourceTag/Environment"
+      values   = [each.key]
+    }
+    condition {
+      test     = "Bool"
+      variable = "ssm:SessionDocumentAccessCheck"
+      values   = ["true"]
+    }
+  }
+  statement {
+    sid       = "PortForwardingDocument"
+    actions   = ["ssm:StartSession"]
+    resources = ["arn:${local.partition}:ssm:*::document/AWS-StartPortForwardingSessionToRemoteHost"]
+  }
+  statement {
+    sid       = "OwnSessions"
+    actions   = ["ssm:TerminateSession", "ssm:ResumeSession"]
+    resources = ["arn:${local.partition}:ssm:*:${local.account_id}:session/*"]
+    condition {
+      test     = "StringLike"
+      variable = "ssm:resourceTag/aws:ssmmessages:session-id"
+      values   = ["$${aws:userid}"]
+    }
   }
   statement {
     sid = "RefreshOwnGroup"

@@ -3,6 +3,7 @@
 //
 //	tfpolicy sg DIR       security-group policy (see checkSecurityGroups)
 //	tfpolicy ignores DIR  every "#tfsec:ignore:" comment carries a reason
+//	tfpolicy ecr DIR      the ECR lifecycle policy never expires a deployed image (ecrlifecycle.go)
 //	tfpolicy userdata DIR OUT
 //	                      render deploy/aws/user-data.sh.tftpl the way modules/compute does
 //	                      (templatefile semantics) with sample values into OUT, check that the
@@ -68,6 +69,8 @@ func main() {
 		findings, err = checkIgnores(files)
 	case "fmt":
 		findings, err = checkFormat(files)
+	case "ecr":
+		findings, err = checkECRLifecycle(os.Args[2])
 	default:
 		err = fmt.Errorf("unknown check %q", os.Args[1])
 	}
