@@ -32,7 +32,7 @@ ACTIONLINT_VERSION=v1.7.12
 COMPOSE_GO_VERSION=v2.16.2
 BUILDKIT_VERSION=v0.34.2
 
-CHECKS=(terraform-fmt tfpolicy iamcontract tflint tfsec actionlint shellcheck compose dockerfile)
+CHECKS=(terraform-fmt tfpolicy iamcontract iampolicy tflint tfsec actionlint shellcheck compose dockerfile)
 
 FAILED=()
 PASSED=0
@@ -174,6 +174,27 @@ check_iamcontract() {
   local bin
   bin=$(build_tool tfpolicy tfpolicy local .) || return 1
   "$bin" iamcontract "$TF_DIR/modules/compute" "$ROOT/deploy/aws/iam-contract.json"
+}
+
+# deploy/aws/instance-policy.json is the instance role's policy as `tfpolicy iampolicy` renders
+# it from modules/compute; internal/blob/s3 runs the S3 store under it on an IAM-enforcing
+# versitygw, so a stale copy would test a policy production does not have.
+check_iampolicy() {
+  local bin fresh
+  bin=$(build_tool tfpolicy tfpolicy local .) || return 1
+  fresh=$(mktemp) || return 1
+  if ! "$bin" iampolicy "$TF_DIR/modules/compute" "$ROOT/deploy/aws/iam-contract.json" >"$fresh"; then
+    rm -f "$fresh"
+    return 1
+  fi
+  if ! diff -u "$ROOT/deploy/aws/instance-policy.json" "$fresh"; then
+    rm -f "$fresh"
+    echo "deploy/aws/instance-policy.json is stale; regenerate it with:"
+    echo "  (cd tools/infra/tfpolicy && go run . iampolicy ../../../terraform/modules/compute ../../../deploy/aws/iam-contract.json) >deploy/aws/instance-policy.json"
+    return 1
+  fi
+  rm -f "$fresh"
+  echo "deploy/aws/instance-policy.json is the policy modules/compute renders"
 }
 
 # Roots and the variable files they are linted/scanned with. dev is checked twice: with the
@@ -332,6 +353,7 @@ for c in "${selected[@]}"; do
   terraform-fmt) run_check terraform-fmt check_terraform_fmt ;;
   tfpolicy) run_check tfpolicy check_tfpolicy ;;
   iamcontract) run_check iamcontract check_iamcontract ;;
+  iampolicy) run_check iampolicy check_iampolicy ;;
   tflint) run_check tflint check_tflint ;;
   tfsec) run_check tfsec check_tfsec ;;
   actionlint) run_check actionlint check_actionlint ;;

@@ -50,6 +50,9 @@ func main() {
 	if len(os.Args) == 4 && os.Args[1] == "iamcontract" {
 		os.Exit(runIAMContract(os.Args[2], os.Args[3])) // see iamcontract.go
 	}
+	if len(os.Args) == 4 && os.Args[1] == "iampolicy" {
+		os.Exit(runIAMPolicy(os.Args[2], os.Args[3])) // see iampolicy.go
+	}
 	if len(os.Args) == 4 && os.Args[1] == "userdata" {
 		if err := renderUserData(os.Args[2], os.Args[3]); err != nil {
 			fmt.Println("tfpolicy userdata:", err)
