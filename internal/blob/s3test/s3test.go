@@ -8,6 +8,9 @@
 // in $HOME/.cache/weupload/bin (where scripts/tools.sh puts it), and started on a free 127.0.0.1 port with a
 // temporary posix root. When it is missing the test is skipped, or fails
 // when CI=true.
+//
+// NewUnderPolicy (iam.go) gives a bucket on a second versitygw pair that
+// enforces IAM identity policies, and a user holding only a given policy.
 package s3test
 
 import (
@@ -54,9 +57,10 @@ type server struct {
 	skip                                   bool  // err means "not installed"
 }
 
-// shared is the one versitygw of this test binary. It is the package's only
-// mutable state, and exists because starting a server per test would cost
-// a second each; it is started on first use and dies with the test binary.
+// shared is the one versitygw of this test binary. It and sharedIAM are the
+// package's only mutable state, and exist because starting a server per
+// test would cost a second each; it is started on first use and dies with
+// the test binary.
 var shared = sync.OnceValue(startServer)
 
 // New returns a Config for a fresh, empty bucket with a CORS rule allowing
