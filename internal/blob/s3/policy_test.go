@@ -137,7 +137,7 @@ func TestConformanceUnderInstancePolicy(t *testing.T) {
 func TestInstancePolicyEnforced(t *testing.T) {
 	s, user, root := newInstanceRoleStore(t)
 	ctx := context.Background()
-	outside := "other/" + strings.Repeat("x", 8) // a valid key outside blob.KeyPrefix
+	const outside = "other/x" // a valid key outside blob.KeyPrefix
 	rootStore := mustNew(t, root)
 	req, err := rootStore.PresignPut(ctx, outside, blob.PutOptions{Size: 1})
 	if err != nil {

@@ -8,10 +8,11 @@ package main
 // run the S3 store under the policy Terraform writes (on versitygw's IAM-enforcing gateway)
 // without building this module; scripts/infra-check.sh iampolicy proves the file is fresh.
 //
-// Statements keep the module's order and spelling; like the AWS provider's
-// aws_iam_policy_document, a list of one becomes a plain string. The role's inline policies are
-// concatenated: IAM allows what any of a principal's policies allows, so the union means the
-// same. Attached managed policies (the contract's not_covered) are not part of it.
+// Statements, actions and resources keep the module's order and spelling (the AWS provider may
+// order a statement's action and resource sets differently, which IAM ignores); like the
+// provider's aws_iam_policy_document, a list of one becomes a plain string. The role's inline
+// policies are concatenated: IAM allows what any of a principal's policies allows, so the union
+// means the same. Attached managed policies (the contract's not_covered) are not part of it.
 
 import (
 	"encoding/json"
