@@ -32,7 +32,7 @@ ACTIONLINT_VERSION=v1.7.12
 COMPOSE_GO_VERSION=v2.16.2
 BUILDKIT_VERSION=v0.34.2
 
-CHECKS=(terraform-fmt tfpolicy iamcontract iampolicy tflint tfsec actionlint shellcheck compose dockerfile)
+CHECKS=(terraform-fmt tfpolicy iamcontract iampolicy workflows tf-rollout tflint tfsec actionlint shellcheck compose dockerfile)
 
 FAILED=()
 PASSED=0
@@ -197,6 +197,32 @@ check_iampolicy() {
   echo "deploy/aws/instance-policy.json is the policy modules/compute renders"
 }
 
+# The release path's own rules (tools/infra/tfpolicy/workflows.go): actions pinned by SHA,
+# base images by digest, lock files per root and -lockfile=readonly, the release model
+# (main -> dev, v* -> prod, one image per commit), separate deploy/apply concurrency groups,
+# govulncheck in ci.yml and before the push in release.yml.
+check_workflows() {
+  local bin
+  bin=$(build_tool tfpolicy tfpolicy local .) || return 1
+  # The rules' own tests (each rule failing on a fixture) and those of scripts/govulncheck.sh.
+  (cd "$ROOT/tools/infra/tfpolicy" && go test -count=1 -run 'TestWorkflows|TestGovulncheckScript' .) || return 1
+  "$bin" workflows "$ROOT" >/dev/null || { "$bin" workflows "$ROOT"; return 1; }
+  echo "workflows, Dockerfiles, compose file, lock files: release-path policy holds (rule tests pass)"
+}
+
+# Release-path ordering and health rules (tools/infra/tfpolicy/rollout.go): ALB after its log
+# bucket policy, ASG waits for capacity with its lifecycle permission first, ELB health checks
+# on /readyz with auto rollback; and alarms on the CloudWatch agent's metrics name what the
+# agent publishes (agentmetrics.go).
+check_tf_rollout() {
+  local bin fail=0
+  bin=$(build_tool tfpolicy tfpolicy local .) || return 1
+  "$bin" rollout "$TF_DIR" || fail=1
+  "$bin" agent-metrics "$TF_DIR" || fail=1
+  [ $fail = 0 ] || return 1
+  echo "release-path ordering and health rules, agent metric alarms: no findings"
+}
+
 # Roots and the variable files they are linted/scanned with. dev is checked twice: with the
 # ALB (example tfvars) and without it (SSM port-forwarding profile).
 roots() {
@@ -311,7 +337,7 @@ check_actionlint() {
 
 check_shellcheck() {
   ensure_shellcheck || { echo "shellcheck not installed (apt-get install shellcheck)"; return 1; }
-  local files=("$ROOT/scripts/infra-check.sh")
+  local files=("$ROOT/scripts/infra-check.sh" "$ROOT/scripts/govulncheck.sh")
   while IFS= read -r f; do files+=("$f"); done < <(find "$ROOT/deploy" -name '*.sh' | sort)
   shellcheck -x "${files[@]}" || return 1
   # The user data as the instances get it: rendered like templatefile() does, size-checked,
@@ -354,6 +380,8 @@ for c in "${selected[@]}"; do
   tfpolicy) run_check tfpolicy check_tfpolicy ;;
   iamcontract) run_check iamcontract check_iamcontract ;;
   iampolicy) run_check iampolicy check_iampolicy ;;
+  workflows) run_check workflows check_workflows ;;
+  tf-rollout) run_check tf-rollout check_tf_rollout ;;
   tflint) run_check tflint check_tflint ;;
   tfsec) run_check tfsec check_tfsec ;;
   actionlint) run_check actionlint check_actionlint ;;

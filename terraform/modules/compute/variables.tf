@@ -195,3 +195,9 @@ variable "link_key_recovery_days" {
     error_message = "link_key_recovery_days must be 0 or between 7 and 30."
   }
 }
+
+variable "refresh_rollback_alarms" {
+  description = "CloudWatch alarm names that fail (and roll back) an instance refresh started by Terraform when they go off during it."
+  type        = list(string)
+  default     = []
+}

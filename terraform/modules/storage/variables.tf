@@ -49,7 +49,7 @@ variable "force_destroy" {
 }
 
 variable "create_logs_bucket" {
-  description = "Create a second bucket receiving the files bucket's S3 server access logs and the ALB's access logs."
+  description = "Create a second bucket receiving the files bucket's S3 server access logs, the ALB's access logs and the CloudTrail log files."
   type        = bool
   default     = false
 }
@@ -68,4 +68,10 @@ variable "tags" {
   description = "Tags added to every resource."
   type        = map(string)
   default     = {}
+}
+
+variable "cloudtrail_name" {
+  description = "Name of the CloudTrail trail allowed to write to the logs bucket (prefix cloudtrail/), or null."
+  type        = string
+  default     = null
 }

@@ -13,8 +13,13 @@ package main
 // attributes are evaluated from the module itself, and resource ARNs are built the way AWS
 // builds them (ssm parameter, secret with its random suffix, log group, Auto Scaling group, IAM
 // role). Anything a policy depends on that is not known makes the check fail, never pass.
+//
+// The contract's "scripts" (relative to the contract file) are parsed as shell: each `aws` CLI
+// call they make must be listed, and each listed "admin-script" call must still be made
+// (iamscripts.go).
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -37,6 +42,7 @@ type contract struct {
 	Inputs     map[string]any               `json:"inputs"`
 	Data       map[string]map[string]string `json:"data"`
 	NotCovered map[string]string            `json:"not_covered"`
+	Scripts    []string                     `json:"scripts"`
 	Calls      []contractCall               `json:"calls"`
 }
 
@@ -99,8 +105,13 @@ func checkIAMContract(dir, contractPath string) (findings []string, summary stri
 		stmts = append(stmts, p...)
 	}
 	findings = evaluateContract(stmts, c.Calls)
-	summary = fmt.Sprintf("tfpolicy iamcontract: %d calls allowed by %d statements in %d policies of the instance role; each statement, action, resource and condition value is needed",
-		len(c.Calls), len(stmts), len(policies))
+	scriptFindings, err := checkScripts(filepath.Dir(contractPath), c.Scripts, c.Calls)
+	if err != nil {
+		return nil, "", err
+	}
+	findings = append(findings, scriptFindings...)
+	summary = fmt.Sprintf("tfpolicy iamcontract: %d calls allowed by %d statements in %d policies of the instance role; each statement, action, resource and condition value is needed; the AWS CLI calls of %s are listed",
+		len(c.Calls), len(stmts), len(policies), strings.Join(c.Scripts, ", "))
 	if len(notCovered) > 0 {
 		summary += "; not covered: " + strings.Join(notCovered, ", ")
 	}
@@ -151,7 +162,7 @@ func loadContract(path string) (*contract, error) {
 		return nil, err
 	}
 	var c contract
-	dec := json.NewDecoder(strings.NewReader(string(b)))
+	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&struct {
 		Comment any `json:"comment"`
@@ -405,6 +416,17 @@ func functions() map[string]function.Function {
 		"coalesce":   stdlib.CoalesceFunc,
 		"tolist":     stdlib.MakeToFunc(cty.List(cty.DynamicPseudoType)),
 		"toset":      stdlib.MakeToFunc(cty.Set(cty.DynamicPseudoType)),
+		"split":      stdlib.SplitFunc,
+		"element":    stdlib.ElementFunc,
+		"trimprefix": stdlib.TrimPrefixFunc,
+		"trimsuffix": stdlib.TrimSuffixFunc,
+		"trimspace":  stdlib.TrimSpaceFunc,
+		"substr":     stdlib.SubstrFunc,
+		"contains":   stdlib.ContainsFunc,
+		"lookup":     stdlib.LookupFunc,
+		"regex":      stdlib.RegexFunc,
+		"formatlist": stdlib.FormatListFunc,
+		"compact":    stdlib.CompactFunc,
 	}
 }
 
@@ -540,6 +562,9 @@ func (m *module) instanceRolePolicies(c *contract) ([][]statement, []string, err
 			continue
 		}
 		where := b.Labels[0] + "." + b.Labels[1]
+		if b.Body.Attributes["count"] != nil || b.Body.Attributes["for_each"] != nil {
+			return nil, nil, fmt.Errorf("%s: count and for_each on the role's policies are not evaluated by this check", where)
+		}
 		switch b.Labels[0] {
 		case "aws_iam_role_policy":
 			stmts, err := m.policyStatements(b.Body.Attributes["policy"], where)
@@ -658,28 +683,22 @@ func (m *module) documentStatements(b *hclsyntax.Block) ([]statement, error) {
 			if cb.Type != "condition" {
 				return nil, fmt.Errorf("%s: %s blocks are not evaluated by this check (an identity policy has no principals)", st.Where, cb.Type)
 			}
-			var cond condition
-			for _, f := range []struct {
-				name string
-				dst  *[]string
-			}{{"test", nil}, {"variable", nil}, {"values", &cond.Values}} {
-				a := cb.Body.Attributes[f.name]
+			var parts [3][]string // test, variable, values
+			for i, name := range []string{"test", "variable", "values"} {
+				a := cb.Body.Attributes[name]
 				if a == nil {
-					return nil, fmt.Errorf("%s: condition without %s", st.Where, f.name)
+					return nil, fmt.Errorf("%s: condition without %s", st.Where, name)
 				}
 				vals, err := m.strings(a, st.Where)
 				if err != nil {
 					return nil, err
 				}
-				switch f.name {
-				case "test":
-					cond.Operator = vals[0]
-				case "variable":
-					cond.Key = vals[0]
-				default:
-					cond.Values = vals
-				}
+				parts[i] = vals
 			}
+			if len(parts[0]) != 1 || len(parts[1]) != 1 {
+				return nil, fmt.Errorf("%s: condition test and variable must be single strings", st.Where)
+			}
+			cond := condition{Operator: parts[0][0], Key: parts[1][0], Values: parts[2]}
 			st.Conditions = append(st.Conditions, cond)
 		}
 		if err := st.validate(); err != nil {

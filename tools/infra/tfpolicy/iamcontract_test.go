@@ -244,6 +244,8 @@ func TestIAMContractRefusesWhatItCannotEvaluate(t *testing.T) {
     for_each = []
     content {}
   }`}, "dynamic blocks are not evaluated"},
+		{"counted policy", []string{`resource "aws_iam_role_policy" "lifecycle" {`, `resource "aws_iam_role_policy" "lifecycle" {
+  count  = 1`}, "count and for_each"},
 		{"source_policy_documents", []string{`data "aws_iam_policy_document" "lifecycle" {`, `data "aws_iam_policy_document" "lifecycle" {
   source_policy_documents = []`}, "source_policy_documents is not evaluated"},
 	}
