@@ -5,7 +5,7 @@
 #
 #   weupload-admin render-env            write /run/weupload/app.env from SSM + Secrets Manager
 #   weupload-admin run                   pull the current image and exec the container (systemd)
-#   weupload-admin health-gate           wait for /healthz, then complete the ASG lifecycle hook
+#   weupload-admin health-gate           wait for /readyz, then complete the ASG lifecycle hook
 #   weupload-admin migrate TAG           run `weupload migrate up` once with image TAG
 #   weupload-admin user-create --email E [--admin]
 #                                        create an account; the password is read from stdin
@@ -139,8 +139,12 @@ run() {
   local tag image flags
   tag=$(image_tag)
   if [ "$tag" = "none" ]; then
+    # Answer the ALB's health checks (and nothing else) so that, with ELB health checks, the
+    # group does not replace its idle instances over and over until the first deploy.
     log "no image deployed yet ($IMAGE_TAG_PARAM = none); idling until the first deploy"
-    exec sleep infinity
+    install -d -m 0755 "$RUN_DIR/idle"
+    echo "no release deployed yet" | tee "$RUN_DIR/idle/healthz" >"$RUN_DIR/idle/readyz"
+    exec python3 -m http.server 8080 --directory "$RUN_DIR/idle"
   fi
   image="$ECR_REPOSITORY_URL:$tag"
   # A registry blip must not stop a restart when the image is already on the instance.
@@ -157,6 +161,11 @@ run() {
     "$image" serve --no-migrate
 }
 
+# health_gate: the launch lifecycle hook's verdict. CONTINUE once the app answers /readyz (it
+# runs, its configuration is valid, and it reaches PostgreSQL and S3), the check the ALB
+# routes on; ABANDON after HEALTH_GATE_TIMEOUT seconds, so a release that cannot reach its
+# dependencies never enters service. Before the first deploy (image tag "none") there is
+# nothing to wait for.
 health_gate() {
   local instance_id timeout=${HEALTH_GATE_TIMEOUT:-600} waited=0 result=ABANDON
   instance_id=$(imds instance-id)
@@ -164,7 +173,7 @@ health_gate() {
     result=CONTINUE
   else
     while [ "$waited" -lt "$timeout" ]; do
-      if curl -fsS -o /dev/null --max-time 2 http://127.0.0.1:8080/healthz; then
+      if curl -fsS -o /dev/null --max-time 4 http://127.0.0.1:8080/readyz; then
         result=CONTINUE
         break
       fi
@@ -172,7 +181,7 @@ health_gate() {
       waited=$((waited + 5))
     done
   fi
-  log "health gate: $result after ${waited}s"
+  log "health gate (/readyz): $result after ${waited}s"
   if [ -n "${ASG_NAME:-}" ] && [ -n "${LIFECYCLE_HOOK:-}" ]; then
     aws autoscaling complete-lifecycle-action --auto-scaling-group-name "$ASG_NAME" \
       --lifecycle-hook-name "$LIFECYCLE_HOOK" --instance-id "$instance_id" \
