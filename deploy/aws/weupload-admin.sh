@@ -77,7 +77,7 @@ app_password() {
   jq -er .password <<<"$s"
 }
 
-# database_url USER PASSWORD: the app's DSN; passwords made by db-bootstrap are hex, URL-safe.
+# database_url USER PASSWORD: the app's DSN; passwords made by db-bootstrap.sh are hex, URL-safe.
 database_url() {
   printf 'postgres://%s:%s@%s:%s/%s?sslmode=verify-full&sslrootcert=%s' \
     "$1" "$2" "$DB_HOST" "$DB_PORT" "$DB_NAME" "$RDS_CA"
@@ -189,11 +189,6 @@ health_gate() {
       log "complete-lifecycle-action failed (instance not in Pending:Wait?)"
   fi
   [ "$result" = CONTINUE ]
-}
-
-ensure_psql() {
-  command -v psql >/dev/null && return 0
-  dnf install -y postgresql17 || dnf install -y postgresql16 || dnf install -y postgresql15
 }
 
 # migrate TAG: one-off container of the release being deployed, run on one instance by the
