@@ -346,6 +346,8 @@ func (w *world) call(args []string) (any, error) {
 		}
 		w.Commands = append(w.Commands, p.Commands)
 		return map[string]any{"Command": map[string]any{"CommandId": fmt.Sprintf("cmd-%d", len(w.Commands))}}, nil
+	case "ssm terminate-session":
+		return map[string]any{"SessionId": f["--session-id"]}, nil
 	case "ssm get-command-invocation":
 		return map[string]any{"Status": "Success", "StandardOutputContent": "migrated", "StandardErrorContent": ""}, nil
 	case "rds describe-db-instances":
@@ -456,6 +458,8 @@ func (w *world) portForward(f map[string]string) int {
 		fmt.Fprintln(os.Stderr, "awsstub:", err)
 		return 255
 	}
+	fmt.Println("\nStarting session with SessionId: deploy-dev-0123456789abcdef0")
+	fmt.Println("Port " + p.LocalPortNumber[0] + " opened for sessionId deploy-dev-0123456789abcdef0.")
 	fmt.Println("Waiting for connections...")
 	go func() {
 		for {

@@ -32,6 +32,7 @@ TUNNEL_TIMEOUT=${TUNNEL_TIMEOUT:-60}
 POLL_SECONDS=${POLL_SECONDS:-1}
 WORK=$(mktemp -d)
 TUNNEL_PID=
+SESSION_ID=
 
 log() { printf '%s db-bootstrap[%s]: %s\n' "$(date -u +%H:%M:%S)" "$ENVIRONMENT" "$*" >&2; }
 fail() {
@@ -40,9 +41,13 @@ fail() {
   exit 1
 }
 
+# cleanup ends the port-forwarding session: on AWS (it would otherwise idle until its timeout)
+# and the local CLI with its plugin (their own process group).
 cleanup() {
   if [ -n "$TUNNEL_PID" ]; then
-    kill "$TUNNEL_PID" 2>/dev/null || true
+    SESSION_ID=$(sed -n 's/.*SessionId: \([^ ]*\).*/\1/p' "$WORK/tunnel.log" | head -n 1)
+    [ -z "$SESSION_ID" ] || aws ssm terminate-session --session-id "$SESSION_ID" >/dev/null 2>&1 || true
+    kill -- -"$TUNNEL_PID" 2>/dev/null || true
     wait "$TUNNEL_PID" 2>/dev/null || true
   fi
   rm -rf "$WORK"
@@ -51,18 +56,18 @@ trap cleanup EXIT
 
 require_tools() {
   local t missing=()
-  for t in aws session-manager-plugin psql jq openssl curl; do
+  for t in aws session-manager-plugin psql jq openssl curl setsid; do
     command -v "$t" >/dev/null || missing+=("$t")
   done
   [ ${#missing[@]} -eq 0 ] ||
     fail "missing on this runner: ${missing[*]} (GitHub's ubuntu-24.04 image ships them; elsewhere install the AWS CLI v2, AWS's Session Manager plugin and the PostgreSQL client)"
 }
 
-# secret_value ID [STAGE] prints the secret string, or nothing when that stage has no value.
-secret_value() {
+# secret_version ID STAGE prints the version with that stage ({VersionId, SecretString, ...}),
+# or nothing when no version has it.
+secret_version() {
   local out
-  if out=$(aws secretsmanager get-secret-value --secret-id "$1" --version-stage "${2:-AWSCURRENT}" \
-    --query SecretString --output text 2>&1); then
+  if out=$(aws secretsmanager get-secret-value --secret-id "$1" --version-stage "$2" --output json 2>&1); then
     printf '%s' "$out"
   elif grep -q ResourceNotFoundException <<<"$out"; then
     return 0
@@ -102,7 +107,7 @@ relay_instance() {
 open_tunnel() {
   local deadline=$((SECONDS + TUNNEL_TIMEOUT))
   LOCAL_PORT=$((20000 + RANDOM % 20000))
-  aws ssm start-session --target "$1" --document-name AWS-StartPortForwardingSessionToRemoteHost \
+  setsid aws ssm start-session --target "$1" --document-name AWS-StartPortForwardingSessionToRemoteHost \
     --parameters "{\"host\":[\"$2\"],\"portNumber\":[\"$3\"],\"localPortNumber\":[\"$LOCAL_PORT\"]}" \
     >"$WORK/tunnel.log" 2>&1 &
   TUNNEL_PID=$!
@@ -131,20 +136,28 @@ promote() {
 }
 
 main() {
-  local rotate=false host port db master_arn master pw="" pending="" ca
+  local rotate=false rds host port db master_arn master version pw="" pending="" ca
   [ "${1:-}" = --rotate ] && rotate=true
   require_tools
-  read -r host port db master_arn < <(aws rds describe-db-instances --db-instance-identifier "$NAME" \
+  rds=$(aws rds describe-db-instances --db-instance-identifier "$NAME" \
     --query 'DBInstances[0].[Endpoint.Address,Endpoint.Port,DBName,MasterUserSecret.SecretArn]' --output text)
+  read -r host port db master_arn <<<"$rds"
   case $master_arn in "" | None) fail "$NAME has no RDS-managed master secret" ;; esac
-  master=$(secret_value "$master_arn")
+  master=$(secret_version "$master_arn" AWSCURRENT | jq -r '.SecretString // empty')
   [ -n "$master" ] || fail "the master secret of $NAME has no value"
 
-  if ! $rotate; then
-    pw=$(secret_value "$APP_SECRET")
-    [ -z "$pw" ] || pw=$(jq -er .password <<<"$pw")
+  # An AWSPENDING version is a bootstrap or rotation that stopped before its promotion (the
+  # first version of a secret is AWSCURRENT at once, so it may be both): finish it.
+  version=$(secret_version "$APP_SECRET" AWSPENDING)
+  if [ -n "$version" ] && ! $rotate; then
+    pending=$(jq -er .VersionId <<<"$version")
+    log "finishing the unfinished change to $pending"
+  else
+    version=$(secret_version "$APP_SECRET" AWSCURRENT)
   fi
-  if [ -z "$pw" ]; then
+  if [ -n "$version" ] && ! $rotate; then
+    pw=$(jq -r .SecretString <<<"$version" | jq -er .password)
+  else
     pw=$(openssl rand -hex 32)
     pending=$(aws secretsmanager put-secret-value --secret-id "$APP_SECRET" --version-stages AWSPENDING \
       --secret-string "$(jq -cn --arg u "$DB_APP_USER" --arg p "$pw" '{username: $u, password: $p}')" \

@@ -12,7 +12,8 @@
 #    apply the group may still be launching. Instances that started while the image-tag
 #    parameter was "none" are in service without the app, which is all step 3 needs.
 # 3. db-bootstrap.sh (on this runner, through that instance) when the app's database secret has
-#    no AWSCURRENT value yet (first deploy) or ROTATE_DB_PASSWORD=1. Then migrations run ONCE,
+#    no AWSCURRENT value yet (first deploy) or an unfinished AWSPENDING one, or when
+#    ROTATE_DB_PASSWORD=1. Then migrations run ONCE,
 #    on that instance, via SSM Run Command (weupload-admin migrate TAG with the new image). They
 #    must be backward compatible (expand/contract): the old release keeps serving meanwhile. If
 #    they fail, nothing else has changed and the deploy stops.
@@ -105,10 +106,11 @@ wait_for_instance() {
   done
 }
 
-# app_secret_current: true when the app's database secret has an AWSCURRENT version.
-app_secret_current() {
+# app_secret_settled: the app's database secret has an AWSCURRENT version and no AWSPENDING
+# one (left by a bootstrap or rotation that did not finish).
+app_secret_settled() {
   aws secretsmanager describe-secret --secret-id "$APP_SECRET" --output json |
-    jq -e '[.VersionIdsToStages // {} | .[] | select(index("AWSCURRENT"))] | length > 0' >/dev/null
+    jq -e '[.VersionIdsToStages // {} | .[]] | any(index("AWSCURRENT")) and all(index("AWSPENDING") | not)' >/dev/null
 }
 
 db_bootstrap() {
@@ -116,8 +118,8 @@ db_bootstrap() {
   if [ "${ROTATE_DB_PASSWORD:-0}" = 1 ]; then
     log "rotating the app's database password"
     INSTANCE_ID=$instance "$HERE/db-bootstrap.sh" --rotate
-  elif ! app_secret_current; then
-    log "the app's database secret has no value yet: bootstrapping the app role"
+  elif ! app_secret_settled; then
+    log "the app's database secret has no value yet or an unfinished change: bootstrapping the app role"
     INSTANCE_ID=$instance "$HERE/db-bootstrap.sh"
   fi
 }

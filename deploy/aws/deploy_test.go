@@ -417,7 +417,25 @@ func TestDeployBootstrapsDatabaseOnFirstDeploy(t *testing.T) {
 	if !slices.Contains(r.calls[session], "i-0123456789abcdef0") {
 		t.Errorf("session not through the in-service instance: %v", r.calls[session])
 	}
+	if end := r.called("ssm", "terminate-session", "--session-id", "deploy-dev-0123456789abcdef0"); end < session {
+		t.Errorf("the port-forwarding session was not terminated")
+	}
 	checkAppRole(t, db, role, r.world)
+}
+
+// A first bootstrap that stopped after storing the password (AWSPENDING; being the first
+// version, also AWSCURRENT) is finished by the next deploy with that password.
+func TestDeployFinishesInterruptedBootstrap(t *testing.T) {
+	w := newWorld()
+	env, db, role := bootstrapWorld(t, w)
+	stored := `{"username":"` + role + `","password":"` + strings.Repeat("ab", 32) + `"}`
+	w.Secrets[appSecret] = []*stubVersion{{ID: "v1", String: stored, Stages: []string{"AWSPENDING", "AWSCURRENT"}}}
+	r := runScript(t, w, env, "deploy.sh")
+	mustSucceed(t, r)
+	checkAppRole(t, db, role, r.world)
+	if v := r.world.secretVersion(appSecret, "AWSCURRENT"); v.ID != "v1" || len(r.world.Secrets[appSecret]) != 1 {
+		t.Errorf("secret versions %+v: want v1 finished, no new version", r.world.Secrets[appSecret])
+	}
 }
 
 func TestDeployRotatesDatabasePassword(t *testing.T) {
