@@ -49,3 +49,9 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "environment_domains" {
+  description = "Per environment, the DNS name its records use (e.g. { dev = \"dev.files.example.com\" }): its apply role may change only that name and its _*.name validation records in Route 53. Environments without an entry may change no record."
+  type        = map(string)
+  default     = {}
+}
