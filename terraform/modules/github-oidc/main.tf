@@ -259,7 +259,7 @@ locals {
     for e in var.environments : e => {
       name   = "${var.name_prefix}-${e}"
       others = [for o in var.environments : "${var.name_prefix}-${o}" if o != e]
-      domain = lookup(var.environment_domains, e, null)
+      domain = lookup(var.environment_domains, e, "")
     }
   }
 }
@@ -364,7 +364,7 @@ data "aws_iam_policy_document" "apply_named" {
     ]
     resources = [
       "${local.arn}:logs:*:${local.account_id}:log-group:/${local.env[each.key].name}/*",
-      "${local.arn}:logs:*:${local.account_id}:log-group:aws-waf-logs-${local.env[each.key].name}*",
+      "${local.arn}:logs:*:${local.account_id}:log-group:aws-waf-logs-${local.env[each.key].name}",
     ]
   }
   # WAF log delivery: account-level log-delivery configuration without resource ARNs.
@@ -615,7 +615,7 @@ data "aws_iam_policy_document" "apply_tagged" {
       test     = "ForAllValues:StringLike"
       variable = "route53:ChangeResourceRecordSetsNormalizedRecordNames"
       # No domain configured: no record may be changed.
-      values = local.env[each.key].domain == null ? ["none.invalid"] : [local.env[each.key].domain, "_*.${local.env[each.key].domain}"]
+      values = local.env[each.key].domain == "" ? ["none.invalid"] : [local.env[each.key].domain, "_*.${local.env[each.key].domain}"]
     }
   }
 }
@@ -684,7 +684,7 @@ data "aws_iam_policy_document" "apply_guard" {
       "${local.arn}:ssm:*:${local.account_id}:parameter/${local.env[each.key].name}/*",
       "${local.arn}:ssm:*::parameter/aws/service/*",
       "${local.arn}:logs:*:${local.account_id}:log-group:/${local.env[each.key].name}/*",
-      "${local.arn}:logs:*:${local.account_id}:log-group:aws-waf-logs-${local.env[each.key].name}*",
+      "${local.arn}:logs:*:${local.account_id}:log-group:aws-waf-logs-${local.env[each.key].name}",
     ]
   }
   statement {
@@ -710,7 +710,7 @@ data "aws_iam_policy_document" "apply_guard" {
         "${local.arn}:secretsmanager:*:${local.account_id}:secret:${o}/*",
         "${local.arn}:ssm:*:${local.account_id}:parameter/${o}/*",
         "${local.arn}:logs:*:${local.account_id}:log-group:/${o}/*",
-        "${local.arn}:logs:*:${local.account_id}:log-group:aws-waf-logs-${o}*",
+        "${local.arn}:logs:*:${local.account_id}:log-group:aws-waf-logs-${o}",
       ]])
     }
   }

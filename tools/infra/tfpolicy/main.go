@@ -8,6 +8,7 @@
 //	                      (templatefile semantics) with sample values into OUT, check that the
 //	                      embedded CloudWatch agent config is valid JSON and that the gzipped
 //	                      user data fits EC2's 16 KiB limit (OUT is then shellchecked)
+//	tfpolicy ciroles DIR  the CI roles of DIR/modules/github-oidc (see ciroles.go)
 //	tfpolicy fmt DIR      hclwrite formatting check: the fallback for `terraform fmt -check`
 //	                      when the Terraform CLI is not installed (hclwrite is the formatter
 //	                      terraform fmt is built on; terraform fmt additionally normalises a few
@@ -68,6 +69,8 @@ func main() {
 		findings, err = checkIgnores(files)
 	case "fmt":
 		findings, err = checkFormat(files)
+	case "ciroles":
+		findings, err = checkCIRoles(os.Args[2])
 	default:
 		err = fmt.Errorf("unknown check %q", os.Args[1])
 	}
