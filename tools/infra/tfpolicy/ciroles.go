@@ -101,6 +101,49 @@ type ciRole struct {
 	trustSubs  []string
 	statements []ciStatement
 	managed    []string // AWS managed policy ARNs
+	inline     int      // characters of the inline policies, as IAM counts them
+	attached   []int    // characters of each attached customer managed policy
+}
+
+// IAM quotas (characters without whitespace): a customer managed policy, and all inline
+// policies of one role together.
+const (
+	ciManagedPolicyMax  = 6144
+	ciInlinePoliciesMax = 10240
+)
+
+// ciPolicySize is the length of the policy as aws_iam_policy_document renders it, without
+// whitespace (how IAM counts against its quotas).
+func ciPolicySize(stmts []ciStatement) int {
+	type cond map[string]map[string][]string
+	type stmt struct {
+		Sid         string `json:",omitempty"`
+		Effect      string
+		Action      []string `json:",omitempty"`
+		NotAction   []string `json:",omitempty"`
+		Resource    []string `json:",omitempty"`
+		NotResource []string `json:",omitempty"`
+		Condition   cond     `json:",omitempty"`
+	}
+	doc := struct {
+		Version   string
+		Statement []stmt
+	}{Version: "2012-10-17"}
+	for _, s := range stmts {
+		c := cond{}
+		for _, k := range s.Conditions {
+			if c[k.Test] == nil {
+				c[k.Test] = map[string][]string{}
+			}
+			c[k.Test][k.Variable] = k.Values
+		}
+		if len(c) == 0 {
+			c = nil
+		}
+		doc.Statement = append(doc.Statement, stmt{s.Sid, s.Effect, s.Actions, s.NotActions, s.Resources, s.NotResources, c})
+	}
+	b, _ := json.Marshal(doc)
+	return len(b)
 }
 
 func checkCIRoles(tfDir string) ([]string, error) {
@@ -127,6 +170,14 @@ func ciFindings(roles []*ciRole, env ciEnv) []string {
 	}
 	for _, r := range roles {
 		isPlan := strings.HasPrefix(r.label, "plan")
+		if r.inline > ciInlinePoliciesMax {
+			add(r, "inline policies have %d characters together, IAM allows %d per role", r.inline, ciInlinePoliciesMax)
+		}
+		for _, n := range r.attached {
+			if n > ciManagedPolicyMax {
+				add(r, "an attached policy has %d characters, IAM allows %d", n, ciManagedPolicyMax)
+			}
+		}
 		for _, arn := range r.managed {
 			name := arn[strings.LastIndex(arn, "/")+1:]
 			if !isPlan && (name == "PowerUserAccess" || name == "AdministratorAccess" || strings.HasSuffix(name, "FullAccess")) {
@@ -729,7 +780,7 @@ func ciAssemble(blocks []ciBlock, values map[string]map[string]cty.Value) ([]*ci
 			}
 		}
 	}
-	add := func(role, doc string) error {
+	add := func(role, doc string, inline bool) error {
 		r := byName[role]
 		if r == nil {
 			return fmt.Errorf("policy for unknown role %q", role)
@@ -739,6 +790,11 @@ func ciAssemble(blocks []ciBlock, values map[string]map[string]cty.Value) ([]*ci
 			return fmt.Errorf("policy of role %s is not a policy document of this module: %w", role, err)
 		}
 		r.statements = append(r.statements, stmts...)
+		if n := ciPolicySize(stmts); inline {
+			r.inline += n
+		} else {
+			r.attached = append(r.attached, n)
+		}
 		return nil
 	}
 	for _, b := range blocks {
@@ -748,14 +804,14 @@ func ciAssemble(blocks []ciBlock, values map[string]map[string]cty.Value) ([]*ci
 		for _, v := range instances(b) {
 			role := ciString(v.GetAttr("role"))
 			if b.typ == "aws_iam_role_policy" {
-				if err := add(role, ciString(v.GetAttr("policy"))); err != nil {
+				if err := add(role, ciString(v.GetAttr("policy")), true); err != nil {
 					return nil, ciEnv{}, err
 				}
 				continue
 			}
 			arn := ciString(v.GetAttr("policy_arn"))
 			if doc, ok := docs[arn]; ok {
-				if err := add(role, doc); err != nil {
+				if err := add(role, doc, false); err != nil {
 					return nil, ciEnv{}, err
 				}
 			} else if r := byName[role]; r != nil {

@@ -223,6 +223,29 @@ resource "aws_iam_role_policy" "apply" {
 			},
 		},
 	}
+	// 500 reads of 30 characters: over the 10,240 characters of a role's inline policies.
+	many := strings.TrimSuffix(strings.Repeat(`"ec2:DescribeSomethingLongEnough",`, 500), ",")
+	tests = append(tests, struct {
+		name string
+		body string
+		want []string
+	}{
+		name: "inline policies over the IAM quota",
+		body: denyOthers + `
+data "aws_iam_policy_document" "big" {
+  statement {
+    actions   = [` + many + `]
+    resources = ["*"]
+  }
+}
+resource "aws_iam_role_policy" "big" {
+  for_each = toset(var.environments)
+  role     = aws_iam_role.apply[each.key].id
+  policy   = data.aws_iam_policy_document.big.json
+}
+`,
+		want: []string{"apply-dev (apply): inline policies have", "apply-prod (apply): inline policies have"},
+	})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got := ciFixture(t, tt.body)
