@@ -525,8 +525,10 @@ data "aws_iam_policy_document" "apply_tagged" {
       "guardduty:TagResource",
       "guardduty:UntagResource",
       "guardduty:UpdateDetector",
+      "kms:CreateAlias",
       "kms:CreateGrant",
       "kms:Decrypt",
+      "kms:DeleteAlias",
       "kms:DescribeKey",
       "kms:EnableKeyRotation",
       "kms:GenerateDataKey",
@@ -537,6 +539,7 @@ data "aws_iam_policy_document" "apply_tagged" {
       "kms:ScheduleKeyDeletion",
       "kms:TagResource",
       "kms:UntagResource",
+      "kms:UpdateAlias",
       "kms:UpdateKeyDescription",
     ]
     resources = ["*"]
@@ -591,13 +594,55 @@ data "aws_iam_policy_document" "apply_tagged" {
       values   = [each.key]
     }
   }
-  # Creating the ASG makes Auto Scaling check that the caller may launch the template. What an
-  # instance may do is its role's, and only this environment's roles can be passed (below).
+  # Creating the ASG makes Auto Scaling check that the caller may launch its template: new
+  # instances, volumes and interfaces tagged for this environment (the template's tag
+  # specifications), in this environment's subnets and security groups, from any public image.
   statement {
-    sid       = "LaunchFromTemplate"
-    actions   = ["ec2:RunInstances"]
-    resources = ["*"]
+    sid     = "LaunchTaggedInstances"
+    actions = ["ec2:RunInstances"]
+    resources = [
+      "${local.arn}:ec2:*:${local.account_id}:instance/*",
+      "${local.arn}:ec2:*:${local.account_id}:network-interface/*",
+      "${local.arn}:ec2:*:${local.account_id}:volume/*",
+    ]
+    condition {
+      test     = "StringEquals"
+      variable = "aws:RequestTag/Environment"
+      values   = [each.key]
+    }
   }
+  statement {
+    sid     = "LaunchIntoOwnNetwork"
+    actions = ["ec2:RunInstances"]
+    resources = [
+      "${local.arn}:ec2:*:${local.account_id}:launch-template/*",
+      "${local.arn}:ec2:*:${local.account_id}:security-group/*",
+      "${local.arn}:ec2:*:${local.account_id}:subnet/*",
+    ]
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/Environment"
+      values   = [each.key]
+    }
+  }
+  statement {
+    sid       = "LaunchPublicImages"
+    actions   = ["ec2:RunInstances"]
+    resources = ["${local.arn}:ec2:*::image/*"]
+  }
+  # Security-group rules are resources of their own (tagged on create) inside a group of this
+  # environment (ChangeTagged).
+  statement {
+    sid       = "NewSecurityGroupRules"
+    actions   = ["ec2:AuthorizeSecurityGroupEgress", "ec2:AuthorizeSecurityGroupIngress"]
+    resources = ["${local.arn}:ec2:*:${local.account_id}:security-group-rule/*"]
+    condition {
+      test     = "StringEquals"
+      variable = "aws:RequestTag/Environment"
+      values   = [each.key]
+    }
+  }
+  # An alias is changed with rights on the alias (here) and on its key (ChangeTagged).
   statement {
     sid = "KeyAlias"
     actions = [
@@ -642,6 +687,7 @@ data "aws_iam_policy_document" "apply_guard" {
       "elasticloadbalancing:Describe*",
       "guardduty:GetDetector",
       "guardduty:ListDetectors",
+      "guardduty:ListTagsForResource",
       "iam:GetRole",
       "iam:GetRolePolicy",
       "iam:ListAttachedRolePolicies",
@@ -661,6 +707,7 @@ data "aws_iam_policy_document" "apply_guard" {
       "sns:ListTopics",
       "ssm:DescribeParameters",
       "sts:GetCallerIdentity",
+      "wafv2:GetWebACLForResource",
       "wafv2:ListWebACLs",
     ]
     resources = ["*"]
@@ -692,6 +739,13 @@ data "aws_iam_policy_document" "apply_guard" {
     effect    = "Deny"
     actions   = ["kms:Decrypt", "kms:ReEncryptFrom"]
     resources = ["*"]
+    # Keys of another environment; untagged AWS managed keys stay usable (the state bucket's
+    # objects are encrypted with aws/s3).
+    condition {
+      test     = "Null"
+      variable = "aws:ResourceTag/Environment"
+      values   = ["false"]
+    }
     condition {
       test     = "StringNotEquals"
       variable = "aws:ResourceTag/Environment"

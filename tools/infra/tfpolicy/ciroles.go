@@ -65,11 +65,9 @@ var ciLogReads = []string{
 	"logs:GetLogRecord", "logs:Unmask",
 }
 
-// unscopedOK: actions without resource-level permissions (or, for RunInstances, checked by
-// Auto Scaling against the caller while the instance's rights come from the passed role).
+// unscopedOK: actions without resource-level permissions.
 var unscopedOK = map[string]bool{
 	"ecr:GetAuthorizationToken": true,
-	"ec2:RunInstances":          true,
 	"logs:CreateLogDelivery":    true,
 	"logs:DeleteLogDelivery":    true,
 	"logs:UpdateLogDelivery":    true,
