@@ -94,6 +94,11 @@ locals {
   }
 }
 
+moved {
+  from = aws_iam_role_policy_attachment.plan_readonly
+  to   = aws_iam_role_policy_attachment.plan_readonly["plan"]
+}
+
 resource "aws_iam_role_policy_attachment" "plan_readonly" {
   for_each   = local.plan_roles
   role       = each.value
