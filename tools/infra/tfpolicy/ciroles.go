@@ -17,7 +17,9 @@ package main
 //   - roles reachable from pull requests are plan roles, deny log contents and every object
 //     outside the state bucket (files, access logs, CloudTrail), and can neither delete nor
 //     write state lock files;
-//   - environment roles trust exactly their GitHub environment.
+//   - environment roles trust exactly their GitHub environment, create or empower roles only
+//     with the permissions boundary, and deny removing it;
+//   - policies fit the IAM size quotas.
 
 import (
 	"encoding/json"
@@ -222,6 +224,7 @@ func ciFindings(roles []*ciRole, env ciEnv) []string {
 			add(r, "trusts %v; an environment's role must trust only %s", r.trustSubs, want)
 		}
 		ciCheckScoped(r, r.key, env, add)
+		ciCheckBoundary(r, add)
 		if r.label == "apply" {
 			for _, o := range env.envs {
 				if o == r.key {
@@ -277,6 +280,42 @@ func ciCheckScoped(r *ciRole, env string, e ciEnv, add func(*ciRole, string, ...
 			}
 		}
 	}
+}
+
+// ciBoundActions change a role's permissions: allowed only with the permissions boundary.
+var ciBoundActions = []string{"iam:CreateRole", "iam:PutRolePolicy", "iam:AttachRolePolicy", "iam:PutRolePermissionsBoundary"}
+
+// ciCheckBoundary: an environment's role creates or empowers roles only with the boundary
+// (an iam:PermissionsBoundary condition), and may never remove a boundary.
+func ciCheckBoundary(r *ciRole, add func(*ciRole, string, ...any)) {
+	for _, s := range r.statements {
+		if s.Effect != "Allow" {
+			continue
+		}
+		bound := false
+		for _, c := range s.Conditions {
+			bound = bound || c.Test == "StringEquals" && c.Variable == "iam:PermissionsBoundary" && len(c.Values) == 1
+		}
+		for _, a := range ciBoundActions {
+			if ciActionMatches(s, a) && !bound {
+				add(r, "statement %q allows %s without an iam:PermissionsBoundary condition", s.Sid, a)
+			}
+		}
+	}
+	const lift = "iam:DeleteRolePermissionsBoundary"
+	if ciGrants(r.statements, lift) && !ciDenied(r.statements, lift, "arn:aws:iam::"+ciAccount+":role/weupload/x") {
+		add(r, "may %s: deny it, so no role it manages loses the boundary", lift)
+	}
+}
+
+// ciGrants: some Allow statement matches the action (on any resource).
+func ciGrants(stmts []ciStatement, action string) bool {
+	for _, s := range stmts {
+		if s.Effect == "Allow" && ciActionMatches(s, action) {
+			return true
+		}
+	}
+	return false
 }
 
 func ciOr(a, b string) string {
@@ -544,7 +583,12 @@ func evalCIRoles(dir string) ([]*ciRole, ciEnv, error) {
 	if len(errs) > 0 {
 		return nil, ciEnv{}, fmt.Errorf("ciroles: evaluating %s: %w", dir, errors.Join(errs...))
 	}
-	return ciAssemble(blocks, values)
+	roles, env, err := ciAssemble(blocks, values)
+	env.prefix = "weupload"
+	if p := vars["name_prefix"]; p.IsKnown() && !p.IsNull() && p.Type() == cty.String {
+		env.prefix = p.AsString()
+	}
+	return roles, env, err
 }
 
 var ciIAMTypes = map[string]bool{
@@ -834,7 +878,6 @@ func ciAssemble(blocks []ciBlock, values map[string]map[string]cty.Value) ([]*ci
 		}
 	}
 	sort.Strings(env.envs)
-	env.prefix = "weupload"
 	return roles, env, nil
 }
 

@@ -223,6 +223,33 @@ resource "aws_iam_role_policy" "apply" {
 			},
 		},
 	}
+	tests = append(tests, struct {
+		name string
+		body string
+		want []string
+	}{
+		name: "roles created without the boundary",
+		body: denyOthers + `
+data "aws_iam_policy_document" "apply" {
+  for_each = toset(var.environments)
+  statement {
+    actions   = ["iam:CreateRole", "iam:DeleteRolePermissionsBoundary"]
+    resources = ["arn:aws:iam::*:role/weupload/weupload-${each.key}-*"]
+  }
+}
+resource "aws_iam_role_policy" "apply" {
+  for_each = toset(var.environments)
+  role     = aws_iam_role.apply[each.key].id
+  policy   = data.aws_iam_policy_document.apply[each.key].json
+}
+`,
+		want: []string{
+			"apply-dev (apply): statement \"\" allows iam:CreateRole without an iam:PermissionsBoundary condition",
+			"apply-dev (apply): may iam:DeleteRolePermissionsBoundary",
+			"apply-prod (apply): statement \"\" allows iam:CreateRole without",
+			"apply-prod (apply): may iam:DeleteRolePermissionsBoundary",
+		},
+	})
 	// 500 reads of 30 characters: over the 10,240 characters of a role's inline policies.
 	many := strings.TrimSuffix(strings.Repeat(`"ec2:DescribeSomethingLongEnough",`, 500), ",")
 	tests = append(tests, struct {
