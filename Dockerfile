@@ -1,4 +1,4 @@
-# syntax=docker/dockerfile:1.10
+# syntax=docker/dockerfile:1.10@sha256:865e5dd094beca432e8c0a1d5e1c465db5f998dca4e439981029b3b81fb39ed5
 #
 # We-Upload container image.
 #
@@ -15,11 +15,12 @@
 #
 # No HEALTHCHECK on purpose: the ALB target group (GET /readyz) and compose decide health, and a
 # Docker HEALTHCHECK would need a shell or a second binary in the image.
-# Base images are pinned to a tag; Dependabot (.github/dependabot.yml) proposes tag and digest bumps.
+# Base images (and the syntax frontend) are pinned by tag and digest: the tag says what it is,
+# the digest decides which bytes are built on. Dependabot (.github/dependabot.yml) proposes
+# bumps of both; `tfpolicy workflows` (scripts/infra-check.sh) fails on a FROM without a digest.
+# Keep the Go version equal to go.mod's and to deploy/compose/versitygw.Dockerfile's.
 
-ARG GO_VERSION=1.26.8
-
-FROM --platform=$BUILDPLATFORM golang:${GO_VERSION}-bookworm AS build
+FROM --platform=$BUILDPLATFORM golang:1.26.8-bookworm@sha256:a688600ca24f8a4d3ca77f95b0dd40704a9fc787c826660eb7ba0b641b8b175d AS build
 WORKDIR /src
 ENV CGO_ENABLED=0 GOFLAGS=-buildvcs=false
 # Dependencies first so the layer is cached until go.mod/go.sum change.
@@ -37,7 +38,7 @@ RUN --mount=type=cache,target=/go/pkg/mod \
       -o /out/weupload ./web
 
 # Live-reload image for the compose "dev" profile: the source is bind-mounted at /src.
-FROM golang:${GO_VERSION}-bookworm AS dev
+FROM golang:1.26.8-bookworm@sha256:a688600ca24f8a4d3ca77f95b0dd40704a9fc787c826660eb7ba0b641b8b175d AS dev
 ENV CGO_ENABLED=0 GOFLAGS=-buildvcs=false GOTOOLCHAIN=local
 RUN --mount=type=cache,target=/go/pkg/mod \
     --mount=type=cache,target=/root/.cache/go-build \
@@ -48,7 +49,7 @@ ENV LISTEN_ADDR=0.0.0.0:8080
 EXPOSE 8080
 CMD ["air", "-c", "deploy/compose/air.toml"]
 
-FROM gcr.io/distroless/static-debian12:nonroot AS runtime
+FROM gcr.io/distroless/static-debian12:nonroot@sha256:d093aa3e30dbadd3efe1310db061a14da60299baff8450a17fe0ccc514a16639 AS runtime
 ARG VERSION=dev
 ARG COMMIT=unknown
 LABEL org.opencontainers.image.title="weupload" \

@@ -32,7 +32,7 @@ ACTIONLINT_VERSION=v1.7.12
 COMPOSE_GO_VERSION=v2.16.2
 BUILDKIT_VERSION=v0.34.2
 
-CHECKS=(terraform-fmt tfpolicy ciroles tflint tfsec actionlint shellcheck compose dockerfile)
+CHECKS=(terraform-fmt tfpolicy ciroles iamcontract iampolicy workflows tf-rollout tflint tfsec actionlint shellcheck compose dockerfile)
 
 FAILED=()
 PASSED=0
@@ -174,6 +174,62 @@ check_ciroles() {
   echo "CI roles (modules/github-oidc, evaluated): scoped to their environment, PR plan role denied data and state locks"
 }
 
+# Every AWS call made with the instance role (deploy/aws/iam-contract.json) is allowed by the
+# role's policies in modules/compute, and every statement, action, resource and condition value
+# of them is needed by one of those calls (tools/infra/tfpolicy/iamcontract.go).
+check_iamcontract() {
+  local bin
+  bin=$(build_tool tfpolicy tfpolicy local .) || return 1
+  "$bin" iamcontract "$TF_DIR/modules/compute" "$ROOT/deploy/aws/iam-contract.json"
+}
+
+# deploy/aws/instance-policy.json is the instance role's policy as `tfpolicy iampolicy` renders
+# it from modules/compute; internal/blob/s3 runs the S3 store under it on an IAM-enforcing
+# versitygw, so a stale copy would test a policy production does not have.
+check_iampolicy() {
+  local bin fresh
+  bin=$(build_tool tfpolicy tfpolicy local .) || return 1
+  fresh=$(mktemp) || return 1
+  if ! "$bin" iampolicy "$TF_DIR/modules/compute" "$ROOT/deploy/aws/iam-contract.json" >"$fresh"; then
+    rm -f "$fresh"
+    return 1
+  fi
+  if ! diff -u "$ROOT/deploy/aws/instance-policy.json" "$fresh"; then
+    rm -f "$fresh"
+    echo "deploy/aws/instance-policy.json is stale; regenerate it with:"
+    echo "  (cd tools/infra/tfpolicy && go run . iampolicy ../../../terraform/modules/compute ../../../deploy/aws/iam-contract.json) >deploy/aws/instance-policy.json"
+    return 1
+  fi
+  rm -f "$fresh"
+  echo "deploy/aws/instance-policy.json is the policy modules/compute renders"
+}
+
+# The release path's own rules (tools/infra/tfpolicy/workflows.go): actions pinned by SHA,
+# base images by digest, lock files per root and -lockfile=readonly, the release model
+# (main -> dev, v* -> prod, one image per commit), separate deploy/apply concurrency groups,
+# govulncheck in ci.yml and before the push in release.yml.
+check_workflows() {
+  local bin
+  bin=$(build_tool tfpolicy tfpolicy local .) || return 1
+  # The rules' own tests (each rule failing on a fixture) and those of scripts/govulncheck.sh.
+  (cd "$ROOT/tools/infra/tfpolicy" && go test -count=1 -run 'TestWorkflows|TestGovulncheckScript' .) || return 1
+  "$bin" workflows "$ROOT" >/dev/null || { "$bin" workflows "$ROOT"; return 1; }
+  echo "workflows, Dockerfiles, compose file, lock files: release-path policy holds (rule tests pass)"
+}
+
+# Release-path ordering and health rules (tools/infra/tfpolicy/rollout.go): ALB after its log
+# bucket policy, ASG waits for capacity with its lifecycle permission first, ELB health checks
+# on /readyz with auto rollback; and alarms on the CloudWatch agent's metrics name what the
+# agent publishes (agentmetrics.go).
+check_tf_rollout() {
+  local bin fail=0
+  bin=$(build_tool tfpolicy tfpolicy local .) || return 1
+  "$bin" rollout "$TF_DIR" || fail=1
+  "$bin" agent-metrics "$TF_DIR" || fail=1
+  [ $fail = 0 ] || return 1
+  echo "release-path ordering and health rules, agent metric alarms: no findings"
+}
+
 # Roots and the variable files they are linted/scanned with. dev is checked twice: with the
 # ALB (example tfvars) and without it (SSM port-forwarding profile).
 roots() {
@@ -288,7 +344,7 @@ check_actionlint() {
 
 check_shellcheck() {
   ensure_shellcheck || { echo "shellcheck not installed (apt-get install shellcheck)"; return 1; }
-  local files=("$ROOT/scripts/infra-check.sh")
+  local files=("$ROOT/scripts/infra-check.sh" "$ROOT/scripts/govulncheck.sh")
   while IFS= read -r f; do files+=("$f"); done < <(find "$ROOT/deploy" -name '*.sh' | sort)
   shellcheck -x "${files[@]}" || return 1
   # The user data as the instances get it: rendered like templatefile() does, size-checked,
@@ -330,6 +386,10 @@ for c in "${selected[@]}"; do
   terraform-fmt) run_check terraform-fmt check_terraform_fmt ;;
   tfpolicy) run_check tfpolicy check_tfpolicy ;;
   ciroles) run_check ciroles check_ciroles ;;
+  iamcontract) run_check iamcontract check_iamcontract ;;
+  iampolicy) run_check iampolicy check_iampolicy ;;
+  workflows) run_check workflows check_workflows ;;
+  tf-rollout) run_check tf-rollout check_tf_rollout ;;
   tflint) run_check tflint check_tflint ;;
   tfsec) run_check tfsec check_tfsec ;;
   actionlint) run_check actionlint check_actionlint ;;

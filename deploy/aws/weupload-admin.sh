@@ -5,9 +5,7 @@
 #
 #   weupload-admin render-env            write /run/weupload/app.env from SSM + Secrets Manager
 #   weupload-admin run                   pull the current image and exec the container (systemd)
-#   weupload-admin health-gate           wait for /healthz, then complete the ASG lifecycle hook
-#   weupload-admin db-bootstrap [--rotate]
-#                                        create/sync the app's PostgreSQL role and its secret
+#   weupload-admin health-gate           wait for /readyz, then complete the ASG lifecycle hook
 #   weupload-admin migrate TAG           run `weupload migrate up` once with image TAG
 #   weupload-admin user-create --email E [--admin]
 #                                        create an account; the password is read from stdin
@@ -27,7 +25,7 @@ CONTAINER=weupload
 . "$INSTANCE_ENV"
 : "${WEUPLOAD_NAME:?}" "${AWS_DEFAULT_REGION:?}" "${ECR_REPOSITORY_URL:?}" "${IMAGE_TAG_PARAM:?}"
 : "${APP_ENV_PARAM:?}" "${DB_HOST:?}" "${DB_PORT:?}" "${DB_NAME:?}" "${DB_APP_USER:?}"
-: "${DB_APP_SECRET_ARN:?}" "${DB_MASTER_SECRET_ARN:?}" "${APP_LOG_GROUP:?}"
+: "${DB_APP_SECRET_ARN:?}" "${APP_LOG_GROUP:?}"
 # Instances from before LINK_KEY have no LINK_KEY_SECRET_ARN (render_env says so).
 LINK_KEY_SECRET_ARN=${LINK_KEY_SECRET_ARN:-}
 export AWS_DEFAULT_REGION AWS_REGION="$AWS_DEFAULT_REGION"
@@ -141,8 +139,12 @@ run() {
   local tag image flags
   tag=$(image_tag)
   if [ "$tag" = "none" ]; then
+    # Answer the ALB's health checks (and nothing else) so that, with ELB health checks, the
+    # group does not replace its idle instances over and over until the first deploy.
     log "no image deployed yet ($IMAGE_TAG_PARAM = none); idling until the first deploy"
-    exec sleep infinity
+    install -d -m 0755 "$RUN_DIR/idle"
+    echo "no release deployed yet" | tee "$RUN_DIR/idle/healthz" >"$RUN_DIR/idle/readyz"
+    exec python3 -m http.server 8080 --directory "$RUN_DIR/idle"
   fi
   image="$ECR_REPOSITORY_URL:$tag"
   # A registry blip must not stop a restart when the image is already on the instance.
@@ -159,6 +161,11 @@ run() {
     "$image" serve --no-migrate
 }
 
+# health_gate: the launch lifecycle hook's verdict. CONTINUE once the app answers /readyz (it
+# runs, its configuration is valid, and it reaches PostgreSQL and S3), the check the ALB
+# routes on; ABANDON after HEALTH_GATE_TIMEOUT seconds, so a release that cannot reach its
+# dependencies never enters service. Before the first deploy (image tag "none") there is
+# nothing to wait for.
 health_gate() {
   local instance_id timeout=${HEALTH_GATE_TIMEOUT:-600} waited=0 result=ABANDON
   instance_id=$(imds instance-id)
@@ -166,7 +173,7 @@ health_gate() {
     result=CONTINUE
   else
     while [ "$waited" -lt "$timeout" ]; do
-      if curl -fsS -o /dev/null --max-time 2 http://127.0.0.1:8080/healthz; then
+      if curl -fsS -o /dev/null --max-time 4 http://127.0.0.1:8080/readyz; then
         result=CONTINUE
         break
       fi
@@ -174,7 +181,7 @@ health_gate() {
       waited=$((waited + 5))
     done
   fi
-  log "health gate: $result after ${waited}s"
+  log "health gate (/readyz): $result after ${waited}s"
   if [ -n "${ASG_NAME:-}" ] && [ -n "${LIFECYCLE_HOOK:-}" ]; then
     aws autoscaling complete-lifecycle-action --auto-scaling-group-name "$ASG_NAME" \
       --lifecycle-hook-name "$LIFECYCLE_HOOK" --instance-id "$instance_id" \
@@ -187,58 +194,6 @@ health_gate() {
 ensure_psql() {
   command -v psql >/dev/null && return 0
   dnf install -y postgresql17 || dnf install -y postgresql16 || dnf install -y postgresql15
-}
-
-# db-bootstrap: idempotent. Creates the app role, makes it the owner of the database (so the
-# app's migrations, run as that role, can create everything including trusted extensions such
-# as citext and pg_trgm) and keeps its password equal to the secret. With --rotate it follows
-# Secrets Manager's rotation protocol: new value as AWSPENDING, set on the role, then promoted
-# to AWSCURRENT. Running instances keep their connections; replace them afterwards (deploy).
-db_bootstrap() {
-  local rotate=false master pw pending_id current_id
-  [ "${1:-}" = "--rotate" ] && rotate=true
-  ensure_psql
-  [ -s "$RDS_CA" ] || fetch_rds_ca
-  master=$(secret_value "$DB_MASTER_SECRET_ARN")
-  [ -n "$master" ] || die "master secret has no value"
-  pw=$(app_password)
-  if [ -z "$pw" ] || $rotate; then
-    pw=$(openssl rand -hex 32)
-    pending_id=$(aws secretsmanager put-secret-value --secret-id "$DB_APP_SECRET_ARN" \
-      --version-stages AWSPENDING \
-      --secret-string "$(jq -cn --arg u "$DB_APP_USER" --arg p "$pw" '{username: $u, password: $p}')" \
-      --query VersionId --output text)
-    log "new app password stored as AWSPENDING ($pending_id)"
-  fi
-  PGPASSWORD=$(jq -er .password <<<"$master") PGSSLMODE=verify-full PGSSLROOTCERT=$RDS_CA \
-    PGCONNECT_TIMEOUT=10 psql -X -q -v ON_ERROR_STOP=1 \
-    -h "$DB_HOST" -p "$DB_PORT" -U "$(jq -er .username <<<"$master")" -d "$DB_NAME" -f - <<SQL
-\\set app_password '$pw'
-\\set app_user '$DB_APP_USER'
-SELECT NOT EXISTS (SELECT FROM pg_roles WHERE rolname = :'app_user') AS create_role \\gset
-\\if :create_role
-  CREATE ROLE :"app_user" LOGIN;
-\\endif
-ALTER ROLE :"app_user" WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD :'app_password';
-GRANT :"app_user" TO CURRENT_USER;
-ALTER DATABASE :"DBNAME" OWNER TO :"app_user";
-ALTER SCHEMA public OWNER TO :"app_user";
-REVOKE ALL ON DATABASE :"DBNAME" FROM PUBLIC;
-SQL
-  if [ -n "${pending_id:-}" ]; then
-    current_id=$(aws secretsmanager describe-secret --secret-id "$DB_APP_SECRET_ARN" --output json |
-      jq -r '.VersionIdsToStages // {} | to_entries[] | select(.value | index("AWSCURRENT")) | .key')
-    # The first version of a secret gets AWSCURRENT automatically; otherwise move it over.
-    if [ "$current_id" != "$pending_id" ]; then
-      local move=(--version-stage AWSCURRENT --move-to-version-id "$pending_id")
-      [ -n "$current_id" ] && move+=(--remove-from-version-id "$current_id")
-      aws secretsmanager update-secret-version-stage --secret-id "$DB_APP_SECRET_ARN" "${move[@]}" >/dev/null
-    fi
-    aws secretsmanager update-secret-version-stage --secret-id "$DB_APP_SECRET_ARN" \
-      --version-stage AWSPENDING --remove-from-version-id "$pending_id" >/dev/null
-    log "app password promoted to AWSCURRENT"
-  fi
-  log "db-bootstrap: role $DB_APP_USER owns database $DB_NAME"
 }
 
 # migrate TAG: one-off container of the release being deployed, run on one instance by the
@@ -277,7 +232,6 @@ case "$cmd" in
 render-env) render_env ;;
 run) run ;;
 health-gate) health_gate ;;
-db-bootstrap) db_bootstrap "$@" ;;
 migrate) migrate "$@" ;;
 user-create) user_create "$@" ;;
 status) status ;;

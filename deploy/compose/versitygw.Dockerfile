@@ -1,4 +1,4 @@
-# syntax=docker/dockerfile:1.10
+# syntax=docker/dockerfile:1.10@sha256:865e5dd094beca432e8c0a1d5e1c465db5f998dca4e439981029b3b81fb39ed5
 #
 # S3-compatible server for the local compose stack: versitygw v1.8.0 (Apache-2.0), built from its
 # Go module (checksummed by go.sum / the Go checksum database) instead of a prebuilt image, so the
@@ -9,10 +9,12 @@
 # The runtime is busybox (static, ~4 MB) rather than distroless only so that compose can run a
 # healthcheck (`wget`) against versitygw's /health endpoint.
 
-ARG GO_VERSION=1.26.8
+#
+# Base images are pinned by tag and digest (Dependabot proposes bumps; see ../../Dockerfile).
+
 ARG VERSITYGW_VERSION=v1.8.0
 
-FROM golang:${GO_VERSION}-bookworm AS build
+FROM golang:1.26.8-bookworm@sha256:a688600ca24f8a4d3ca77f95b0dd40704a9fc787c826660eb7ba0b641b8b175d AS build
 ARG VERSITYGW_VERSION
 ENV CGO_ENABLED=0 GOFLAGS=-buildvcs=false
 RUN --mount=type=cache,target=/go/pkg/mod \
@@ -20,7 +22,7 @@ RUN --mount=type=cache,target=/go/pkg/mod \
     GOBIN=/out go install -trimpath -ldflags "-s -w" \
       github.com/versity/versitygw/cmd/versitygw@${VERSITYGW_VERSION}
 
-FROM busybox:1.37-musl
+FROM busybox:1.37-musl@sha256:fc6dddc4c44b1bfe37f41cae8e67d1693828e8f42a91862816d7953e2c9d3f23
 COPY --from=build /out/versitygw /usr/local/bin/versitygw
 # posix backend directory; owned by the unprivileged user the gateway runs as.
 RUN mkdir -p /data && chown 65532:65532 /data

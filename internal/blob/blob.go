@@ -6,8 +6,8 @@
 // type, "no overwrite" (If-None-Match: *) and, when given, the SHA-256 of the
 // body; downloads are always attachments with a safe content type.
 //
-// Keys are made by the server ("u/<owner-id>/<random>"); nothing a client
-// sends goes into a key.
+// Keys are made by the server (KeyPrefix + "<owner-id>/<random>"); nothing a
+// client sends goes into a key.
 package blob
 
 import (
@@ -21,6 +21,12 @@ import (
 	"strings"
 	"time"
 )
+
+// KeyPrefix starts every object key the app makes. The production instance
+// role may touch only keys under it (and list only it), so it is fixed: the
+// IAM policy in terraform/modules/compute and deploy/aws/iam-contract.json
+// spell the same value, and the contract checks prove they agree.
+const KeyPrefix = "u/"
 
 // Request is a presigned HTTP request a client (browser/script) performs itself.
 type Request struct {

@@ -17,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
 
 	"github.com/weupload/weupload/migrations"
 )
@@ -125,12 +126,27 @@ func briefCause(err error) string {
 	}
 }
 
+// Migrations wait this long, polling once a second, for another migrator to
+// finish: longer than the slowest migration a deploy allows (deploy.sh's
+// MIGRATE_TIMEOUT is 15 minutes).
+const (
+	migrateLockPoll  = 1    // seconds
+	migrateLockPolls = 1200 // 20 minutes
+)
+
 // Migrate applies (up), rolls back one step (down), or reports (status) the
-// embedded migrations. Output lines go to log.
+// embedded migrations. Output lines go to log. Each run holds a PostgreSQL
+// session advisory lock, so two migrators at once (a deploy and a person, or
+// two servers starting, which migrate unless -no-migrate) run one after the
+// other instead of both applying the same migration.
 func Migrate(ctx context.Context, pool *pgxpool.Pool, command string, log func(string)) error {
 	db := stdlib.OpenDBFromPool(pool)
 	defer db.Close()
-	p, err := goose.NewProvider(goose.DialectPostgres, db, migrations.FS)
+	locker, err := lock.NewPostgresSessionLocker(lock.WithLockTimeout(migrateLockPoll, migrateLockPolls))
+	if err != nil {
+		return fmt.Errorf("database: migrations lock: %w", err)
+	}
+	p, err := goose.NewProvider(goose.DialectPostgres, db, migrations.FS, goose.WithSessionLocker(locker))
 	if err != nil {
 		return fmt.Errorf("database: migrations: %w", err)
 	}

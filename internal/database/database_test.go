@@ -2,6 +2,7 @@ package database_test
 
 import (
 	"context"
+	"io/fs"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/weupload/weupload/internal/apperr"
 	"github.com/weupload/weupload/internal/database"
 	"github.com/weupload/weupload/internal/database/dbtest"
+	"github.com/weupload/weupload/migrations"
 )
 
 // TestMigrateUpDownUp checks every migration reverses cleanly and reapplies.
@@ -42,6 +44,66 @@ func TestMigrateUpDownUp(t *testing.T) {
 	}
 	if _, err := pool.Exec(ctx, "SELECT id, email, auth_epoch FROM users LIMIT 1"); err != nil {
 		t.Fatalf("users after re-up: %v", err)
+	}
+}
+
+// TestMigrateConcurrent runs several migrators at once on an empty database,
+// each with its own pool like separate processes: all succeed and every
+// migration is applied exactly once (the session lock serialises them).
+func TestMigrateConcurrent(t *testing.T) {
+	dbURL := dbtest.NewURL(t)
+	ctx := context.Background()
+	pool, err := pgxpool.New(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	// Down to an empty schema: the pool from dbtest is already migrated.
+	for {
+		var n int
+		if err := pool.QueryRow(ctx, "SELECT count(*) FROM goose_db_version WHERE version_id > 0 AND is_applied").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			break
+		}
+		if err := database.Migrate(ctx, pool, "down", func(string) {}); err != nil {
+			t.Fatalf("down: %v", err)
+		}
+	}
+	if _, err := pool.Exec(ctx, "DROP TABLE goose_db_version"); err != nil {
+		t.Fatal(err)
+	}
+
+	const migrators = 4
+	errs := make(chan error, migrators)
+	for range migrators {
+		go func() {
+			p, err := pgxpool.New(ctx, dbURL)
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer p.Close()
+			errs <- database.Migrate(ctx, p, "up", func(string) {})
+		}()
+	}
+	for range migrators {
+		if err := <-errs; err != nil {
+			t.Errorf("concurrent migrate up: %v", err)
+		}
+	}
+	var applied, distinct, files int
+	if err := pool.QueryRow(ctx, "SELECT count(*), count(DISTINCT version_id) FROM goose_db_version WHERE version_id > 0 AND is_applied").Scan(&applied, &distinct); err != nil {
+		t.Fatal(err)
+	}
+	entries, err := fs.Glob(migrations.FS, "*.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	files = len(entries)
+	if applied != files || distinct != files {
+		t.Fatalf("goose_db_version has %d applied rows (%d distinct) for %d migrations", applied, distinct, files)
 	}
 }
 

@@ -8,11 +8,12 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/weupload/weupload/internal/apperr"
+	"github.com/weupload/weupload/internal/blob"
 )
 
 // ReconcileReport is what one Reconcile run found.
 type ReconcileReport struct {
-	// Objects is how many objects the store holds under "u/".
+	// Objects is how many objects the store holds under blob.KeyPrefix.
 	Objects int
 	// Queued is how many of them no row refers to and were queued for
 	// deletion (old enough, see Reconcile).
@@ -38,7 +39,7 @@ func (s *Service) MinOrphanAge() time.Duration {
 
 // Reconcile compares the store with the database, for the daily job:
 //
-//   - an object under "u/" older than MinOrphanAge that no file, no pending
+//   - an object under blob.KeyPrefix older than MinOrphanAge that no file, no pending
 //     upload and no queued deletion refers to is an orphan (e.g. the bytes
 //     of an upload whose row was expired while its PUT was still running,
 //     or left by a crash between the store and the database); it is queued
@@ -73,7 +74,7 @@ func (s *Service) Reconcile(ctx context.Context) (ReconcileReport, error) {
 		batch = batch[:0]
 		return err
 	}
-	for obj, err := range s.store.List(ctx, "u/") {
+	for obj, err := range s.store.List(ctx, blob.KeyPrefix) {
 		if err != nil {
 			return rep, apperr.Wrap(err, "files: reconcile: list objects")
 		}

@@ -121,7 +121,7 @@ const (
 
 // InitiateUpload validates an upload, reserves its size against the quota
 // and records it as pending, commits, and only then returns the presigned
-// URL(s). The object key is made here ("u/<owner>/<random>"). Files of at
+// URL(s). The object key is made here (blob.KeyPrefix + "<owner>/<random>"). Files of at
 // least the multipart threshold (and any above 5 GiB) go in parts of
 // max(configured part size, size/10000). The folder may be one shared with
 // the user as editor: the file is then its owner's and the owner's quota
@@ -190,7 +190,7 @@ func (s *Service) InitiateUpload(ctx context.Context, userID string, in Initiate
 func newObjectKey(ownerID string) string {
 	b := make([]byte, 16)
 	_, _ = rand.Read(b)
-	return "u/" + ownerID + "/" + hex.EncodeToString(b)
+	return blob.KeyPrefix + ownerID + "/" + hex.EncodeToString(b)
 }
 
 // validateInitiate checks the input and fills in the upload's name, size,

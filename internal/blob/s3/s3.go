@@ -53,6 +53,10 @@ type Config struct {
 	// AccessKey and SecretKey are static credentials; when empty the SDK's
 	// default chain is used (environment, shared config, instance role).
 	AccessKey, SecretKey string
+	// APIOptions are extra smithy stack options for every call and presign
+	// of the store, e.g. a test recording which S3 operations the store
+	// uses (the IAM contract in deploy/aws/iam-contract.json must list each).
+	APIOptions []func(*middleware.Stack) error
 }
 
 // Store is a blob.Store on one S3 bucket. It is safe for concurrent use.
@@ -105,6 +109,7 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("blob/s3: load aws config: %w", err)
 	}
+	awsCfg.APIOptions = append(awsCfg.APIOptions, cfg.APIOptions...)
 	client := s3.NewFromConfig(awsCfg, func(o *s3.Options) {
 		if cfg.Endpoint != "" {
 			o.BaseEndpoint = aws.String(cfg.Endpoint)
@@ -418,11 +423,18 @@ func (s *Store) List(ctx context.Context, prefix string) iter.Seq2[blob.ObjectIn
 	}
 }
 
-// Ping checks that the bucket is reachable with HeadBucket. Every failure,
-// including a missing bucket or denied access, wraps blob.ErrUnavailable:
-// the instance is not ready.
+// Ping checks that the bucket is reachable and the app may use it: a one-key
+// ListObjectsV2 under blob.KeyPrefix, a call the app itself makes (orphan
+// reconciliation), so a role that lost it is not ready. It is the probe the
+// instance role's IAM contract (deploy/aws/iam-contract.json) lists.
+// Every failure, including a missing bucket or denied access, wraps
+// blob.ErrUnavailable: the instance is not ready.
 func (s *Store) Ping(ctx context.Context) error {
-	_, err := s.client.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(s.bucket)})
+	_, err := s.client.ListObjectsV2(ctx, &s3.ListObjectsV2Input{
+		Bucket:  aws.String(s.bucket),
+		Prefix:  aws.String(blob.KeyPrefix),
+		MaxKeys: aws.Int32(1),
+	})
 	if err != nil {
 		if errors.Is(err, context.Canceled) {
 			return fmt.Errorf("blob/s3: ping %s: %w", s.bucket, err)

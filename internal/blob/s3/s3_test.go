@@ -342,3 +342,25 @@ func assertUnavailable(t *testing.T, s *s3.Store) {
 		t.Errorf("PresignPut needs no server, got %v", err)
 	}
 }
+
+// TestPingRequest checks that the readiness probe is a request the
+// least-privilege instance role allows: s3:ListBucket is granted only with
+// an s3:prefix under blob.KeyPrefix, so the probe must be a ListObjectsV2
+// with that prefix (HeadBucket sends none and is refused with 403).
+func TestPingRequest(t *testing.T) {
+	var got *http.Request
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got = r
+		w.Header().Set("Content-Type", "application/xml")
+		w.Write([]byte(`<?xml version="1.0" encoding="UTF-8"?><ListBucketResult><Name>b</Name><KeyCount>0</KeyCount></ListBucketResult>`))
+	}))
+	t.Cleanup(srv.Close)
+	s := mustNew(t, s3.Config{Bucket: "b", Endpoint: srv.URL, PathStyle: true, AccessKey: "a", SecretKey: "s"})
+	if err := s.Ping(context.Background()); err != nil {
+		t.Fatalf("Ping = %v", err)
+	}
+	q := got.URL.Query()
+	if got.Method != http.MethodGet || got.URL.Path != "/b" || q.Get("list-type") != "2" || q.Get("prefix") != blob.KeyPrefix || q.Get("max-keys") != "1" {
+		t.Errorf("Ping sent %s %s, want GET /b?list-type=2&max-keys=1&prefix=%s", got.Method, got.URL, blob.KeyPrefix)
+	}
+}

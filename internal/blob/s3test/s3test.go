@@ -8,6 +8,9 @@
 // in $HOME/.cache/weupload/bin (where scripts/tools.sh puts it), and started on a free 127.0.0.1 port with a
 // temporary posix root. When it is missing the test is skipped, or fails
 // when CI=true.
+//
+// NewUnderPolicy (iam.go) gives a bucket on a second versitygw pair that
+// enforces IAM identity policies, and a user holding only a given policy.
 package s3test
 
 import (
@@ -54,9 +57,10 @@ type server struct {
 	skip                                   bool  // err means "not installed"
 }
 
-// shared is the one versitygw of this test binary. It is the package's only
-// mutable state, and exists because starting a server per test would cost
-// a second each; it is started on first use and dies with the test binary.
+// shared is the one versitygw of this test binary. It and sharedIAM are the
+// package's only mutable state, and exist because starting a server per
+// test would cost a second each; it is started on first use and dies with
+// the test binary.
 var shared = sync.OnceValue(startServer)
 
 // New returns a Config for a fresh, empty bucket with a CORS rule allowing
@@ -199,6 +203,12 @@ func startVersitygw(bin string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("versitygw root: %w", err)
 	}
+	return startOn(bin, func(string) []string { return []string{"--quiet", "posix", root} })
+}
+
+// startOn runs bin on a free loopback port with "--port ADDR" followed by
+// args(port), and waits until it answers HTTP. It returns the endpoint.
+func startOn(bin string, args func(port string) []string) (string, error) {
 	var lastErr error
 	for range 5 { // the free port may be taken between Listen and exec
 		port, err := freePort()
@@ -206,7 +216,7 @@ func startVersitygw(bin string) (string, error) {
 			return "", err
 		}
 		addr := "127.0.0.1:" + strconv.Itoa(port)
-		exited, err := spawn(bin, addr, root)
+		exited, err := spawn(bin, append([]string{"--port", addr}, args(strconv.Itoa(port))...))
 		if err != nil {
 			return "", err
 		}
@@ -244,12 +254,12 @@ func sweepStaleRoots() {
 // stays alive for the life of the binary: on Linux, Pdeathsig fires when the
 // thread that started the child exits, and this one never does, so the
 // server is killed exactly when the test binary exits.
-func spawn(bin, addr, root string) (exited <-chan error, err error) {
+func spawn(bin string, args []string) (exited <-chan error, err error) {
 	started := make(chan error, 1)
 	done := make(chan error, 1)
 	go func() {
 		runtime.LockOSThread() // never unlocked: see above
-		cmd := exec.Command(bin, "--port", addr, "--quiet", "posix", root)
+		cmd := exec.Command(bin, args...)
 		cmd.Env = append(os.Environ(), "ROOT_ACCESS_KEY="+accessKey, "ROOT_SECRET_KEY="+secretKey)
 		dieWithParent(cmd)
 		out := &tailBuffer{max: 4096}
@@ -268,9 +278,14 @@ func spawn(bin, addr, root string) (exited <-chan error, err error) {
 	return done, nil
 }
 
-// waitReady polls endpoint until it answers any HTTP response.
+// waitReady polls endpoint until it answers any HTTP response. Redirects
+// are not followed: the IAM service sends "/" to a product page on the
+// internet.
 func waitReady(endpoint string, exited <-chan error) error {
-	client := &http.Client{Timeout: time.Second}
+	client := &http.Client{
+		Timeout:       time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
 		select {

@@ -6,6 +6,8 @@
 #     storage up to the database size is free), Performance Insights 7 days (free)
 #   * ALB optional (enable_alb); without it, use SSM port forwarding to http://localhost:8080
 #   * no flow logs, short log retention; S3 access logs kept 14 days
+#   * guard rails (WAF, CloudTrail, GuardDuty) off by default: they cost money, and the last two
+#     are one per account (prod's cover dev when both share an account)
 # Not free: the environment's KMS key ($1/month) and, after the free tier, the ALB and the
 # instance's public IPv4 address. See docs/deploy.md "Costs".
 
@@ -48,6 +50,10 @@ module "weupload" {
   access_logs_expiration_days        = 14
   force_destroy_buckets              = true
   kms_deletion_window_days           = 7
+
+  waf        = var.waf
+  cloudtrail = var.cloudtrail
+  guardduty  = var.guardduty
 
   registration       = var.registration
   log_retention_days = 7

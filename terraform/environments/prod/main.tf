@@ -4,6 +4,7 @@
 #   * Multi-AZ db.t4g.small, gp3 with storage autoscaling to 200 GiB, 14-day PITR,
 #     deletion protection, final snapshot, Performance Insights (7 days, free)
 #   * HTTPS ALB with access logs, VPC flow logs, 90-day log retention
+#   * guard rails on by default: WAF on the ALB, a CloudTrail trail, GuardDuty
 # To scale further see docs/deploy.md "Scaling out".
 
 module "weupload" {
@@ -46,6 +47,10 @@ module "weupload" {
   access_logs_expiration_days        = 90
   force_destroy_buckets              = false
   kms_deletion_window_days           = 30
+
+  waf        = var.waf
+  cloudtrail = var.cloudtrail
+  guardduty  = var.guardduty
 
   registration       = var.registration
   log_retention_days = 90

@@ -49,3 +49,26 @@ variable "registration" {
   type        = string
   default     = "closed"
 }
+
+# Guard rails (docs/deploy.md "Guard rails"). On in prod by default.
+variable "waf" {
+  description = "AWS WAF on the ALB: rate_limit requests per client IP per 5 minutes; blocked requests logged for log_retention_days."
+  type = object({
+    enabled            = bool
+    rate_limit         = optional(number, 2000)
+    log_retention_days = optional(number, 30)
+  })
+  default = { enabled = true }
+}
+
+variable "cloudtrail" {
+  description = "Multi-region CloudTrail trail into the logs bucket (one per account is free)."
+  type        = bool
+  default     = true
+}
+
+variable "guardduty" {
+  description = "GuardDuty detector (one per account and region)."
+  type        = bool
+  default     = true
+}

@@ -70,6 +70,13 @@ resource "aws_lb_target_group" "app" {
   target_type          = "instance"
   deregistration_delay = var.deregistration_delay_seconds
 
+  # The Auto Scaling group uses these checks too (health_check_type = "ELB"). Trade-off of
+  # unhealthy_threshold: 6 x 15 s = 90 s before a target stops getting traffic and is marked
+  # for replacement. Shorter would stop routing to one broken instance sooner, but a typical
+  # RDS Multi-AZ failover (60-120 s) fails /readyz on every target at once and would mark the
+  # whole fleet unhealthy; longer outages are handled by the group's launch-before-terminate
+  # maintenance policy and the /readyz launch gate (modules/compute). 2 x 15 s to be healthy
+  # again keeps rollouts short.
   health_check {
     enabled             = true
     path                = var.health_check_path
@@ -79,7 +86,7 @@ resource "aws_lb_target_group" "app" {
     interval            = 15
     timeout             = 5
     healthy_threshold   = 2
-    unhealthy_threshold = 3
+    unhealthy_threshold = 6
   }
 
   tags = merge(var.tags, { Name = "${var.name}-app" })

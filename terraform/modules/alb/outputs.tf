@@ -27,3 +27,8 @@ output "security_group_id" {
   description = "Security group of the load balancer."
   value       = aws_security_group.alb.id
 }
+
+output "web_acl_arn" {
+  description = "ARN of the WAF web ACL on the ALB, or null."
+  value       = var.waf.enabled ? aws_wafv2_web_acl.this[0].arn : null
+}

@@ -93,6 +93,26 @@ variable "access_logs_bucket" {
   default     = null
 }
 
+variable "waf" {
+  description = "AWS WAF web ACL on the ALB: managed rule groups and a limit of rate_limit requests per client IP per 5 minutes; blocked requests logged for log_retention_days."
+  type = object({
+    enabled            = bool
+    rate_limit         = optional(number, 2000)
+    log_retention_days = optional(number, 30)
+  })
+  default = { enabled = false }
+  validation {
+    condition     = var.waf.rate_limit >= 100 && var.waf.rate_limit <= 2000000000
+    error_message = "waf.rate_limit must be between 100 and 2000000000 requests per 5 minutes."
+  }
+}
+
+variable "kms_key_arn" {
+  description = "KMS key encrypting the WAF log group (its policy must admit aws-waf-logs-NAME)."
+  type        = string
+  default     = null
+}
+
 variable "tags" {
   description = "Tags added to every resource."
   type        = map(string)

@@ -3,13 +3,25 @@
 # Health model (decided with the app team):
 #   * The ALB target group checks GET /readyz (PostgreSQL and S3 reachable): an instance that
 #     cannot reach its dependencies gets no traffic; if every target fails, the ALB fails open.
-#   * The ASG uses health_check_type = "EC2", so a shared-dependency outage (RDS failover) does
-#     not make the ASG replace every instance; the container restarts itself (systemd).
+#   * With a load balancer the ASG uses health_check_type = "ELB": an instance the target group
+#     reports unhealthy is replaced, and an instance refresh only counts an instance as healthy
+#     once the ALB does. Without one (SSM-only dev profile) it stays "EC2".
 #   * A launch lifecycle hook keeps a new instance out of service until the app answers
-#     /healthz (the image runs, its configuration is valid); otherwise the instance is
-#     abandoned. An instance refresh therefore never replaces working instances with ones whose
-#     process does not start. The deploy workflow additionally waits for healthy ALB targets.
+#     /readyz (the image runs, its configuration is valid, it reaches PostgreSQL and S3);
+#     otherwise the instance is abandoned. A release that cannot reach its dependencies
+#     therefore never enters service, and an instance refresh never replaces working instances
+#     with it.
+#   * Shared-dependency outage (e.g. an RDS failover): every target fails /readyz at once. The
+#     target group needs 6 failed checks 15 s apart (90 s) before a target is unhealthy, which
+#     rides out a typical Multi-AZ failover (60-120 s). A longer outage marks every instance
+#     unhealthy, but the instance maintenance policy below launches each replacement BEFORE
+#     terminating the unhealthy instance, and a replacement enters service only through the
+#     /readyz gate, which it cannot pass while the dependency is down: the old instances keep
+#     running (and recover with the dependency) instead of the fleet being torn down. The price:
+#     after such an outage every instance is replaced once (launch-before-terminate, no capacity
+#     loss), and abandoned launches repeat every HEALTH_GATE_TIMEOUT while it lasts.
 
+data "aws_caller_identity" "current" {}
 data "aws_partition" "current" {}
 data "aws_region" "current" {}
 
@@ -23,11 +35,21 @@ locals {
   region         = data.aws_region.current.region
   ami_id         = var.ami_id != null ? var.ami_id : nonsensitive(data.aws_ssm_parameter.al2023[0].value)
   lifecycle_hook = "app-healthy"
-  deploy_dir     = "${path.module}/../../../deploy/aws"
+  with_alb       = length(var.target_group_arns) > 0
+  # The group's ARN built from its name (the group ID in it is a wildcard): the lifecycle-hook
+  # permission can then exist before the group, so the apply can wait for in-service capacity.
+  asg_arn    = "arn:${local.partition}:autoscaling:${local.region}:${data.aws_caller_identity.current.account_id}:autoScalingGroup:*:autoScalingGroupName/${var.name}"
+  deploy_dir = "${path.module}/../../../deploy/aws"
 
   app_log_group     = "/${var.name}/app"
   boot_log_group    = "/${var.name}/boot"
   metrics_log_group = "/${var.name}/metrics"
+
+  # Every object key the app makes starts with this; the role may touch nothing else. It is
+  # the Go constant blob.KeyPrefix (internal/blob/blob.go), not a setting: the app cannot
+  # follow a different value. deploy/aws/iam-contract.json spells it too, and
+  # `tfpolicy iamcontract` plus internal/blob/s3's contract test prove the three agree.
+  object_prefix = "u/"
 
   image_tag_param = "/${var.name}/app/image-tag"
   app_env_param   = "/${var.name}/app/env"
@@ -44,7 +66,6 @@ locals {
     "DB_NAME=${var.database.name}",
     "DB_APP_USER=${var.database.app_user}",
     "DB_APP_SECRET_ARN=${var.database.app_secret_arn}",
-    "DB_MASTER_SECRET_ARN=${var.database.master_secret_arn}",
     "LINK_KEY_SECRET_ARN=${aws_secretsmanager_secret.link_key.arn}",
     "ASG_NAME=${var.name}",
     "LIFECYCLE_HOOK=${local.lifecycle_hook}",
@@ -206,23 +227,18 @@ data "aws_iam_policy_document" "app" {
       "s3:AbortMultipartUpload",
       "s3:ListMultipartUploadParts",
     ]
-    resources = ["${var.bucket_arn}/${var.object_prefix}*"]
+    resources = ["${var.bucket_arn}/${local.object_prefix}*"]
   }
 
+  # Unconditional on purpose. S3 answers a HeadObject/GetObject of a missing key with 404 only
+  # when the caller may s3:ListBucket the bucket, judged without an s3:prefix (those requests
+  # send none); otherwise with 403, which the app cannot tell from a real denial (completing an
+  # upload whose bytes never arrived would be a 500, not a 409). HeadBucket (the classic
+  # readiness probe) needs it too. The bucket holds nothing but the app's objects, so listing it
+  # reveals no more than listing the app's prefix would.
   statement {
-    sid       = "FilesListAppPrefix"
+    sid       = "FilesListBucket"
     actions   = ["s3:ListBucket"]
-    resources = [var.bucket_arn]
-    condition {
-      test     = "StringLike"
-      variable = "s3:prefix"
-      values   = [var.object_prefix, "${var.object_prefix}*"]
-    }
-  }
-
-  statement {
-    sid       = "FilesListMultipartUploads"
-    actions   = ["s3:ListBucketMultipartUploads"]
     resources = [var.bucket_arn]
   }
 
@@ -242,36 +258,32 @@ data "aws_iam_policy_document" "app" {
 
   statement {
     sid     = "OwnParameters"
-    actions = ["ssm:GetParameter", "ssm:GetParameters"]
+    actions = ["ssm:GetParameter"]
     resources = [
       aws_ssm_parameter.app_env.arn,
       aws_ssm_parameter.image_tag.arn,
     ]
   }
 
+  # The first instance stores a random LINK_KEY (weupload-admin render-env), hence the write.
   statement {
     sid       = "LinkKeySecret"
-    actions   = ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret", "secretsmanager:PutSecretValue"]
+    actions   = ["secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue"]
     resources = [aws_secretsmanager_secret.link_key.arn]
   }
 
+  # Read only: the app's credentials are created and rotated by the deploy job, which also
+  # holds the master secret; an instance never sees the master user or rewrites its own secret.
   statement {
     sid       = "AppDatabaseSecret"
-    actions   = ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret", "secretsmanager:PutSecretValue", "secretsmanager:UpdateSecretVersionStage"]
+    actions   = ["secretsmanager:GetSecretValue"]
     resources = [var.database.app_secret_arn]
   }
 
-  # Read by `weupload-admin db-bootstrap` only (creating the app role needs the master user).
-  # Accepted risk: a root shell on an instance can read it; RDS rotates it every 7 days.
-  statement {
-    sid       = "MasterDatabaseSecretForBootstrap"
-    actions   = ["secretsmanager:GetSecretValue"]
-    resources = [var.database.master_secret_arn]
-  }
-
+  # docker pull (the actions of the AWS managed AmazonEC2ContainerRegistryPullOnly policy).
   statement {
     sid       = "PullImages"
-    actions   = ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"]
+    actions   = ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]
     resources = [var.ecr_repository_arn]
   }
 
@@ -312,19 +324,22 @@ data "aws_iam_policy_document" "app" {
   }
 }
 
+# Every AWS call made with this role is listed in deploy/aws/iam-contract.json;
+# `scripts/infra-check.sh iamcontract` proves each is allowed and each statement is needed.
 resource "aws_iam_role_policy" "app" {
   name   = "weupload-app"
   role   = aws_iam_role.app.id
   policy = data.aws_iam_policy_document.app.json
 }
 
-# Separate from the policy above because it names the group, which needs the instance profile:
-# one policy would make a dependency cycle. Instances call it minutes after launch.
+# The group is named by an ARN built from its name, not by aws_autoscaling_group.app.arn, so
+# this permission is attached before the group exists (depends_on below) and the first
+# instances can complete their hook at once.
 data "aws_iam_policy_document" "lifecycle" {
   statement {
     sid       = "CompleteOwnLifecycleHook"
     actions   = ["autoscaling:CompleteLifecycleAction"]
-    resources = [aws_autoscaling_group.app.arn]
+    resources = [local.asg_arn]
   }
 }
 
@@ -406,19 +421,22 @@ resource "aws_launch_template" "app" {
 }
 
 resource "aws_autoscaling_group" "app" {
-  name                      = var.name
-  vpc_zone_identifier       = var.subnet_ids
-  min_size                  = var.min_size
-  max_size                  = var.max_size
-  desired_capacity          = var.min_size
-  health_check_type         = "EC2"
-  health_check_grace_period = 300
+  name                = var.name
+  vpc_zone_identifier = var.subnet_ids
+  min_size            = var.min_size
+  max_size            = var.max_size
+  desired_capacity    = var.min_size
+  health_check_type   = local.with_alb ? "ELB" : "EC2"
+  # The grace period starts once the lifecycle hook completed (the app already answered
+  # /readyz): it only has to cover target registration and 2 passing ALB checks (30 s).
+  health_check_grace_period = 120
   default_instance_warmup   = 120
   target_group_arns         = var.target_group_arns
   termination_policies      = ["OldestLaunchTemplate", "OldestInstance"]
-  # Do not block the apply on instances: on the very first apply no image exists yet, and the
-  # lifecycle hook's permission is attached after the group exists.
-  wait_for_capacity_timeout = "0"
+  # The apply waits for min_size instances in service. On the first apply the image tag is
+  # "none": those instances complete their hook at once (the permission exists before the
+  # group). Later launches pass the /readyz gate within HEALTH_GATE_TIMEOUT (10 min).
+  wait_for_capacity_timeout = "15m"
   protect_from_scale_in     = false
   capacity_rebalance        = false
 
@@ -434,8 +452,18 @@ resource "aws_autoscaling_group" "app" {
     heartbeat_timeout    = 900
   }
 
+  # Every replacement (health check, rebalancing) launches the new instance first and
+  # terminates the old one only when the new one is in service: see the outage note above.
+  instance_maintenance_policy {
+    min_healthy_percentage = 100
+    max_healthy_percentage = 200
+  }
+
   # A new launch template version (AMI update, user data change) rolls the group: launch a new
-  # instance first, keep 100 % healthy capacity, then retire the old one.
+  # instance first, keep 100 % healthy capacity, then retire the old one. A new instance counts
+  # only once in service (the /readyz gate) and, with the ALB, healthy in the target group; a
+  # failing refresh, or one of the rollback alarms (target 5xx, unhealthy targets) going off
+  # during it, rolls back to the previous launch template.
   instance_refresh {
     strategy = "Rolling"
     preferences {
@@ -444,6 +472,12 @@ resource "aws_autoscaling_group" "app" {
       instance_warmup        = 120
       skip_matching          = false
       auto_rollback          = true
+      dynamic "alarm_specification" {
+        for_each = length(var.refresh_rollback_alarms) > 0 ? [1] : []
+        content {
+          alarms = var.refresh_rollback_alarms
+        }
+      }
     }
   }
 
@@ -469,7 +503,7 @@ resource "aws_autoscaling_group" "app" {
     ignore_changes = [desired_capacity]
   }
 
-  depends_on = [aws_iam_role_policy.app, aws_iam_role_policy_attachment.ssm_core]
+  depends_on = [aws_iam_role_policy.app, aws_iam_role_policy.lifecycle, aws_iam_role_policy_attachment.ssm_core]
 }
 
 resource "aws_autoscaling_policy" "cpu" {

@@ -118,11 +118,6 @@ variable "bucket_arn" {
   type        = string
 }
 
-variable "object_prefix" {
-  description = "Key prefix of the app's objects in the bucket."
-  type        = string
-}
-
 variable "kms_key_arn" {
   description = "KMS key of the bucket and the secrets."
   type        = string
@@ -156,12 +151,11 @@ variable "app_environment" {
 variable "database" {
   description = "Where the app's database is and which secrets hold its credentials."
   type = object({
-    host              = string
-    port              = number
-    name              = string
-    app_user          = string
-    app_secret_arn    = string
-    master_secret_arn = string
+    host           = string
+    port           = number
+    name           = string
+    app_user       = string
+    app_secret_arn = string
   })
 }
 
@@ -200,4 +194,10 @@ variable "link_key_recovery_days" {
     condition     = var.link_key_recovery_days == 0 || (var.link_key_recovery_days >= 7 && var.link_key_recovery_days <= 30)
     error_message = "link_key_recovery_days must be 0 or between 7 and 30."
   }
+}
+
+variable "refresh_rollback_alarms" {
+  description = "CloudWatch alarm names that fail (and roll back) an instance refresh started by Terraform when they go off during it."
+  type        = list(string)
+  default     = []
 }

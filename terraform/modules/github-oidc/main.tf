@@ -370,6 +370,7 @@ data "aws_iam_policy_document" "apply_named" {
     resources = [
       "${local.arn}:logs:*:${local.account_id}:log-group:/${local.env[each.key].name}/*",
       "${local.arn}:logs:*:${local.account_id}:log-group:aws-waf-logs-${local.env[each.key].name}",
+      "${local.arn}:logs:*:${local.account_id}:log-group:aws-waf-logs-${local.env[each.key].name}:*",
     ]
   }
   # WAF log delivery: account-level log-delivery configuration without resource ARNs.
@@ -737,6 +738,7 @@ data "aws_iam_policy_document" "apply_guard" {
       "${local.arn}:ssm:*::parameter/aws/service/*",
       "${local.arn}:logs:*:${local.account_id}:log-group:/${local.env[each.key].name}/*",
       "${local.arn}:logs:*:${local.account_id}:log-group:aws-waf-logs-${local.env[each.key].name}",
+      "${local.arn}:logs:*:${local.account_id}:log-group:aws-waf-logs-${local.env[each.key].name}:*",
     ]
   }
   statement {
@@ -770,6 +772,7 @@ data "aws_iam_policy_document" "apply_guard" {
         "${local.arn}:ssm:*:${local.account_id}:parameter/${o}/*",
         "${local.arn}:logs:*:${local.account_id}:log-group:/${o}/*",
         "${local.arn}:logs:*:${local.account_id}:log-group:aws-waf-logs-${o}",
+        "${local.arn}:logs:*:${local.account_id}:log-group:aws-waf-logs-${o}:*",
       ]])
     }
   }

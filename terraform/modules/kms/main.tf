@@ -44,7 +44,11 @@ data "aws_iam_policy_document" "key" {
     condition {
       test     = "ArnLike"
       variable = "kms:EncryptionContext:aws:logs:arn"
-      values   = ["arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/${var.name}/*"]
+      values = [
+        "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/${var.name}/*",
+        # AWS WAF logs only to groups named aws-waf-logs-* (modules/alb).
+        "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:aws-waf-logs-${var.name}",
+      ]
     }
   }
 
@@ -63,10 +67,35 @@ data "aws_iam_policy_document" "key" {
       values   = [local.account_id]
     }
   }
+
+  # CloudTrail encrypts this environment's trail's log files (modules/guardrails); readers
+  # decrypt through IAM (first statement).
+  dynamic "statement" {
+    for_each = var.cloudtrail_name == null ? [] : [1]
+    content {
+      sid       = "CloudTrailEncryptLogs"
+      actions   = ["kms:GenerateDataKey*", "kms:DescribeKey"]
+      resources = ["*"]
+      principals {
+        type        = "Service"
+        identifiers = ["cloudtrail.amazonaws.com"]
+      }
+      condition {
+        test     = "StringEquals"
+        variable = "aws:SourceArn"
+        values   = ["arn:${local.partition}:cloudtrail:${local.region}:${local.account_id}:trail/${var.cloudtrail_name}"]
+      }
+      condition {
+        test     = "StringLike"
+        variable = "kms:EncryptionContext:aws:cloudtrail:arn"
+        values   = ["arn:${local.partition}:cloudtrail:*:${local.account_id}:trail/*"]
+      }
+    }
+  }
 }
 
 resource "aws_kms_key" "this" {
-  description             = "${var.name}: files bucket, RDS, secrets, SNS, logs"
+  description             = "${var.name}: files bucket, RDS, secrets, SNS, logs, CloudTrail"
   enable_key_rotation     = true
   rotation_period_in_days = 365
   deletion_window_in_days = var.deletion_window_in_days

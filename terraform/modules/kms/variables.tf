@@ -22,3 +22,9 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "cloudtrail_name" {
+  description = "Name of this environment's CloudTrail trail that may encrypt its log files with the key, or null."
+  type        = string
+  default     = null
+}

@@ -10,6 +10,7 @@ locals {
   alb_dims      = { LoadBalancer = var.alb_arn_suffix }
   tg_dims       = { LoadBalancer = var.alb_arn_suffix, TargetGroup = var.target_group_arn_suffix }
   db_dims       = { DBInstanceIdentifier = var.db_instance_identifier }
+  asg_dims      = { AutoScalingGroupName = var.autoscaling_group_name }
 }
 
 resource "aws_sns_topic" "alarms" {
@@ -169,13 +170,70 @@ resource "aws_cloudwatch_metric_alarm" "in_service" {
   alarm_description   = "Fewer in-service app instances than the group's minimum for 10 minutes (launches failing or instances abandoned by the health gate)."
   namespace           = "AWS/AutoScaling"
   metric_name         = "GroupInServiceInstances"
-  dimensions          = { AutoScalingGroupName = var.autoscaling_group_name }
+  dimensions          = local.asg_dims
   statistic           = "Minimum"
   period              = 300
   evaluation_periods  = 2
   comparison_operator = "LessThanThreshold"
   threshold           = var.min_instances
   treat_missing_data  = "breaching"
+  alarm_actions       = local.topic_actions
+  ok_actions          = local.topic_actions
+  tags                = var.tags
+}
+
+# Memory and root-disk use from the CloudWatch agent (deploy/aws/cloudwatch-agent.json.tftpl):
+# metric names and dimensions must match what the agent emits exactly (tfpolicy checks them).
+# The disk metric carries only AutoScalingGroupName through the agent's aggregation_dimensions.
+resource "aws_cloudwatch_metric_alarm" "memory" {
+  alarm_name          = "${var.name}-memory"
+  alarm_description   = "An app instance used more than ${var.memory_alarm_percent}% of its memory for 15 minutes (GOMEMLIMIT is 75%; the kernel may kill the container)."
+  namespace           = var.metrics_namespace
+  metric_name         = "mem_used_percent"
+  dimensions          = local.asg_dims
+  statistic           = "Maximum"
+  period              = 300
+  evaluation_periods  = 3
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = var.memory_alarm_percent
+  treat_missing_data  = "missing"
+  alarm_actions       = local.topic_actions
+  ok_actions          = local.topic_actions
+  tags                = var.tags
+}
+
+resource "aws_cloudwatch_metric_alarm" "disk" {
+  alarm_name          = "${var.name}-disk"
+  alarm_description   = "An app instance's root file system is more than ${var.disk_alarm_percent}% full (images, logs)."
+  namespace           = var.metrics_namespace
+  metric_name         = "disk_used_percent"
+  dimensions          = local.asg_dims
+  statistic           = "Maximum"
+  period              = 300
+  evaluation_periods  = 1
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = var.disk_alarm_percent
+  treat_missing_data  = "missing"
+  alarm_actions       = local.topic_actions
+  ok_actions          = local.topic_actions
+  tags                = var.tags
+}
+
+# Burstable instances only: at a zero balance a "standard" instance is throttled to its
+# baseline, an "unlimited" one starts paying for surplus credits.
+resource "aws_cloudwatch_metric_alarm" "cpu_credits" {
+  count               = var.burstable ? 1 : 0
+  alarm_name          = "${var.name}-cpu-credits"
+  alarm_description   = "An app instance has fewer than ${var.cpu_credit_alarm_balance} CPU credits left (throttling, or surplus charges with unlimited credits)."
+  namespace           = "AWS/EC2"
+  metric_name         = "CPUCreditBalance"
+  dimensions          = local.asg_dims
+  statistic           = "Minimum"
+  period              = 300
+  evaluation_periods  = 2
+  comparison_operator = "LessThanThreshold"
+  threshold           = var.cpu_credit_alarm_balance
+  treat_missing_data  = "missing"
   alarm_actions       = local.topic_actions
   ok_actions          = local.topic_actions
   tags                = var.tags
@@ -318,6 +376,7 @@ locals {
         metrics = [
           ["AWS/AutoScaling", "GroupInServiceInstances", "AutoScalingGroupName", var.autoscaling_group_name, { stat = "Minimum" }],
           [var.metrics_namespace, "mem_used_percent", "AutoScalingGroupName", var.autoscaling_group_name, { stat = "Maximum", yAxis = "right" }],
+          [var.metrics_namespace, "disk_used_percent", "AutoScalingGroupName", var.autoscaling_group_name, { stat = "Maximum", yAxis = "right" }],
         ]
       }
     },
@@ -331,8 +390,11 @@ locals {
           aws_cloudwatch_metric_alarm.unhealthy_hosts[*].arn,
           aws_cloudwatch_metric_alarm.no_healthy_hosts[*].arn,
           aws_cloudwatch_metric_alarm.latency_p99[*].arn,
+          aws_cloudwatch_metric_alarm.cpu_credits[*].arn,
           [
             aws_cloudwatch_metric_alarm.in_service.arn,
+            aws_cloudwatch_metric_alarm.memory.arn,
+            aws_cloudwatch_metric_alarm.disk.arn,
             aws_cloudwatch_metric_alarm.db_cpu.arn,
             aws_cloudwatch_metric_alarm.db_free_storage.arn,
             aws_cloudwatch_metric_alarm.db_connections.arn,

@@ -40,8 +40,31 @@ variable "target_group_arn_suffix" {
 }
 
 variable "autoscaling_group_name" {
-  description = "Auto Scaling group of the app."
+  description = "Auto Scaling group of the app. Passed as a name, not read from the group, so the group's instance refresh can name these alarms."
   type        = string
+}
+
+variable "burstable" {
+  description = "The instances are a burstable type (t3, t4g, ...): alarm on their CPU credit balance."
+  type        = bool
+}
+
+variable "cpu_credit_alarm_balance" {
+  description = "Alarm when an instance's CPU credit balance drops below this (a t3.micro earns 12 credits an hour, a t3.small 24)."
+  type        = number
+  default     = 20
+}
+
+variable "memory_alarm_percent" {
+  description = "Alarm when an instance uses more than this percentage of its memory for 15 minutes."
+  type        = number
+  default     = 90
+}
+
+variable "disk_alarm_percent" {
+  description = "Alarm when an instance's root file system is fuller than this percentage."
+  type        = number
+  default     = 85
 }
 
 variable "min_instances" {

@@ -50,6 +50,7 @@ module "kms" {
   source                  = "../kms"
   name                    = local.name
   deletion_window_in_days = var.kms_deletion_window_days
+  cloudtrail_name         = var.cloudtrail ? local.name : null
   tags                    = local.tags
 }
 
@@ -70,7 +71,8 @@ module "storage" {
   allowed_origins                    = [local.base_url]
   kms_key_arn                        = module.kms.key_arn
   noncurrent_version_expiration_days = var.noncurrent_version_expiration_days
-  create_logs_bucket                 = var.access_logs
+  create_logs_bucket                 = var.access_logs || var.cloudtrail
+  cloudtrail_name                    = var.cloudtrail ? local.name : null
   logs_expiration_days               = var.access_logs_expiration_days
   force_destroy                      = var.force_destroy_buckets
   tags                               = local.tags
@@ -116,8 +118,11 @@ module "alb" {
   certificate_arn       = local.certificate_arn
   app_security_group_id = module.compute.security_group_id
   deletion_protection   = var.alb_deletion_protection
-  access_logs_bucket    = module.storage.logs_bucket_name
-  tags                  = local.tags
+  # Read after the bucket policy that lets ELB write there (see the storage output).
+  access_logs_bucket = var.access_logs ? module.storage.logs_bucket_name : null
+  waf                = var.waf
+  kms_key_arn        = module.kms.key_arn
+  tags               = local.tags
 }
 
 module "compute" {
@@ -136,7 +141,6 @@ module "compute" {
   target_group_arns          = var.enable_alb ? [module.alb[0].target_group_arn] : []
   database_security_group_id = module.database.security_group_id
   bucket_arn                 = module.storage.bucket_arn
-  object_prefix              = module.storage.object_prefix
   kms_key_arn                = module.kms.key_arn
   ecr_repository_arn         = data.aws_ecr_repository.app.arn
   ecr_repository_url         = data.aws_ecr_repository.app.repository_url
@@ -144,13 +148,13 @@ module "compute" {
   metrics_namespace          = "WeUpload/${var.environment}"
   log_retention_days         = var.log_retention_days
   permissions_boundary_arn   = local.boundary
+  refresh_rollback_alarms    = module.monitoring.refresh_rollback_alarms
   database = {
-    host              = module.database.address
-    port              = module.database.port
-    name              = module.database.db_name
-    app_user          = module.database.app_username
-    app_secret_arn    = module.database.app_secret_arn
-    master_secret_arn = module.database.master_secret_arn
+    host           = module.database.address
+    port           = module.database.port
+    name           = module.database.db_name
+    app_user       = module.database.app_username
+    app_secret_arn = module.database.app_secret_arn
   }
   tags = local.tags
 }
@@ -163,11 +167,22 @@ module "monitoring" {
   alb_enabled              = var.enable_alb
   alb_arn_suffix           = var.enable_alb ? module.alb[0].arn_suffix : null
   target_group_arn_suffix  = var.enable_alb ? module.alb[0].target_group_arn_suffix : null
-  autoscaling_group_name   = module.compute.autoscaling_group_name
+  autoscaling_group_name   = local.name # the group's name (modules/compute), not read from it: no cycle
+  burstable                = can(regex("^t[0-9]", var.instance_type))
   min_instances            = var.min_size
   db_instance_identifier   = module.database.instance_identifier
   db_allocated_storage_gb  = var.db_allocated_storage_gb
   db_connections_threshold = var.db_connections_alarm
   metrics_namespace        = "WeUpload/${var.environment}"
   tags                     = local.tags
+}
+
+module "guardrails" {
+  source           = "../guardrails"
+  name             = local.name
+  cloudtrail       = var.cloudtrail
+  guardduty        = var.guardduty
+  logs_bucket_name = module.storage.logs_bucket_name
+  kms_key_arn      = module.kms.key_arn
+  tags             = local.tags
 }

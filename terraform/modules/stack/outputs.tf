@@ -52,3 +52,13 @@ output "nat_public_ips" {
   description = "Egress IPs (scale-out profile)."
   value       = module.network.nat_public_ips
 }
+
+output "web_acl_arn" {
+  description = "WAF web ACL on the ALB, or null."
+  value       = var.enable_alb ? module.alb[0].web_acl_arn : null
+}
+
+output "trail_arn" {
+  description = "CloudTrail trail, or null."
+  value       = module.guardrails.trail_arn
+}

@@ -87,6 +87,34 @@ variable "alb_deletion_protection" {
   default     = false
 }
 
+# --- guard rails (docs/deploy.md "Guard rails": what each costs) ---------------------------------
+
+variable "waf" {
+  description = "AWS WAF on the ALB (needs enable_alb): managed rule groups, a per-IP limit of rate_limit requests per 5 minutes, blocked requests logged for log_retention_days."
+  type = object({
+    enabled            = bool
+    rate_limit         = optional(number, 2000)
+    log_retention_days = optional(number, 30)
+  })
+  default = { enabled = false }
+  validation {
+    condition     = !var.waf.enabled || var.enable_alb
+    error_message = "waf.enabled needs enable_alb (the web ACL protects the ALB)."
+  }
+}
+
+variable "cloudtrail" {
+  description = "Multi-region CloudTrail trail (management events, KMS-encrypted, log file validation) into the logs bucket. One per account is free: enable it in one environment per account."
+  type        = bool
+  default     = false
+}
+
+variable "guardduty" {
+  description = "GuardDuty detector in this region. One per account and region: enable it in one environment per account."
+  type        = bool
+  default     = false
+}
+
 # --- compute ------------------------------------------------------------------------------------
 
 variable "instance_type" {

@@ -2,10 +2,13 @@
 # app's instance role; nothing else is public. See SECURITY.md "Presigned URLs on S3".
 
 data "aws_caller_identity" "current" {}
+data "aws_partition" "current" {}
+data "aws_region" "current" {}
 
 locals {
   account_id = data.aws_caller_identity.current.account_id
   logs_count = var.create_logs_bucket ? 1 : 0
+  trail_arn  = var.cloudtrail_name == null ? null : "arn:${data.aws_partition.current.partition}:cloudtrail:${data.aws_region.current.region}:${local.account_id}:trail/${var.cloudtrail_name}"
 }
 
 resource "aws_s3_bucket" "files" {
@@ -150,7 +153,8 @@ resource "aws_s3_bucket_logging" "files" {
 }
 
 # ---------------------------------------------------------------------------------------------
-# Logs bucket (optional): S3 server access logs of the files bucket and ALB access logs.
+# Logs bucket (optional): S3 server access logs of the files bucket, ALB access logs and the
+# CloudTrail trail's log files (those are SSE-KMS encrypted by CloudTrail itself).
 # ---------------------------------------------------------------------------------------------
 
 #tfsec:ignore:aws-s3-enable-bucket-logging Access logs of the access-log bucket would log themselves recursively; CloudTrail records its management events.
@@ -285,6 +289,28 @@ data "aws_iam_policy_document" "logs" {
       test     = "StringEquals"
       variable = "aws:SourceAccount"
       values   = [local.account_id]
+    }
+  }
+
+  # CloudTrail checks the bucket's ACL, then writes under cloudtrail/; only this trail.
+  dynamic "statement" {
+    for_each = local.trail_arn == null ? [] : [
+      { sid = "CloudTrailAclCheck", actions = ["s3:GetBucketAcl"], resource = aws_s3_bucket.logs[0].arn },
+      { sid = "CloudTrailWrite", actions = ["s3:PutObject"], resource = "${aws_s3_bucket.logs[0].arn}/cloudtrail/AWSLogs/${local.account_id}/*" },
+    ]
+    content {
+      sid       = statement.value.sid
+      actions   = statement.value.actions
+      resources = [statement.value.resource]
+      principals {
+        type        = "Service"
+        identifiers = ["cloudtrail.amazonaws.com"]
+      }
+      condition {
+        test     = "StringEquals"
+        variable = "aws:SourceArn"
+        values   = [local.trail_arn]
+      }
     }
   }
 }

@@ -22,16 +22,6 @@ variable "kms_key_arn" {
   default     = null
 }
 
-variable "object_prefix" {
-  description = "Key prefix under which the app stores objects (the app makes keys u/<owner>/<id>); the app role is limited to it."
-  type        = string
-  default     = "u/"
-  validation {
-    condition     = can(regex("^[a-z0-9]+/$", var.object_prefix))
-    error_message = "object_prefix must be lowercase alphanumerics followed by a slash, e.g. u/."
-  }
-}
-
 variable "abort_incomplete_multipart_days" {
   description = "Days after which S3 aborts an unfinished multipart upload and frees its parts (the app's sweeper aborts expired uploads sooner)."
   type        = number
@@ -59,7 +49,7 @@ variable "force_destroy" {
 }
 
 variable "create_logs_bucket" {
-  description = "Create a second bucket receiving the files bucket's S3 server access logs and the ALB's access logs."
+  description = "Create a second bucket receiving the files bucket's S3 server access logs, the ALB's access logs and the CloudTrail log files."
   type        = bool
   default     = false
 }
@@ -78,4 +68,10 @@ variable "tags" {
   description = "Tags added to every resource."
   type        = map(string)
   default     = {}
+}
+
+variable "cloudtrail_name" {
+  description = "Name of the CloudTrail trail allowed to write to the logs bucket (prefix cloudtrail/), or null."
+  type        = string
+  default     = null
 }

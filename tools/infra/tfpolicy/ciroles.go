@@ -460,24 +460,6 @@ func ciGlob(p, s string) bool {
 	return s == ""
 }
 
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
 // --- evaluation ---------------------------------------------------------------------------------
 
 type ciBlock struct {

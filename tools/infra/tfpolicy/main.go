@@ -9,6 +9,16 @@
 //	                      embedded CloudWatch agent config is valid JSON and that the gzipped
 //	                      user data fits EC2's 16 KiB limit (OUT is then shellchecked)
 //	tfpolicy ciroles DIR  the CI roles of DIR/modules/github-oidc (see ciroles.go)
+//	tfpolicy iamcontract MODULE_DIR CONTRACT
+//	                      the instance role allows every call of the contract and nothing
+//	                      more (iamcontract.go)
+//	tfpolicy workflows REPO_ROOT
+//	                      the release path's rules: pinned actions and images, release model,
+//	                      concurrency groups, govulncheck, lock files (see workflows.go)
+//	tfpolicy rollout DIR  ordering and health rules of the release path (see rollout.go)
+//	tfpolicy agent-metrics DIR
+//	                      alarms on custom metrics match what the CloudWatch agent emits
+//	                      (see agentmetrics.go)
 //	tfpolicy fmt DIR      hclwrite formatting check: the fallback for `terraform fmt -check`
 //	                      when the Terraform CLI is not installed (hclwrite is the formatter
 //	                      terraform fmt is built on; terraform fmt additionally normalises a few
@@ -45,6 +55,12 @@ import (
 )
 
 func main() {
+	if len(os.Args) == 4 && os.Args[1] == "iamcontract" {
+		os.Exit(runIAMContract(os.Args[2], os.Args[3])) // see iamcontract.go
+	}
+	if len(os.Args) == 4 && os.Args[1] == "iampolicy" {
+		os.Exit(runIAMPolicy(os.Args[2], os.Args[3])) // see iampolicy.go
+	}
 	if len(os.Args) == 4 && os.Args[1] == "userdata" {
 		if err := renderUserData(os.Args[2], os.Args[3]); err != nil {
 			fmt.Println("tfpolicy userdata:", err)
@@ -53,7 +69,7 @@ func main() {
 		return
 	}
 	if len(os.Args) != 3 {
-		fmt.Fprintln(os.Stderr, "usage: tfpolicy sg|ignores|fmt DIR | tfpolicy userdata DEPLOY_AWS_DIR OUT")
+		fmt.Fprintln(os.Stderr, "usage: tfpolicy sg|ignores|rollout|agent-metrics|fmt DIR | tfpolicy workflows REPO_ROOT | tfpolicy userdata DEPLOY_AWS_DIR OUT | tfpolicy iamcontract MODULE_DIR CONTRACT")
 		os.Exit(2)
 	}
 	files, err := tfFiles(os.Args[2])
@@ -71,6 +87,12 @@ func main() {
 		findings, err = checkFormat(files)
 	case "ciroles":
 		findings, err = checkCIRoles(os.Args[2])
+	case "workflows":
+		findings, err = checkWorkflows(os.Args[2])
+	case "rollout":
+		findings, err = checkRollout(os.Args[2])
+	case "agent-metrics":
+		findings, err = checkAgentMetrics(os.Args[2])
 	default:
 		err = fmt.Errorf("unknown check %q", os.Args[1])
 	}

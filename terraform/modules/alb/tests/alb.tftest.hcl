@@ -34,6 +34,10 @@ run "health_model" {
     error_message = "Targets are checked on /readyz."
   }
   assert {
+    condition     = aws_lb_target_group.app.health_check[0].unhealthy_threshold * aws_lb_target_group.app.health_check[0].interval >= 90
+    error_message = "Targets must fail /readyz for 90 s before they are unhealthy (rides out an RDS Multi-AZ failover)."
+  }
+  assert {
     condition     = tonumber(aws_lb_target_group.app.deregistration_delay) == 30
     error_message = "Deregistration delay must be 30 s (app SHUTDOWN_TIMEOUT is 25 s)."
   }
@@ -53,4 +57,30 @@ run "only_tls13_policies" {
     ssl_policy = "ELBSecurityPolicy-2016-08"
   }
   expect_failures = [var.ssl_policy]
+}
+
+run "waf_off_by_default" {
+  command = plan
+
+  assert {
+    condition     = length(aws_wafv2_web_acl.this) == 0 && length(aws_wafv2_web_acl_association.this) == 0
+    error_message = "No WAF unless asked for."
+  }
+}
+
+run "waf_on" {
+  command = plan
+  variables {
+    waf         = { enabled = true }
+    kms_key_arn = "arn:aws:kms:eu-central-1:123456789012:key/00000000-0000-0000-0000-000000000000"
+  }
+
+  assert {
+    condition     = aws_wafv2_web_acl.this[0].scope == "REGIONAL" && length(aws_wafv2_web_acl_association.this) == 1
+    error_message = "The web ACL must be regional and associated with the ALB."
+  }
+  assert {
+    condition     = startswith(aws_cloudwatch_log_group.waf[0].name, "aws-waf-logs-")
+    error_message = "WAF logs only to log groups named aws-waf-logs-*."
+  }
 }
