@@ -256,7 +256,7 @@ func ciCheckScoped(r *ciRole, env string, e ciEnv, add func(*ciRole, string, ...
 		if s.Effect != "Allow" {
 			continue
 		}
-		tagged := env != "" && ciTagCondition(s.Conditions, env)
+		tagged := env != "" && ciTagCondition(s.Conditions, env, e.prefix)
 		for _, a := range ciDataActions {
 			if !ciActionMatches(s, a) {
 				continue
@@ -346,14 +346,28 @@ var ciSensitiveReads = map[string]bool{
 	"ec2:GetPasswordData":      true,
 }
 
-// ciTagCondition: the statement applies only to resources (or requests) tagged for env.
-func ciTagCondition(conds []ciCondition, env string) bool {
+// ciTagCondition: the statement applies only to resources (or requests) tagged for env: an
+// Environment tag equal to env, or a tag whose values are all ARNs of env's resources (RDS tags
+// its master secret with aws:rds:primaryDBInstanceArn).
+func ciTagCondition(conds []ciCondition, env, prefix string) bool {
 	for _, c := range conds {
 		v := strings.ToLower(c.Variable)
-		if (c.Test == "StringEquals" || c.Test == "StringEqualsIgnoreCase") &&
-			(strings.HasSuffix(v, ":resourcetag/environment") || strings.HasSuffix(v, ":requesttag/environment")) &&
+		tag := strings.Contains(v, "resourcetag/") || strings.Contains(v, "requesttag/")
+		if !tag || len(c.Values) == 0 {
+			continue
+		}
+		if (c.Test == "StringEquals" || c.Test == "StringEqualsIgnoreCase") && strings.HasSuffix(v, "tag/environment") &&
 			len(c.Values) == 1 && c.Values[0] == env {
 			return true
+		}
+		if c.Test == "StringEquals" || c.Test == "StringLike" || c.Test == "ArnEquals" || c.Test == "ArnLike" {
+			owned := true
+			for _, val := range c.Values {
+				owned = owned && strings.HasPrefix(val, "arn:") && ciOwned(val, env, prefix)
+			}
+			if owned {
+				return true
+			}
 		}
 	}
 	return false

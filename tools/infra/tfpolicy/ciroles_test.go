@@ -127,6 +127,15 @@ data "aws_iam_policy_document" "apply" {
     }
   }
   statement {
+    actions   = ["secretsmanager:GetSecretValue"]
+    resources = ["arn:aws:secretsmanager:*:*:secret:rds!db-*"]
+    condition {
+      test     = "StringLike"
+      variable = "secretsmanager:ResourceTag/aws:rds:primaryDBInstanceArn"
+      values   = ["arn:aws:rds:*:123456789012:db:weupload-${each.key}"]
+    }
+  }
+  statement {
     actions   = ["ec2:Describe*"]
     resources = ["*"]
   }
@@ -160,13 +169,22 @@ resource "aws_iam_role_policy_attachment" "apply" {
 			want: []string{"apply-dev (apply): AWS managed policy PowerUserAccess", "apply-prod (apply): AWS managed policy PowerUserAccess"},
 		},
 		{
-			name: "secret of every environment and unconditioned writes",
+			name: "secret of every environment (by name or by tag) and unconditioned writes",
 			body: denyOthers + `
 data "aws_iam_policy_document" "apply" {
   for_each = toset(var.environments)
   statement {
     actions   = ["secretsmanager:GetSecretValue"]
     resources = ["arn:aws:secretsmanager:*:*:secret:weupload-*"]
+  }
+  statement {
+    actions   = ["secretsmanager:GetSecretValue"]
+    resources = ["arn:aws:secretsmanager:*:*:secret:rds!db-*"]
+    condition {
+      test     = "StringLike"
+      variable = "secretsmanager:ResourceTag/aws:rds:primaryDBInstanceArn"
+      values   = ["arn:aws:rds:*:123456789012:db:weupload-*"]
+    }
   }
   statement {
     actions   = ["ec2:CreateVpc"]
@@ -181,8 +199,10 @@ resource "aws_iam_role_policy" "apply" {
 `,
 			want: []string{
 				"apply-dev (apply): statement \"\" allows secretsmanager:GetSecretValue on arn:aws:secretsmanager:*:*:secret:weupload-*, not dev's",
+				"apply-dev (apply): statement \"\" allows secretsmanager:GetSecretValue on arn:aws:secretsmanager:*:*:secret:rds!db-*, not dev's",
 				"apply-dev (apply): statement \"\" allows ec2:CreateVpc on every resource",
-				"apply-prod (apply): statement \"\" allows secretsmanager:GetSecretValue",
+				"apply-prod (apply): statement \"\" allows secretsmanager:GetSecretValue on arn:aws:secretsmanager:*:*:secret:weupload-*",
+				"apply-prod (apply): statement \"\" allows secretsmanager:GetSecretValue on arn:aws:secretsmanager:*:*:secret:rds!db-*",
 				"apply-prod (apply): statement \"\" allows ec2:CreateVpc on every resource",
 			},
 		},
