@@ -32,7 +32,7 @@ ACTIONLINT_VERSION=v1.7.12
 COMPOSE_GO_VERSION=v2.16.2
 BUILDKIT_VERSION=v0.34.2
 
-CHECKS=(terraform-fmt tfpolicy iamcontract iampolicy workflows tf-rollout ecr-lifecycle tflint tfsec actionlint shellcheck compose dockerfile)
+CHECKS=(terraform-fmt tfpolicy ciroles iamcontract iampolicy workflows tf-rollout ecr-lifecycle tflint tfsec actionlint shellcheck compose dockerfile)
 
 FAILED=()
 PASSED=0
@@ -165,6 +165,13 @@ check_tfpolicy() {
   bin=$(build_tool tfpolicy tfpolicy local .) || return 1
   "$bin" sg "$TF_DIR" && "$bin" ignores "$TF_DIR" || return 1
   echo "security groups (rules tfsec 1.26 cannot read) and tfsec:ignore reasons: no findings"
+}
+
+check_ciroles() {
+  local bin
+  bin=$(build_tool tfpolicy tfpolicy local .) || return 1
+  "$bin" ciroles "$TF_DIR" || return 1
+  echo "CI roles (modules/github-oidc, evaluated): scoped to their environment, PR plan role denied data and state locks"
 }
 
 # Every AWS call made with the instance role (deploy/aws/iam-contract.json) is allowed by the
@@ -386,6 +393,7 @@ for c in "${selected[@]}"; do
   case $c in
   terraform-fmt) run_check terraform-fmt check_terraform_fmt ;;
   tfpolicy) run_check tfpolicy check_tfpolicy ;;
+  ciroles) run_check ciroles check_ciroles ;;
   iamcontract) run_check iamcontract check_iamcontract ;;
   iampolicy) run_check iampolicy check_iampolicy ;;
   workflows) run_check workflows check_workflows ;;

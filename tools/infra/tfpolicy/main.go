@@ -9,6 +9,7 @@
 //	                      (templatefile semantics) with sample values into OUT, check that the
 //	                      embedded CloudWatch agent config is valid JSON and that the gzipped
 //	                      user data fits EC2's 16 KiB limit (OUT is then shellchecked)
+//	tfpolicy ciroles DIR  the CI roles of DIR/modules/github-oidc (see ciroles.go)
 //	tfpolicy iamcontract MODULE_DIR CONTRACT
 //	                      the instance role allows every call of the contract and nothing
 //	                      more (iamcontract.go)
@@ -85,6 +86,8 @@ func main() {
 		findings, err = checkIgnores(files)
 	case "fmt":
 		findings, err = checkFormat(files)
+	case "ciroles":
+		findings, err = checkCIRoles(os.Args[2])
 	case "workflows":
 		findings, err = checkWorkflows(os.Args[2])
 	case "rollout":

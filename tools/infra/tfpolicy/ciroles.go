@@ -1,0 +1,930 @@
+package main
+
+// tfpolicy ciroles DIR: the CI roles of modules/github-oidc (DIR is the terraform directory),
+// evaluated rather than grepped. The module's IAM resources are evaluated like Terraform does
+// (variable defaults, locals, for_each, dynamic statements, the stdlib functions the module
+// uses), with sample values for the account and the variables that have no default, so every
+// role ends up with the statements of its inline and attached policies. Then:
+//   - no apply, deploy or release role gets an admin-ish AWS managed policy (PowerUserAccess,
+//     AdministratorAccess, *FullAccess);
+//   - an environment's roles Allow data reads (object contents, secret values, parameters,
+//     log events, decryption) only on that environment's resources: ARNs named for it, or a
+//     condition on its Environment tag;
+//   - an environment's roles may not Allow changes on "*" without a condition, except the few
+//     actions that have no resource-level permissions (unscopedOK);
+//   - when several environments share the account, each apply role explicitly denies the
+//     others' data;
+//   - roles reachable from pull requests are plan roles, deny log contents and every object
+//     outside the state bucket (files, access logs, CloudTrail), and can neither delete nor
+//     write state lock files;
+//   - environment roles trust exactly their GitHub environment, create or empower roles only
+//     with the permissions boundary, and deny removing it;
+//   - policies fit the IAM size quotas.
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/convert"
+	"github.com/zclconf/go-cty/cty/function"
+	"github.com/zclconf/go-cty/cty/function/stdlib"
+)
+
+// Sample values: the checks compare ARNs the module builds, so any well-formed values do.
+const (
+	ciAccount     = "123456789012"
+	ciStateBucket = "weupload-tfstate-123456789012"
+)
+
+var ciSampleVars = map[string]cty.Value{
+	"github_repository":        cty.StringVal("owner/repo"),
+	"state_bucket":             cty.StringVal(ciStateBucket),
+	"ecr_repository_arn":       cty.StringVal("arn:aws:ecr:eu-central-1:" + ciAccount + ":repository/weupload"),
+	"permissions_boundary_arn": cty.StringVal("arn:aws:iam::" + ciAccount + ":policy/weupload/weupload-workload-boundary"),
+}
+
+// ciDataActions read contents rather than configuration.
+var ciDataActions = []string{
+	"s3:GetObject", "s3:GetObjectVersion",
+	"secretsmanager:GetSecretValue",
+	"ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath", "ssm:GetParameterHistory",
+	"logs:GetLogEvents", "logs:FilterLogEvents", "logs:StartQuery", "logs:GetQueryResults",
+	"logs:GetLogRecord", "logs:Unmask",
+	"kms:Decrypt",
+}
+
+// ciLogReads must be denied to plan roles: log events hold IP and e-mail addresses.
+var ciLogReads = []string{
+	"logs:GetLogEvents", "logs:FilterLogEvents", "logs:StartQuery", "logs:GetQueryResults",
+	"logs:GetLogRecord", "logs:Unmask",
+}
+
+// unscopedOK: actions without resource-level permissions.
+var unscopedOK = map[string]bool{
+	"ecr:GetAuthorizationToken": true,
+	"logs:CreateLogDelivery":    true,
+	"logs:DeleteLogDelivery":    true,
+	"logs:UpdateLogDelivery":    true,
+	"logs:PutResourcePolicy":    true,
+	"sts:GetCallerIdentity":     true,
+	// The deploy role reads its own commands' output; invocations have no resource ARN.
+	"ssm:GetCommandInvocation": true,
+}
+
+type ciCondition struct {
+	Test     string
+	Variable string
+	Values   []string
+}
+
+type ciStatement struct {
+	Sid          string
+	Effect       string
+	Actions      []string
+	NotActions   []string
+	Resources    []string
+	NotResources []string
+	Conditions   []ciCondition
+}
+
+type ciRole struct {
+	label, key string // resource label and for_each key (the environment)
+	name       string
+	trustSubs  []string
+	statements []ciStatement
+	managed    []string // AWS managed policy ARNs
+	inline     int      // characters of the inline policies, as IAM counts them
+	attached   []int    // characters of each attached customer managed policy
+}
+
+// IAM quotas (characters without whitespace): a customer managed policy, and all inline
+// policies of one role together.
+const (
+	ciManagedPolicyMax  = 6144
+	ciInlinePoliciesMax = 10240
+)
+
+// ciPolicySize is the length of the policy as aws_iam_policy_document renders it, without
+// whitespace (how IAM counts against its quotas).
+func ciPolicySize(stmts []ciStatement) int {
+	type cond map[string]map[string][]string
+	type stmt struct {
+		Sid         string `json:",omitempty"`
+		Effect      string
+		Action      []string `json:",omitempty"`
+		NotAction   []string `json:",omitempty"`
+		Resource    []string `json:",omitempty"`
+		NotResource []string `json:",omitempty"`
+		Condition   cond     `json:",omitempty"`
+	}
+	doc := struct {
+		Version   string
+		Statement []stmt
+	}{Version: "2012-10-17"}
+	for _, s := range stmts {
+		c := cond{}
+		for _, k := range s.Conditions {
+			if c[k.Test] == nil {
+				c[k.Test] = map[string][]string{}
+			}
+			c[k.Test][k.Variable] = k.Values
+		}
+		if len(c) == 0 {
+			c = nil
+		}
+		doc.Statement = append(doc.Statement, stmt{s.Sid, s.Effect, s.Actions, s.NotActions, s.Resources, s.NotResources, c})
+	}
+	b, _ := json.Marshal(doc)
+	return len(b)
+}
+
+func checkCIRoles(tfDir string) ([]string, error) {
+	roles, env, err := evalCIRoles(filepath.Join(tfDir, "modules", "github-oidc"))
+	if err != nil {
+		return nil, err
+	}
+	if len(roles) == 0 {
+		return nil, fmt.Errorf("ciroles: no aws_iam_role in %s", tfDir)
+	}
+	return ciFindings(roles, env), nil
+}
+
+// ciEnv is what the findings need from the module's variables.
+type ciEnv struct {
+	prefix string
+	envs   []string
+}
+
+func ciFindings(roles []*ciRole, env ciEnv) []string {
+	var out []string
+	add := func(r *ciRole, format string, a ...any) {
+		out = append(out, fmt.Sprintf("role %s (%s): %s", r.name, r.label, fmt.Sprintf(format, a...)))
+	}
+	for _, r := range roles {
+		isPlan := strings.HasPrefix(r.label, "plan")
+		if r.inline > ciInlinePoliciesMax {
+			add(r, "inline policies have %d characters together, IAM allows %d per role", r.inline, ciInlinePoliciesMax)
+		}
+		for _, n := range r.attached {
+			if n > ciManagedPolicyMax {
+				add(r, "an attached policy has %d characters, IAM allows %d", n, ciManagedPolicyMax)
+			}
+		}
+		for _, arn := range r.managed {
+			name := arn[strings.LastIndex(arn, "/")+1:]
+			if !isPlan && (name == "PowerUserAccess" || name == "AdministratorAccess" || strings.HasSuffix(name, "FullAccess")) {
+				add(r, "AWS managed policy %s: grants far more than the role's resources", name)
+			}
+		}
+		fromPR := false
+		for _, s := range r.trustSubs {
+			fromPR = fromPR || strings.HasSuffix(s, ":pull_request")
+		}
+		if fromPR {
+			if !isPlan {
+				add(r, "trusted for pull_request: only a plan role may run pull-request code")
+			}
+			for _, a := range ciLogReads {
+				probe := "arn:aws:logs:eu-central-1:" + ciAccount + ":log-group:/" + env.prefix + "-prod/app:log-stream:i-0"
+				if !ciDenied(r.statements, a, probe) {
+					add(r, "runs pull-request code but does not deny %s on log groups", a)
+				}
+			}
+			for _, probe := range []string{
+				"arn:aws:s3:::" + env.prefix + "-prod-files-" + ciAccount + "-logs/alb/AWSLogs/x.log.gz",
+				"arn:aws:s3:::" + env.prefix + "-prod-files-" + ciAccount + "/u/1/object",
+			} {
+				if !ciDenied(r.statements, "s3:GetObject", probe) {
+					add(r, "runs pull-request code but does not deny s3:GetObject on %s", probe)
+				}
+			}
+			lock := "arn:aws:s3:::" + ciStateBucket + "/weupload/prod/terraform.tfstate.tflock"
+			for _, a := range []string{"s3:DeleteObject", "s3:PutObject"} {
+				if !ciDenied(r.statements, a, lock) {
+					add(r, "runs pull-request code but does not deny %s on state lock files", a)
+				}
+			}
+		}
+		if isPlan || r.key == "" {
+			if r.label == "release" {
+				ciCheckScoped(r, "", env, add)
+			}
+			continue
+		}
+		want := "repo:owner/repo:environment:" + r.key
+		if len(r.trustSubs) != 1 || r.trustSubs[0] != want {
+			add(r, "trusts %v; an environment's role must trust only %s", r.trustSubs, want)
+		}
+		ciCheckScoped(r, r.key, env, add)
+		ciCheckBoundary(r, add)
+		if r.label == "apply" {
+			for _, o := range env.envs {
+				if o == r.key {
+					continue
+				}
+				n := env.prefix + "-" + o
+				probes := map[string]string{
+					"secretsmanager:GetSecretValue": "arn:aws:secretsmanager:eu-central-1:" + ciAccount + ":secret:" + n + "/db-app-AbCdEf",
+					"s3:GetObject":                  "arn:aws:s3:::" + n + "-files-" + ciAccount + "/u/1/object",
+					"ssm:GetParameter":              "arn:aws:ssm:eu-central-1:" + ciAccount + ":parameter/" + n + "/app/env",
+					"logs:GetLogEvents":             "arn:aws:logs:eu-central-1:" + ciAccount + ":log-group:/" + n + "/app:log-stream:i-0",
+					"s3:DeleteBucket":               "arn:aws:s3:::" + n + "-files-" + ciAccount,
+				}
+				for _, a := range sortedKeys(probes) {
+					if !ciDenied(r.statements, a, probes[a]) {
+						add(r, "does not explicitly deny %s on %s (environment %s shares the account)", a, probes[a], o)
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
+// ciCheckScoped: Allow statements of an environment's role (env "" for roles of no
+// environment) read data only of that environment and change nothing account-wide.
+func ciCheckScoped(r *ciRole, env string, e ciEnv, add func(*ciRole, string, ...any)) {
+	for _, s := range r.statements {
+		if s.Effect != "Allow" {
+			continue
+		}
+		tagged := env != "" && ciTagCondition(s.Conditions, env, e.prefix)
+		for _, a := range ciDataActions {
+			if !ciActionMatches(s, a) {
+				continue
+			}
+			if len(s.NotResources) > 0 {
+				add(r, "statement %q allows %s with NotResource", s.Sid, a)
+				continue
+			}
+			for _, res := range s.Resources {
+				if !tagged && !ciOwned(res, env, e.prefix) {
+					add(r, "statement %q allows %s on %s, not %s's", s.Sid, a, res, ciOr(env, "an environment"))
+				}
+			}
+		}
+		if len(s.Conditions) > 0 || (len(s.NotResources) == 0 && !contains(s.Resources, "*")) {
+			continue
+		}
+		for _, a := range append(append([]string{}, s.Actions...), s.NotActions...) {
+			if !ciReadOnly(a) && !unscopedOK[a] {
+				add(r, "statement %q allows %s on every resource, without a condition", s.Sid, a)
+			}
+		}
+	}
+}
+
+// ciBoundActions change a role's permissions: allowed only with the permissions boundary.
+var ciBoundActions = []string{"iam:CreateRole", "iam:PutRolePolicy", "iam:AttachRolePolicy", "iam:PutRolePermissionsBoundary"}
+
+// ciCheckBoundary: an environment's role creates or empowers roles only with the boundary
+// (an iam:PermissionsBoundary condition), and may never remove a boundary.
+func ciCheckBoundary(r *ciRole, add func(*ciRole, string, ...any)) {
+	for _, s := range r.statements {
+		if s.Effect != "Allow" {
+			continue
+		}
+		bound := false
+		for _, c := range s.Conditions {
+			bound = bound || c.Test == "StringEquals" && c.Variable == "iam:PermissionsBoundary" && len(c.Values) == 1
+		}
+		for _, a := range ciBoundActions {
+			if ciActionMatches(s, a) && !bound {
+				add(r, "statement %q allows %s without an iam:PermissionsBoundary condition", s.Sid, a)
+			}
+		}
+	}
+	const lift = "iam:DeleteRolePermissionsBoundary"
+	if ciGrants(r.statements, lift) && !ciDenied(r.statements, lift, "arn:aws:iam::"+ciAccount+":role/weupload/x") {
+		add(r, "may %s: deny it, so no role it manages loses the boundary", lift)
+	}
+}
+
+// ciGrants: some Allow statement matches the action (on any resource).
+func ciGrants(stmts []ciStatement, action string) bool {
+	for _, s := range stmts {
+		if s.Effect == "Allow" && ciActionMatches(s, action) {
+			return true
+		}
+	}
+	return false
+}
+
+func ciOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// ciReadOnly: configuration reads (Describe*, List*, Get*), not reads of contents.
+func ciReadOnly(action string) bool {
+	_, verb, _ := strings.Cut(action, ":")
+	if ciSensitiveReads[action] || strings.Contains(verb, "*") && strings.HasPrefix(verb, "Get") {
+		return false
+	}
+	for _, a := range ciDataActions {
+		if ciGlob(strings.ToLower(action), strings.ToLower(a)) {
+			return false
+		}
+	}
+	return strings.HasPrefix(verb, "Describe") || strings.HasPrefix(verb, "List") || strings.HasPrefix(verb, "Get")
+}
+
+// ciSensitiveReads: Get* actions that return contents (console output may carry user data).
+var ciSensitiveReads = map[string]bool{
+	"ec2:GetConsoleOutput":     true,
+	"ec2:GetConsoleScreenshot": true,
+	"ec2:GetPasswordData":      true,
+}
+
+// ciTagCondition: the statement applies only to resources (or requests) tagged for env: an
+// Environment tag equal to env, or a tag whose values are all ARNs of env's resources (RDS tags
+// its master secret with aws:rds:primaryDBInstanceArn).
+func ciTagCondition(conds []ciCondition, env, prefix string) bool {
+	for _, c := range conds {
+		v := strings.ToLower(c.Variable)
+		tag := strings.Contains(v, "resourcetag/") || strings.Contains(v, "requesttag/")
+		if !tag || len(c.Values) == 0 {
+			continue
+		}
+		if (c.Test == "StringEquals" || c.Test == "StringEqualsIgnoreCase") && strings.HasSuffix(v, "tag/environment") &&
+			len(c.Values) == 1 && c.Values[0] == env {
+			return true
+		}
+		if c.Test == "StringEquals" || c.Test == "StringLike" || c.Test == "ArnEquals" || c.Test == "ArnLike" {
+			owned := true
+			for _, val := range c.Values {
+				owned = owned && strings.HasPrefix(val, "arn:") && ciOwned(val, env, prefix)
+			}
+			if owned {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// ciOwned: the ARN pattern names only env's resources: a path or name segment that is
+// "<prefix>-<env>" followed by a separator, or env's state under the state bucket, or AWS's
+// public SSM parameters.
+func ciOwned(arn, env, prefix string) bool {
+	if strings.Contains(arn, ":parameter/aws/service/") {
+		return true
+	}
+	if env == "" {
+		return false
+	}
+	if strings.HasPrefix(arn, "arn:aws:s3:::"+ciStateBucket+"/weupload/"+env+"/") {
+		return true
+	}
+	name := prefix + "-" + env
+	// The resource part follows the fifth colon; a wildcard there before the name could stand
+	// for another environment's path.
+	resStart := 0
+	for n := 0; n < 5 && resStart >= 0; n++ {
+		if j := strings.IndexByte(arn[resStart:], ':'); j >= 0 {
+			resStart += j + 1
+		} else {
+			resStart = -1
+		}
+	}
+	if resStart < 0 {
+		return false
+	}
+	for i := strings.Index(arn, name); i >= 0; {
+		rest := arn[i+len(name):]
+		startOK := i > 0 && (arn[i-1] == ':' || arn[i-1] == '/') || strings.HasSuffix(arn[:i], "aws-waf-logs-")
+		endOK := rest == "" || strings.ContainsRune("-/:", rune(rest[0]))
+		if startOK && endOK && i >= resStart && !strings.Contains(arn[resStart:i], "*") {
+			return true
+		}
+		j := strings.Index(arn[i+1:], name)
+		if j < 0 {
+			break
+		}
+		i += 1 + j
+	}
+	return false
+}
+
+// ciDenied: an unconditional Deny covers action on resource.
+func ciDenied(stmts []ciStatement, action, resource string) bool {
+	for _, s := range stmts {
+		if s.Effect != "Deny" || len(s.Conditions) > 0 || !ciActionMatches(s, action) {
+			continue
+		}
+		if len(s.NotResources) > 0 {
+			if !ciAnyGlob(s.NotResources, resource) {
+				return true
+			}
+		} else if ciAnyGlob(s.Resources, resource) {
+			return true
+		}
+	}
+	return false
+}
+
+func ciActionMatches(s ciStatement, action string) bool {
+	if len(s.NotActions) > 0 {
+		return !ciAnyGlob(s.NotActions, action)
+	}
+	return ciAnyGlob(s.Actions, action)
+}
+
+func ciAnyGlob(patterns []string, s string) bool {
+	for _, p := range patterns {
+		if ciGlob(strings.ToLower(p), strings.ToLower(s)) {
+			return true
+		}
+	}
+	return false
+}
+
+// ciGlob matches IAM patterns: * any run (including / and :), ? one character.
+func ciGlob(p, s string) bool {
+	for len(p) > 0 {
+		switch p[0] {
+		case '*':
+			for i := len(s); i >= 0; i-- {
+				if ciGlob(p[1:], s[i:]) {
+					return true
+				}
+			}
+			return false
+		case '?':
+			if s == "" {
+				return false
+			}
+		default:
+			if s == "" || s[0] != p[0] {
+				return false
+			}
+		}
+		p, s = p[1:], s[1:]
+	}
+	return s == ""
+}
+
+// --- evaluation ---------------------------------------------------------------------------------
+
+type ciBlock struct {
+	kind, typ, name string
+	body            *hclsyntax.Body
+}
+
+// evalCIRoles evaluates the module in dir: its roles with their trust and policies.
+func evalCIRoles(dir string) ([]*ciRole, ciEnv, error) {
+	paths, err := filepath.Glob(filepath.Join(dir, "*.tf"))
+	if err != nil {
+		return nil, ciEnv{}, err
+	}
+	var blocks []ciBlock
+	locals := map[string]*hclsyntax.Attribute{}
+	vars := map[string]cty.Value{}
+	for _, p := range paths {
+		src, err := os.ReadFile(p)
+		if err != nil {
+			return nil, ciEnv{}, err
+		}
+		f, diags := hclsyntax.ParseConfig(src, p, hcl.InitialPos)
+		if diags.HasErrors() {
+			return nil, ciEnv{}, diags
+		}
+		for _, b := range f.Body.(*hclsyntax.Body).Blocks {
+			switch {
+			case b.Type == "locals":
+				for n, a := range b.Body.Attributes {
+					locals[n] = a
+				}
+			case b.Type == "variable" && len(b.Labels) == 1:
+				vars[b.Labels[0]] = cty.DynamicVal
+				if v, ok := ciSampleVars[b.Labels[0]]; ok {
+					vars[b.Labels[0]] = v
+				} else if d, ok := b.Body.Attributes["default"]; ok {
+					if v, diags := d.Expr.Value(nil); !diags.HasErrors() {
+						vars[b.Labels[0]] = v
+					}
+				}
+			case (b.Type == "resource" || b.Type == "data") && len(b.Labels) == 2:
+				blocks = append(blocks, ciBlock{b.Type, b.Labels[0], b.Labels[1], b.Body})
+			}
+		}
+	}
+
+	values := map[string]map[string]cty.Value{} // "data.TYPE" or "TYPE" -> name -> value
+	localVals := map[string]cty.Value{}
+	ctx := func() *hcl.EvalContext {
+		top := map[string]cty.Value{
+			"var":   cty.ObjectVal(vars),
+			"local": ciObject(localVals),
+		}
+		data := map[string]cty.Value{
+			"aws_caller_identity": cty.ObjectVal(map[string]cty.Value{"current": cty.ObjectVal(map[string]cty.Value{"account_id": cty.StringVal(ciAccount)})}),
+			"aws_partition":       cty.ObjectVal(map[string]cty.Value{"current": cty.ObjectVal(map[string]cty.Value{"partition": cty.StringVal("aws")})}),
+		}
+		for k, m := range values {
+			if t, ok := strings.CutPrefix(k, "data."); ok {
+				data[t] = ciObject(m)
+			} else {
+				top[k] = ciObject(m)
+			}
+		}
+		top["data"] = cty.ObjectVal(data)
+		return &hcl.EvalContext{Variables: top, Functions: ciFunctions}
+	}
+
+	// Terraform orders by references; a few passes over everything reach the same fixed point
+	// for a module this size (locals -> documents -> roles/policies -> locals -> attachments).
+	const passes = 5
+	var errs []error
+	for pass := 0; pass < passes; pass++ {
+		errs = nil
+		for _, n := range sortedKeys(locals) {
+			// Locals the roles do not need may reference resources not evaluated here (the OIDC
+			// provider): unknown, and an error only where an IAM block uses them.
+			v, diags := locals[n].Expr.Value(ctx())
+			if diags.HasErrors() {
+				v = cty.DynamicVal
+			}
+			localVals[n] = v
+		}
+		for _, b := range blocks {
+			if !ciIAMTypes[b.typ] {
+				continue
+			}
+			v, err := ciEvalBlock(b, ctx())
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			key := b.typ
+			if b.kind == "data" {
+				key = "data." + b.typ
+			}
+			if values[key] == nil {
+				values[key] = map[string]cty.Value{}
+			}
+			values[key][b.name] = v
+		}
+	}
+	if len(errs) > 0 {
+		return nil, ciEnv{}, fmt.Errorf("ciroles: evaluating %s: %w", dir, errors.Join(errs...))
+	}
+	roles, env, err := ciAssemble(blocks, values)
+	env.prefix = "weupload"
+	if p := vars["name_prefix"]; p.IsKnown() && !p.IsNull() && p.Type() == cty.String {
+		env.prefix = p.AsString()
+	}
+	return roles, env, err
+}
+
+var ciIAMTypes = map[string]bool{
+	"aws_iam_policy_document":        true,
+	"aws_iam_role":                   true,
+	"aws_iam_policy":                 true,
+	"aws_iam_role_policy":            true,
+	"aws_iam_role_policy_attachment": true,
+}
+
+// ciString is v as a string, "(unknown)" when it is not a known string.
+func ciString(v cty.Value) string {
+	if !v.IsKnown() || v.IsNull() || v.Type() != cty.String {
+		return "(unknown)"
+	}
+	return v.AsString()
+}
+
+// ciEvalBlock evaluates one block (all of its for_each instances) into an object of the
+// attributes the checks use.
+func ciEvalBlock(b ciBlock, ctx *hcl.EvalContext) (cty.Value, error) {
+	one := func(each map[string]cty.Value) (cty.Value, error) {
+		c := ctx.NewChild()
+		c.Variables = map[string]cty.Value{}
+		if each != nil {
+			c.Variables["each"] = cty.ObjectVal(each)
+		}
+		if b.kind == "data" && b.typ == "aws_iam_policy_document" {
+			stmts, err := ciStatements(b.body, c)
+			if err != nil {
+				return cty.NilVal, fmt.Errorf("data.%s.%s: %w", b.typ, b.name, err)
+			}
+			js, err := json.Marshal(stmts)
+			if err != nil {
+				return cty.NilVal, err
+			}
+			return cty.ObjectVal(map[string]cty.Value{"json": cty.StringVal(string(js))}), nil
+		}
+		attrs := map[string]cty.Value{}
+		for n, a := range b.body.Attributes {
+			if n == "for_each" || n == "count" {
+				continue
+			}
+			v, diags := a.Expr.Value(c)
+			if diags.HasErrors() {
+				if n == "role" || n == "policy" || n == "policy_arn" || n == "name" || n == "assume_role_policy" {
+					return cty.NilVal, fmt.Errorf("%s.%s.%s: %s", b.typ, b.name, n, diags.Error())
+				}
+				continue
+			}
+			attrs[n] = v
+		}
+		name := attrs["name"]
+		if name.Type() == cty.String && name.IsKnown() {
+			path := "/"
+			if p, ok := attrs["path"]; ok && p.Type() == cty.String {
+				path = p.AsString()
+			}
+			kind := strings.TrimPrefix(b.typ, "aws_iam_")
+			attrs["id"] = name
+			attrs["arn"] = cty.StringVal("arn:aws:iam::" + ciAccount + ":" + kind + path + name.AsString())
+		}
+		return cty.ObjectVal(attrs), nil
+	}
+	fe, ok := b.body.Attributes["for_each"]
+	if !ok {
+		return one(nil)
+	}
+	coll, diags := fe.Expr.Value(ctx)
+	if diags.HasErrors() {
+		return cty.NilVal, fmt.Errorf("%s.%s.for_each: %s", b.typ, b.name, diags.Error())
+	}
+	if !coll.IsWhollyKnown() {
+		return cty.NilVal, fmt.Errorf("%s.%s.for_each is not known", b.typ, b.name)
+	}
+	out := map[string]cty.Value{}
+	for it := coll.ElementIterator(); it.Next(); {
+		k, v := it.Element()
+		if coll.Type().IsSetType() {
+			k = v
+		}
+		inst, err := one(map[string]cty.Value{"key": k, "value": v})
+		if err != nil {
+			return cty.NilVal, err
+		}
+		out[k.AsString()] = inst
+	}
+	return ciObject(out), nil
+}
+
+// ciStatements evaluates the statement and dynamic "statement" blocks of a policy document.
+func ciStatements(body *hclsyntax.Body, ctx *hcl.EvalContext) ([]ciStatement, error) {
+	var out []ciStatement
+	for _, b := range body.Blocks {
+		switch {
+		case b.Type == "statement":
+			s, err := ciStatement1(b.Body, ctx)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, s)
+		case b.Type == "dynamic" && len(b.Labels) == 1 && b.Labels[0] == "statement":
+			fe, diags := b.Body.Attributes["for_each"].Expr.Value(ctx)
+			if diags.HasErrors() {
+				return nil, diags
+			}
+			if !fe.IsWhollyKnown() {
+				return nil, fmt.Errorf("%s: for_each is not known", b.DefRange())
+			}
+			for it := fe.ElementIterator(); it.Next(); {
+				k, v := it.Element()
+				c := ctx.NewChild()
+				c.Variables = map[string]cty.Value{"statement": cty.ObjectVal(map[string]cty.Value{"key": k, "value": v})}
+				for _, cb := range b.Body.Blocks {
+					if cb.Type == "content" {
+						s, err := ciStatement1(cb.Body, c)
+						if err != nil {
+							return nil, err
+						}
+						out = append(out, s)
+					}
+				}
+			}
+		}
+	}
+	return out, nil
+}
+
+func ciStatement1(body *hclsyntax.Body, ctx *hcl.EvalContext) (ciStatement, error) {
+	var err error
+	str := func(n string) string {
+		a, ok := body.Attributes[n]
+		if !ok {
+			return ""
+		}
+		v, diags := a.Expr.Value(ctx)
+		if diags.HasErrors() {
+			err = diags
+			return ""
+		}
+		return ciString(v)
+	}
+	list := func(b *hclsyntax.Body, n string) []string {
+		a, ok := b.Attributes[n]
+		if !ok {
+			return nil
+		}
+		v, diags := a.Expr.Value(ctx)
+		if diags.HasErrors() {
+			err = diags
+			return nil
+		}
+		if !v.IsKnown() || v.IsNull() {
+			err = fmt.Errorf("%s: %s is not known", a.SrcRange, n)
+			return nil
+		}
+		var out []string
+		for it := v.ElementIterator(); it.Next(); {
+			_, e := it.Element()
+			if !e.IsKnown() || e.Type() != cty.String {
+				out = append(out, "(unknown)")
+				continue
+			}
+			out = append(out, e.AsString())
+		}
+		return out
+	}
+	s := ciStatement{
+		Sid: str("sid"), Effect: ciOr(str("effect"), "Allow"),
+		Actions: list(body, "actions"), NotActions: list(body, "not_actions"),
+		Resources: list(body, "resources"), NotResources: list(body, "not_resources"),
+	}
+	for _, b := range body.Blocks {
+		if b.Type == "condition" {
+			s.Conditions = append(s.Conditions, ciCondition{str2(b.Body, "test", ctx, &err), str2(b.Body, "variable", ctx, &err), list(b.Body, "values")})
+		}
+	}
+	return s, err
+}
+
+func str2(body *hclsyntax.Body, n string, ctx *hcl.EvalContext, err *error) string {
+	a, ok := body.Attributes[n]
+	if !ok {
+		return ""
+	}
+	v, diags := a.Expr.Value(ctx)
+	if diags.HasErrors() {
+		*err = diags
+		return ""
+	}
+	return ciString(v)
+}
+
+// ciAssemble joins roles with their trust, inline policies and attachments.
+func ciAssemble(blocks []ciBlock, values map[string]map[string]cty.Value) ([]*ciRole, ciEnv, error) {
+	var roles []*ciRole
+	byName := map[string]*ciRole{}
+	docs := map[string]string{} // policy ARN -> JSON of customer managed policies
+	instances := func(b ciBlock) map[string]cty.Value {
+		v := values[b.typ][b.name]
+		if _, isMap := b.body.Attributes["for_each"]; isMap {
+			return v.AsValueMap()
+		}
+		return map[string]cty.Value{"": v}
+	}
+	for _, b := range blocks {
+		if b.kind != "resource" {
+			continue
+		}
+		switch b.typ {
+		case "aws_iam_role":
+			for k, v := range instances(b) {
+				r := &ciRole{label: b.name, key: k, name: ciString(v.GetAttr("name"))}
+				var trust []ciStatement
+				if err := json.Unmarshal([]byte(ciString(v.GetAttr("assume_role_policy"))), &trust); err != nil {
+					return nil, ciEnv{}, fmt.Errorf("role %s trust: %w", r.name, err)
+				}
+				for _, s := range trust {
+					for _, c := range s.Conditions {
+						if strings.HasSuffix(c.Variable, ":sub") {
+							r.trustSubs = append(r.trustSubs, c.Values...)
+						}
+					}
+				}
+				roles = append(roles, r)
+				byName[r.name] = r
+			}
+		case "aws_iam_policy":
+			for _, v := range instances(b) {
+				docs[ciString(v.GetAttr("arn"))] = ciString(v.GetAttr("policy"))
+			}
+		}
+	}
+	add := func(role, doc string, inline bool) error {
+		r := byName[role]
+		if r == nil {
+			return fmt.Errorf("policy for unknown role %q", role)
+		}
+		var stmts []ciStatement
+		if err := json.Unmarshal([]byte(doc), &stmts); err != nil {
+			return fmt.Errorf("policy of role %s is not a policy document of this module: %w", role, err)
+		}
+		r.statements = append(r.statements, stmts...)
+		if n := ciPolicySize(stmts); inline {
+			r.inline += n
+		} else {
+			r.attached = append(r.attached, n)
+		}
+		return nil
+	}
+	for _, b := range blocks {
+		if b.kind != "resource" || (b.typ != "aws_iam_role_policy" && b.typ != "aws_iam_role_policy_attachment") {
+			continue
+		}
+		for _, v := range instances(b) {
+			role := ciString(v.GetAttr("role"))
+			if b.typ == "aws_iam_role_policy" {
+				if err := add(role, ciString(v.GetAttr("policy")), true); err != nil {
+					return nil, ciEnv{}, err
+				}
+				continue
+			}
+			arn := ciString(v.GetAttr("policy_arn"))
+			if doc, ok := docs[arn]; ok {
+				if err := add(role, doc, false); err != nil {
+					return nil, ciEnv{}, err
+				}
+			} else if r := byName[role]; r != nil {
+				r.managed = append(r.managed, arn)
+			}
+		}
+	}
+	for _, b := range blocks {
+		if b.typ == "aws_iam_role" {
+			if a, ok := b.body.Attributes["managed_policy_arns"]; ok {
+				return nil, ciEnv{}, fmt.Errorf("%s: aws_iam_role.%s uses managed_policy_arns; attach with aws_iam_role_policy_attachment (checked here)", a.SrcRange, b.name)
+			}
+		}
+	}
+	sort.Slice(roles, func(i, j int) bool { return roles[i].name < roles[j].name })
+	var env ciEnv
+	for _, b := range blocks {
+		if b.typ == "aws_iam_role" && b.name == "apply" {
+			for k := range instances(b) {
+				env.envs = append(env.envs, k)
+			}
+		}
+	}
+	sort.Strings(env.envs)
+	return roles, env, nil
+}
+
+// ciObject builds an object (not a map) so that instances of differing shapes fit together.
+func ciObject(m map[string]cty.Value) cty.Value {
+	if len(m) == 0 {
+		return cty.EmptyObjectVal
+	}
+	return cty.ObjectVal(m)
+}
+
+var ciFunctions = map[string]function.Function{
+	"concat":     stdlib.ConcatFunc,
+	"contains":   stdlib.ContainsFunc,
+	"flatten":    stdlib.FlattenFunc,
+	"jsonencode": stdlib.JSONEncodeFunc,
+	"keys":       stdlib.KeysFunc,
+	"length":     stdlib.LengthFunc,
+	// Terraform's lookup accepts a null default; cty's does not.
+	"lookup": function.New(&function.Spec{
+		Params: []function.Parameter{
+			{Name: "map", Type: cty.DynamicPseudoType},
+			{Name: "key", Type: cty.String},
+			{Name: "default", Type: cty.DynamicPseudoType, AllowNull: true},
+		},
+		Type: func([]cty.Value) (cty.Type, error) { return cty.DynamicPseudoType, nil },
+		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+			m := args[0].AsValueMap()
+			if v, ok := m[args[1].AsString()]; ok {
+				return v, nil
+			}
+			return args[2], nil
+		},
+	}),
+	"merge":      stdlib.MergeFunc,
+	"setproduct": stdlib.SetProductFunc,
+	"split":      stdlib.SplitFunc,
+	"startswith": function.New(&function.Spec{
+		Params: []function.Parameter{{Name: "s", Type: cty.String}, {Name: "prefix", Type: cty.String}},
+		Type:   function.StaticReturnType(cty.Bool),
+		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+			return cty.BoolVal(strings.HasPrefix(args[0].AsString(), args[1].AsString())), nil
+		},
+	}),
+	"toset": function.New(&function.Spec{
+		Params: []function.Parameter{{Name: "v", Type: cty.DynamicPseudoType}},
+		Type: func(args []cty.Value) (cty.Type, error) {
+			return cty.Set(cty.String), nil
+		},
+		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+			return convert.Convert(args[0], cty.Set(cty.String))
+		},
+	}),
+}
