@@ -13,17 +13,17 @@
 #    parameter was "none" are in service without the app, which is all step 3 needs.
 # 3. db-bootstrap.sh (on this runner, through that instance) when the app's database secret has
 #    no AWSCURRENT value yet (first deploy) or an unfinished AWSPENDING one, or when
-#    ROTATE_DB_PASSWORD=1. Then migrations run ONCE,
-#    on that instance, via SSM Run Command (weupload-admin migrate TAG with the new image). They
-#    must be backward compatible (expand/contract): the old release keeps serving meanwhile. If
-#    they fail, nothing else has changed and the deploy stops.
+#    ROTATE_DB_PASSWORD=1. Then migrations run ONCE, on that instance, via SSM Run Command
+#    (weupload-admin migrate TAG with the new image). They must be backward compatible
+#    (expand/contract): the old release keeps serving meanwhile. If they fail, nothing else has
+#    changed and the deploy stops.
 # 4. The image gets the permanent tag deployed-<env>-<tag> (same manifest; the ECR lifecycle
 #    policy never expires such images, see terraform/modules/ecr), so an environment never runs
 #    or rolls back to an expired image. Then the image-tag parameter is set, and an instance
-#    refresh replaces every instance, launching
-#    before terminating (MinHealthyPercentage 100, MaxHealthyPercentage 200), so capacity never
-#    drops, also with a single instance. New instances only enter service once the app answers
-#    /healthz (lifecycle hook, see terraform/modules/compute).
+#    refresh replaces every instance, launching before terminating (MinHealthyPercentage 100,
+#    MaxHealthyPercentage 200), so capacity never drops, also with a single instance. New
+#    instances only enter service once the app answers /readyz (lifecycle hook, see
+#    terraform/modules/compute).
 # 5. Every registered ALB target must be healthy (/readyz) and the public /healthz must answer.
 # 6. On a failure in 4 or 5: cancel the refresh, restore the previous tag, refresh again.
 #
@@ -117,10 +117,10 @@ db_bootstrap() {
   local instance=$1
   if [ "${ROTATE_DB_PASSWORD:-0}" = 1 ]; then
     log "rotating the app's database password"
-    INSTANCE_ID=$instance "$HERE/db-bootstrap.sh" --rotate
+    INSTANCE_ID=$instance bash "$HERE/db-bootstrap.sh" --rotate
   elif ! app_secret_settled; then
     log "the app's database secret has no value yet or an unfinished change: bootstrapping the app role"
-    INSTANCE_ID=$instance "$HERE/db-bootstrap.sh"
+    INSTANCE_ID=$instance bash "$HERE/db-bootstrap.sh"
   fi
 }
 

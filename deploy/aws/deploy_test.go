@@ -27,6 +27,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/weupload/weupload/internal/database/dbtest"
+	"github.com/weupload/weupload/internal/testenv"
 )
 
 func TestMain(m *testing.M) {
@@ -92,6 +93,12 @@ func (r result) count(prefix ...string) int {
 // runScript runs a script of this directory against the stub aws CLI holding w.
 func runScript(t *testing.T, w *world, env []string, script string, args ...string) result {
 	t.Helper()
+	// What the scripts use besides aws (all on GitHub's ubuntu-24.04 runners).
+	for _, tool := range []string{"bash", "jq", "openssl", "psql", "setsid"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			testenv.Missing(t, tool, "install it (Debian: jq, openssl, postgresql-client, util-linux)")
+		}
+	}
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "bin")
 	if err := os.Mkdir(bin, 0o755); err != nil {
