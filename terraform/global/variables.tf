@@ -42,7 +42,7 @@ variable "state_bucket" {
 }
 
 variable "keep_images" {
-  description = "Images kept in ECR (rollback depth)."
+  description = "Never-deployed images kept in ECR besides every image an environment ran (those, tagged deployed-ENV-SHA by the deploy, are never expired)."
   type        = number
   default     = 30
 }
