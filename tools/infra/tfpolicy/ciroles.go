@@ -79,27 +79,11 @@ var unscopedOK = map[string]bool{
 	"ssm:GetCommandInvocation": true,
 }
 
-type ciCondition struct {
-	Test     string
-	Variable string
-	Values   []string
-}
-
-type ciStatement struct {
-	Sid          string
-	Effect       string
-	Actions      []string
-	NotActions   []string
-	Resources    []string
-	NotResources []string
-	Conditions   []ciCondition
-}
-
 type ciRole struct {
 	label, key string // resource label and for_each key (the environment)
 	name       string
 	trustSubs  []string
-	statements []ciStatement
+	statements []statement
 	managed    []string // AWS managed policy ARNs
 	inline     int      // characters of the inline policies, as IAM counts them
 	attached   []int    // characters of each attached customer managed policy
@@ -114,7 +98,7 @@ const (
 
 // ciPolicySize is the length of the policy as aws_iam_policy_document renders it, without
 // whitespace (how IAM counts against its quotas).
-func ciPolicySize(stmts []ciStatement) int {
+func ciPolicySize(stmts []statement) int {
 	type cond map[string]map[string][]string
 	type stmt struct {
 		Sid         string `json:",omitempty"`
@@ -132,10 +116,10 @@ func ciPolicySize(stmts []ciStatement) int {
 	for _, s := range stmts {
 		c := cond{}
 		for _, k := range s.Conditions {
-			if c[k.Test] == nil {
-				c[k.Test] = map[string][]string{}
+			if c[k.Operator] == nil {
+				c[k.Operator] = map[string][]string{}
 			}
-			c[k.Test][k.Variable] = k.Values
+			c[k.Operator][k.Key] = k.Values
 		}
 		if len(c) == 0 {
 			c = nil
@@ -194,7 +178,7 @@ func ciFindings(roles []*ciRole, env ciEnv) []string {
 			}
 			for _, a := range ciLogReads {
 				probe := "arn:aws:logs:eu-central-1:" + ciAccount + ":log-group:/" + env.prefix + "-prod/app:log-stream:i-0"
-				if !ciDenied(r.statements, a, probe) {
+				if !deniedOutright(r.statements, a, probe) {
 					add(r, "runs pull-request code but does not deny %s on log groups", a)
 				}
 			}
@@ -202,13 +186,13 @@ func ciFindings(roles []*ciRole, env ciEnv) []string {
 				"arn:aws:s3:::" + env.prefix + "-prod-files-" + ciAccount + "-logs/alb/AWSLogs/x.log.gz",
 				"arn:aws:s3:::" + env.prefix + "-prod-files-" + ciAccount + "/u/1/object",
 			} {
-				if !ciDenied(r.statements, "s3:GetObject", probe) {
+				if !deniedOutright(r.statements, "s3:GetObject", probe) {
 					add(r, "runs pull-request code but does not deny s3:GetObject on %s", probe)
 				}
 			}
 			lock := "arn:aws:s3:::" + ciStateBucket + "/weupload/prod/terraform.tfstate.tflock"
 			for _, a := range []string{"s3:DeleteObject", "s3:PutObject"} {
-				if !ciDenied(r.statements, a, lock) {
+				if !deniedOutright(r.statements, a, lock) {
 					add(r, "runs pull-request code but does not deny %s on state lock files", a)
 				}
 			}
@@ -239,7 +223,7 @@ func ciFindings(roles []*ciRole, env ciEnv) []string {
 					"s3:DeleteBucket":               "arn:aws:s3:::" + n + "-files-" + ciAccount,
 				}
 				for _, a := range sortedKeys(probes) {
-					if !ciDenied(r.statements, a, probes[a]) {
+					if !deniedOutright(r.statements, a, probes[a]) {
 						add(r, "does not explicitly deny %s on %s (environment %s shares the account)", a, probes[a], o)
 					}
 				}
@@ -258,7 +242,7 @@ func ciCheckScoped(r *ciRole, env string, e ciEnv, add func(*ciRole, string, ...
 		}
 		tagged := env != "" && ciTagCondition(s.Conditions, env, e.prefix)
 		for _, a := range ciDataActions {
-			if !ciActionMatches(s, a) {
+			if !s.coversAction(a) {
 				continue
 			}
 			if len(s.NotResources) > 0 {
@@ -294,28 +278,18 @@ func ciCheckBoundary(r *ciRole, add func(*ciRole, string, ...any)) {
 		}
 		bound := false
 		for _, c := range s.Conditions {
-			bound = bound || c.Test == "StringEquals" && c.Variable == "iam:PermissionsBoundary" && len(c.Values) == 1
+			bound = bound || c.Operator == "StringEquals" && c.Key == "iam:PermissionsBoundary" && len(c.Values) == 1
 		}
 		for _, a := range ciBoundActions {
-			if ciActionMatches(s, a) && !bound {
+			if s.coversAction(a) && !bound {
 				add(r, "statement %q allows %s without an iam:PermissionsBoundary condition", s.Sid, a)
 			}
 		}
 	}
 	const lift = "iam:DeleteRolePermissionsBoundary"
-	if ciGrants(r.statements, lift) && !ciDenied(r.statements, lift, "arn:aws:iam::"+ciAccount+":role/weupload/x") {
+	if grantsAction(r.statements, lift) && !deniedOutright(r.statements, lift, "arn:aws:iam::"+ciAccount+":role/weupload/x") {
 		add(r, "may %s: deny it, so no role it manages loses the boundary", lift)
 	}
-}
-
-// ciGrants: some Allow statement matches the action (on any resource).
-func ciGrants(stmts []ciStatement, action string) bool {
-	for _, s := range stmts {
-		if s.Effect == "Allow" && ciActionMatches(s, action) {
-			return true
-		}
-	}
-	return false
 }
 
 func ciOr(a, b string) string {
@@ -332,7 +306,7 @@ func ciReadOnly(action string) bool {
 		return false
 	}
 	for _, a := range ciDataActions {
-		if ciGlob(strings.ToLower(action), strings.ToLower(a)) {
+		if globMatch(strings.ToLower(action), strings.ToLower(a)) {
 			return false
 		}
 	}
@@ -349,18 +323,18 @@ var ciSensitiveReads = map[string]bool{
 // ciTagCondition: the statement applies only to resources (or requests) tagged for env: an
 // Environment tag equal to env, or a tag whose values are all ARNs of env's resources (RDS tags
 // its master secret with aws:rds:primaryDBInstanceArn).
-func ciTagCondition(conds []ciCondition, env, prefix string) bool {
+func ciTagCondition(conds []condition, env, prefix string) bool {
 	for _, c := range conds {
-		v := strings.ToLower(c.Variable)
+		v := strings.ToLower(c.Key)
 		tag := strings.Contains(v, "resourcetag/") || strings.Contains(v, "requesttag/")
 		if !tag || len(c.Values) == 0 {
 			continue
 		}
-		if (c.Test == "StringEquals" || c.Test == "StringEqualsIgnoreCase") && strings.HasSuffix(v, "tag/environment") &&
+		if (c.Operator == "StringEquals" || c.Operator == "StringEqualsIgnoreCase") && strings.HasSuffix(v, "tag/environment") &&
 			len(c.Values) == 1 && c.Values[0] == env {
 			return true
 		}
-		if c.Test == "StringEquals" || c.Test == "StringLike" || c.Test == "ArnEquals" || c.Test == "ArnLike" {
+		if c.Operator == "StringEquals" || c.Operator == "StringLike" || c.Operator == "ArnEquals" || c.Operator == "ArnLike" {
 			owned := true
 			for _, val := range c.Values {
 				owned = owned && strings.HasPrefix(val, "arn:") && ciOwned(val, env, prefix)
@@ -414,64 +388,6 @@ func ciOwned(arn, env, prefix string) bool {
 		i += 1 + j
 	}
 	return false
-}
-
-// ciDenied: an unconditional Deny covers action on resource.
-func ciDenied(stmts []ciStatement, action, resource string) bool {
-	for _, s := range stmts {
-		if s.Effect != "Deny" || len(s.Conditions) > 0 || !ciActionMatches(s, action) {
-			continue
-		}
-		if len(s.NotResources) > 0 {
-			if !ciAnyGlob(s.NotResources, resource) {
-				return true
-			}
-		} else if ciAnyGlob(s.Resources, resource) {
-			return true
-		}
-	}
-	return false
-}
-
-func ciActionMatches(s ciStatement, action string) bool {
-	if len(s.NotActions) > 0 {
-		return !ciAnyGlob(s.NotActions, action)
-	}
-	return ciAnyGlob(s.Actions, action)
-}
-
-func ciAnyGlob(patterns []string, s string) bool {
-	for _, p := range patterns {
-		if ciGlob(strings.ToLower(p), strings.ToLower(s)) {
-			return true
-		}
-	}
-	return false
-}
-
-// ciGlob matches IAM patterns: * any run (including / and :), ? one character.
-func ciGlob(p, s string) bool {
-	for len(p) > 0 {
-		switch p[0] {
-		case '*':
-			for i := len(s); i >= 0; i-- {
-				if ciGlob(p[1:], s[i:]) {
-					return true
-				}
-			}
-			return false
-		case '?':
-			if s == "" {
-				return false
-			}
-		default:
-			if s == "" || s[0] != p[0] {
-				return false
-			}
-		}
-		p, s = p[1:], s[1:]
-	}
-	return s == ""
 }
 
 // --- evaluation ---------------------------------------------------------------------------------
@@ -676,8 +592,8 @@ func ciEvalBlock(b ciBlock, ctx *hcl.EvalContext) (cty.Value, error) {
 }
 
 // ciStatements evaluates the statement and dynamic "statement" blocks of a policy document.
-func ciStatements(body *hclsyntax.Body, ctx *hcl.EvalContext) ([]ciStatement, error) {
-	var out []ciStatement
+func ciStatements(body *hclsyntax.Body, ctx *hcl.EvalContext) ([]statement, error) {
+	var out []statement
 	for _, b := range body.Blocks {
 		switch {
 		case b.Type == "statement":
@@ -713,7 +629,7 @@ func ciStatements(body *hclsyntax.Body, ctx *hcl.EvalContext) ([]ciStatement, er
 	return out, nil
 }
 
-func ciStatement1(body *hclsyntax.Body, ctx *hcl.EvalContext) (ciStatement, error) {
+func ciStatement1(body *hclsyntax.Body, ctx *hcl.EvalContext) (statement, error) {
 	var err error
 	str := func(n string) string {
 		a, ok := body.Attributes[n]
@@ -752,14 +668,14 @@ func ciStatement1(body *hclsyntax.Body, ctx *hcl.EvalContext) (ciStatement, erro
 		}
 		return out
 	}
-	s := ciStatement{
+	s := statement{
 		Sid: str("sid"), Effect: ciOr(str("effect"), "Allow"),
 		Actions: list(body, "actions"), NotActions: list(body, "not_actions"),
 		Resources: list(body, "resources"), NotResources: list(body, "not_resources"),
 	}
 	for _, b := range body.Blocks {
 		if b.Type == "condition" {
-			s.Conditions = append(s.Conditions, ciCondition{str2(b.Body, "test", ctx, &err), str2(b.Body, "variable", ctx, &err), list(b.Body, "values")})
+			s.Conditions = append(s.Conditions, condition{str2(b.Body, "test", ctx, &err), str2(b.Body, "variable", ctx, &err), list(b.Body, "values")})
 		}
 	}
 	return s, err
@@ -798,13 +714,13 @@ func ciAssemble(blocks []ciBlock, values map[string]map[string]cty.Value) ([]*ci
 		case "aws_iam_role":
 			for k, v := range instances(b) {
 				r := &ciRole{label: b.name, key: k, name: ciString(v.GetAttr("name"))}
-				var trust []ciStatement
+				var trust []statement
 				if err := json.Unmarshal([]byte(ciString(v.GetAttr("assume_role_policy"))), &trust); err != nil {
 					return nil, ciEnv{}, fmt.Errorf("role %s trust: %w", r.name, err)
 				}
 				for _, s := range trust {
 					for _, c := range s.Conditions {
-						if strings.HasSuffix(c.Variable, ":sub") {
+						if strings.HasSuffix(c.Key, ":sub") {
 							r.trustSubs = append(r.trustSubs, c.Values...)
 						}
 					}
@@ -823,7 +739,7 @@ func ciAssemble(blocks []ciBlock, values map[string]map[string]cty.Value) ([]*ci
 		if r == nil {
 			return fmt.Errorf("policy for unknown role %q", role)
 		}
-		var stmts []ciStatement
+		var stmts []statement
 		if err := json.Unmarshal([]byte(doc), &stmts); err != nil {
 			return fmt.Errorf("policy of role %s is not a policy document of this module: %w", role, err)
 		}
