@@ -28,7 +28,7 @@ func TestIAMPolicyRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	policies, _, err := m.instanceRolePolicies(c)
+	policies, _, err := instanceRolePolicies(m, c)
 	if err != nil {
 		t.Fatal(err)
 	}
