@@ -25,17 +25,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 
-	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
-	"github.com/zclconf/go-cty/cty/convert"
-	"github.com/zclconf/go-cty/cty/function"
-	"github.com/zclconf/go-cty/cty/function/stdlib"
 )
 
 // Sample values: the checks compare ARNs the module builds, so any well-formed values do.
@@ -392,123 +387,50 @@ func ciOwned(arn, env, prefix string) bool {
 
 // --- evaluation ---------------------------------------------------------------------------------
 
-type ciBlock struct {
-	kind, typ, name string
-	body            *hclsyntax.Body
-}
-
-// evalCIRoles evaluates the module in dir: its roles with their trust and policies.
-func evalCIRoles(dir string) ([]*ciRole, ciEnv, error) {
-	paths, err := filepath.Glob(filepath.Join(dir, "*.tf"))
-	if err != nil {
-		return nil, ciEnv{}, err
-	}
-	var blocks []ciBlock
-	locals := map[string]*hclsyntax.Attribute{}
-	vars := map[string]cty.Value{}
-	for _, p := range paths {
-		src, err := os.ReadFile(p)
-		if err != nil {
-			return nil, ciEnv{}, err
-		}
-		f, diags := hclsyntax.ParseConfig(src, p, hcl.InitialPos)
-		if diags.HasErrors() {
-			return nil, ciEnv{}, diags
-		}
-		for _, b := range f.Body.(*hclsyntax.Body).Blocks {
-			switch {
-			case b.Type == "locals":
-				for n, a := range b.Body.Attributes {
-					locals[n] = a
-				}
-			case b.Type == "variable" && len(b.Labels) == 1:
-				vars[b.Labels[0]] = cty.DynamicVal
-				if v, ok := ciSampleVars[b.Labels[0]]; ok {
-					vars[b.Labels[0]] = v
-				} else if d, ok := b.Body.Attributes["default"]; ok {
-					if v, diags := d.Expr.Value(nil); !diags.HasErrors() {
-						vars[b.Labels[0]] = v
-					}
-				}
-			case (b.Type == "resource" || b.Type == "data") && len(b.Labels) == 2:
-				blocks = append(blocks, ciBlock{b.Type, b.Labels[0], b.Labels[1], b.Body})
-			}
-		}
-	}
-
-	values := map[string]map[string]cty.Value{} // "data.TYPE" or "TYPE" -> name -> value
-	localVals := map[string]cty.Value{}
-	ctx := func() *hcl.EvalContext {
-		top := map[string]cty.Value{
-			"var":   cty.ObjectVal(vars),
-			"local": ciObject(localVals),
-		}
-		data := map[string]cty.Value{
-			"aws_caller_identity": cty.ObjectVal(map[string]cty.Value{"current": cty.ObjectVal(map[string]cty.Value{"account_id": cty.StringVal(ciAccount)})}),
-			"aws_partition":       cty.ObjectVal(map[string]cty.Value{"current": cty.ObjectVal(map[string]cty.Value{"partition": cty.StringVal("aws")})}),
-		}
-		for k, m := range values {
-			if t, ok := strings.CutPrefix(k, "data."); ok {
-				data[t] = ciObject(m)
-			} else {
-				top[k] = ciObject(m)
-			}
-		}
-		top["data"] = cty.ObjectVal(data)
-		return &hcl.EvalContext{Variables: top, Functions: ciFunctions}
-	}
-
-	// Terraform orders by references; a few passes over everything reach the same fixed point
-	// for a module this size (locals -> documents -> roles/policies -> locals -> attachments).
-	const passes = 5
-	var errs []error
-	for pass := 0; pass < passes; pass++ {
-		errs = nil
-		for _, n := range sortedKeys(locals) {
-			// Locals the roles do not need may reference resources not evaluated here (the OIDC
-			// provider): unknown, and an error only where an IAM block uses them.
-			v, diags := locals[n].Expr.Value(ctx())
-			if diags.HasErrors() {
-				v = cty.DynamicVal
-			}
-			localVals[n] = v
-		}
-		for _, b := range blocks {
-			if !ciIAMTypes[b.typ] {
-				continue
-			}
-			v, err := ciEvalBlock(b, ctx())
-			if err != nil {
-				errs = append(errs, err)
-				continue
-			}
-			key := b.typ
-			if b.kind == "data" {
-				key = "data." + b.typ
-			}
-			if values[key] == nil {
-				values[key] = map[string]cty.Value{}
-			}
-			values[key][b.name] = v
-		}
-	}
-	if len(errs) > 0 {
-		return nil, ciEnv{}, fmt.Errorf("ciroles: evaluating %s: %w", dir, errors.Join(errs...))
-	}
-	roles, env, err := ciAssemble(blocks, values)
-	env.prefix = "weupload"
-	if p := vars["name_prefix"]; p.IsKnown() && !p.IsNull() && p.Type() == cty.String {
-		env.prefix = p.AsString()
-	}
-	return roles, env, err
-}
-
+// ciIAMTypes are the resources a role's permissions are assembled from.
 var ciIAMTypes = map[string]bool{
-	"aws_iam_policy_document":        true,
 	"aws_iam_role":                   true,
 	"aws_iam_policy":                 true,
 	"aws_iam_role_policy":            true,
 	"aws_iam_role_policy_attachment": true,
+}
+
+// evalCIRoles evaluates the module in dir (variable defaults, with ciSampleVars for the others)
+// and assembles its roles with their trust and policies.
+func evalCIRoles(dir string) ([]*ciRole, ciEnv, error) {
+	m, err := loadTFModule(nil, dir)
+	if err != nil {
+		return nil, ciEnv{}, err
+	}
+	e, err := evaluate(m, evalInputs{
+		vars: ciSampleVars,
+		data: map[string]cty.Value{
+			"aws_caller_identity.current": cty.ObjectVal(map[string]cty.Value{"account_id": cty.StringVal(ciAccount)}),
+			"aws_partition.current":       cty.ObjectVal(map[string]cty.Value{"partition": cty.StringVal("aws")}),
+		},
+		aws:        awsSample{partition: "aws", region: "eu-central-1", account: ciAccount},
+		unknownWhy: "that have neither a default nor a sample value (ciSampleVars)",
+	})
+	if err == nil {
+		err = errors.Join(e.errs...)
+	}
+	if err != nil {
+		return nil, ciEnv{}, fmt.Errorf("ciroles: evaluating %s: %w", dir, err)
+	}
+	var blocks []*hclsyntax.Block
+	for _, b := range m.blocksOf("resource", "") {
+		if ciIAMTypes[b.Labels[0]] {
+			blocks = append(blocks, b)
+		}
+	}
+	roles, env, err := ciAssemble(blocks, e)
+	env.prefix = "weupload"
+	if vars := e.ctx.Variables["var"]; vars.Type().HasAttribute("name_prefix") {
+		if p := vars.GetAttr("name_prefix"); p.IsKnown() && !p.IsNull() && p.Type() == cty.String {
+			env.prefix = p.AsString()
+		}
+	}
+	return roles, env, err
 }
 
 // ciString is v as a string, "(unknown)" when it is not a known string.
@@ -519,204 +441,33 @@ func ciString(v cty.Value) string {
 	return v.AsString()
 }
 
-// ciEvalBlock evaluates one block (all of its for_each instances) into an object of the
-// attributes the checks use.
-func ciEvalBlock(b ciBlock, ctx *hcl.EvalContext) (cty.Value, error) {
-	one := func(each map[string]cty.Value) (cty.Value, error) {
-		c := ctx.NewChild()
-		c.Variables = map[string]cty.Value{}
-		if each != nil {
-			c.Variables["each"] = cty.ObjectVal(each)
-		}
-		if b.kind == "data" && b.typ == "aws_iam_policy_document" {
-			stmts, err := ciStatements(b.body, c)
-			if err != nil {
-				return cty.NilVal, fmt.Errorf("data.%s.%s: %w", b.typ, b.name, err)
-			}
-			js, err := json.Marshal(stmts)
-			if err != nil {
-				return cty.NilVal, err
-			}
-			return cty.ObjectVal(map[string]cty.Value{"json": cty.StringVal(string(js))}), nil
-		}
-		attrs := map[string]cty.Value{}
-		for n, a := range b.body.Attributes {
-			if n == "for_each" || n == "count" {
-				continue
-			}
-			v, diags := a.Expr.Value(c)
-			if diags.HasErrors() {
-				if n == "role" || n == "policy" || n == "policy_arn" || n == "name" || n == "assume_role_policy" {
-					return cty.NilVal, fmt.Errorf("%s.%s.%s: %s", b.typ, b.name, n, diags.Error())
-				}
-				continue
-			}
-			attrs[n] = v
-		}
-		name := attrs["name"]
-		if name.Type() == cty.String && name.IsKnown() {
-			path := "/"
-			if p, ok := attrs["path"]; ok && p.Type() == cty.String {
-				path = p.AsString()
-			}
-			kind := strings.TrimPrefix(b.typ, "aws_iam_")
-			attrs["id"] = name
-			attrs["arn"] = cty.StringVal("arn:aws:iam::" + ciAccount + ":" + kind + path + name.AsString())
-		}
-		return cty.ObjectVal(attrs), nil
-	}
-	fe, ok := b.body.Attributes["for_each"]
-	if !ok {
-		return one(nil)
-	}
-	coll, diags := fe.Expr.Value(ctx)
-	if diags.HasErrors() {
-		return cty.NilVal, fmt.Errorf("%s.%s.for_each: %s", b.typ, b.name, diags.Error())
-	}
-	if !coll.IsWhollyKnown() {
-		return cty.NilVal, fmt.Errorf("%s.%s.for_each is not known", b.typ, b.name)
-	}
-	out := map[string]cty.Value{}
-	for it := coll.ElementIterator(); it.Next(); {
-		k, v := it.Element()
-		if coll.Type().IsSetType() {
-			k = v
-		}
-		inst, err := one(map[string]cty.Value{"key": k, "value": v})
-		if err != nil {
-			return cty.NilVal, err
-		}
-		out[k.AsString()] = inst
-	}
-	return ciObject(out), nil
-}
-
-// ciStatements evaluates the statement and dynamic "statement" blocks of a policy document.
-func ciStatements(body *hclsyntax.Body, ctx *hcl.EvalContext) ([]statement, error) {
-	var out []statement
-	for _, b := range body.Blocks {
-		switch {
-		case b.Type == "statement":
-			s, err := ciStatement1(b.Body, ctx)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, s)
-		case b.Type == "dynamic" && len(b.Labels) == 1 && b.Labels[0] == "statement":
-			fe, diags := b.Body.Attributes["for_each"].Expr.Value(ctx)
-			if diags.HasErrors() {
-				return nil, diags
-			}
-			if !fe.IsWhollyKnown() {
-				return nil, fmt.Errorf("%s: for_each is not known", b.DefRange())
-			}
-			for it := fe.ElementIterator(); it.Next(); {
-				k, v := it.Element()
-				c := ctx.NewChild()
-				c.Variables = map[string]cty.Value{"statement": cty.ObjectVal(map[string]cty.Value{"key": k, "value": v})}
-				for _, cb := range b.Body.Blocks {
-					if cb.Type == "content" {
-						s, err := ciStatement1(cb.Body, c)
-						if err != nil {
-							return nil, err
-						}
-						out = append(out, s)
-					}
-				}
-			}
-		}
-	}
-	return out, nil
-}
-
-func ciStatement1(body *hclsyntax.Body, ctx *hcl.EvalContext) (statement, error) {
-	var err error
-	str := func(n string) string {
-		a, ok := body.Attributes[n]
-		if !ok {
-			return ""
-		}
-		v, diags := a.Expr.Value(ctx)
-		if diags.HasErrors() {
-			err = diags
-			return ""
-		}
-		return ciString(v)
-	}
-	list := func(b *hclsyntax.Body, n string) []string {
-		a, ok := b.Attributes[n]
-		if !ok {
-			return nil
-		}
-		v, diags := a.Expr.Value(ctx)
-		if diags.HasErrors() {
-			err = diags
-			return nil
-		}
-		if !v.IsKnown() || v.IsNull() {
-			err = fmt.Errorf("%s: %s is not known", a.SrcRange, n)
-			return nil
-		}
-		var out []string
-		for it := v.ElementIterator(); it.Next(); {
-			_, e := it.Element()
-			if !e.IsKnown() || e.Type() != cty.String {
-				out = append(out, "(unknown)")
-				continue
-			}
-			out = append(out, e.AsString())
-		}
-		return out
-	}
-	s := statement{
-		Sid: str("sid"), Effect: ciOr(str("effect"), "Allow"),
-		Actions: list(body, "actions"), NotActions: list(body, "not_actions"),
-		Resources: list(body, "resources"), NotResources: list(body, "not_resources"),
-	}
-	for _, b := range body.Blocks {
-		if b.Type == "condition" {
-			s.Conditions = append(s.Conditions, condition{str2(b.Body, "test", ctx, &err), str2(b.Body, "variable", ctx, &err), list(b.Body, "values")})
-		}
-	}
-	return s, err
-}
-
-func str2(body *hclsyntax.Body, n string, ctx *hcl.EvalContext, err *error) string {
-	a, ok := body.Attributes[n]
-	if !ok {
-		return ""
-	}
-	v, diags := a.Expr.Value(ctx)
-	if diags.HasErrors() {
-		*err = diags
-		return ""
-	}
-	return ciString(v)
-}
-
 // ciAssemble joins roles with their trust, inline policies and attachments.
-func ciAssemble(blocks []ciBlock, values map[string]map[string]cty.Value) ([]*ciRole, ciEnv, error) {
+func ciAssemble(blocks []*hclsyntax.Block, e *evaluated) ([]*ciRole, ciEnv, error) {
 	var roles []*ciRole
 	byName := map[string]*ciRole{}
 	docs := map[string]string{} // policy ARN -> JSON of customer managed policies
-	instances := func(b ciBlock) map[string]cty.Value {
-		v := values[b.typ][b.name]
-		if _, isMap := b.body.Attributes["for_each"]; isMap {
-			return v.AsValueMap()
+	instances := func(b *hclsyntax.Block) (map[string]cty.Value, error) {
+		v := e.ctx.Variables[b.Labels[0]].GetAttr(b.Labels[1])
+		if !v.IsKnown() {
+			return nil, fmt.Errorf("%s.%s cannot be evaluated (count, or an unknown for_each)", b.Labels[0], b.Labels[1])
 		}
-		return map[string]cty.Value{"": v}
+		if _, isMap := b.Body.Attributes["for_each"]; isMap {
+			return v.AsValueMap(), nil
+		}
+		return map[string]cty.Value{"": v}, nil
 	}
 	for _, b := range blocks {
-		if b.kind != "resource" {
-			continue
+		all, err := instances(b)
+		if err != nil {
+			return nil, ciEnv{}, err
 		}
-		switch b.typ {
+		switch b.Labels[0] {
 		case "aws_iam_role":
-			for k, v := range instances(b) {
-				r := &ciRole{label: b.name, key: k, name: ciString(v.GetAttr("name"))}
-				var trust []statement
-				if err := json.Unmarshal([]byte(ciString(v.GetAttr("assume_role_policy"))), &trust); err != nil {
-					return nil, ciEnv{}, fmt.Errorf("role %s trust: %w", r.name, err)
+			for k, v := range all {
+				r := &ciRole{label: b.Labels[1], key: k, name: ciString(v.GetAttr("name"))}
+				trust, err := parsePolicyJSON(ciString(v.GetAttr("assume_role_policy")), "role "+r.name+" trust")
+				if err != nil {
+					return nil, ciEnv{}, err
 				}
 				for _, s := range trust {
 					for _, c := range s.Conditions {
@@ -729,7 +480,7 @@ func ciAssemble(blocks []ciBlock, values map[string]map[string]cty.Value) ([]*ci
 				byName[r.name] = r
 			}
 		case "aws_iam_policy":
-			for _, v := range instances(b) {
+			for _, v := range all {
 				docs[ciString(v.GetAttr("arn"))] = ciString(v.GetAttr("policy"))
 			}
 		}
@@ -739,9 +490,9 @@ func ciAssemble(blocks []ciBlock, values map[string]map[string]cty.Value) ([]*ci
 		if r == nil {
 			return fmt.Errorf("policy for unknown role %q", role)
 		}
-		var stmts []statement
-		if err := json.Unmarshal([]byte(doc), &stmts); err != nil {
-			return fmt.Errorf("policy of role %s is not a policy document of this module: %w", role, err)
+		stmts, err := parsePolicyJSON(doc, "policy of role "+role)
+		if err != nil {
+			return err
 		}
 		r.statements = append(r.statements, stmts...)
 		if n := ciPolicySize(stmts); inline {
@@ -752,12 +503,16 @@ func ciAssemble(blocks []ciBlock, values map[string]map[string]cty.Value) ([]*ci
 		return nil
 	}
 	for _, b := range blocks {
-		if b.kind != "resource" || (b.typ != "aws_iam_role_policy" && b.typ != "aws_iam_role_policy_attachment") {
+		if b.Labels[0] != "aws_iam_role_policy" && b.Labels[0] != "aws_iam_role_policy_attachment" {
 			continue
 		}
-		for _, v := range instances(b) {
+		all, err := instances(b)
+		if err != nil {
+			return nil, ciEnv{}, err
+		}
+		for _, v := range all {
 			role := ciString(v.GetAttr("role"))
-			if b.typ == "aws_iam_role_policy" {
+			if b.Labels[0] == "aws_iam_role_policy" {
 				if err := add(role, ciString(v.GetAttr("policy")), true); err != nil {
 					return nil, ciEnv{}, err
 				}
@@ -774,73 +529,22 @@ func ciAssemble(blocks []ciBlock, values map[string]map[string]cty.Value) ([]*ci
 		}
 	}
 	for _, b := range blocks {
-		if b.typ == "aws_iam_role" {
-			if a, ok := b.body.Attributes["managed_policy_arns"]; ok {
-				return nil, ciEnv{}, fmt.Errorf("%s: aws_iam_role.%s uses managed_policy_arns; attach with aws_iam_role_policy_attachment (checked here)", a.SrcRange, b.name)
+		if b.Labels[0] == "aws_iam_role" {
+			if a, ok := b.Body.Attributes["managed_policy_arns"]; ok {
+				return nil, ciEnv{}, fmt.Errorf("%s: aws_iam_role.%s uses managed_policy_arns; attach with aws_iam_role_policy_attachment (checked here)", a.SrcRange, b.Labels[1])
 			}
 		}
 	}
 	sort.Slice(roles, func(i, j int) bool { return roles[i].name < roles[j].name })
 	var env ciEnv
 	for _, b := range blocks {
-		if b.typ == "aws_iam_role" && b.name == "apply" {
-			for k := range instances(b) {
+		if b.Labels[0] == "aws_iam_role" && b.Labels[1] == "apply" {
+			all, _ := instances(b)
+			for k := range all {
 				env.envs = append(env.envs, k)
 			}
 		}
 	}
 	sort.Strings(env.envs)
 	return roles, env, nil
-}
-
-// ciObject builds an object (not a map) so that instances of differing shapes fit together.
-func ciObject(m map[string]cty.Value) cty.Value {
-	if len(m) == 0 {
-		return cty.EmptyObjectVal
-	}
-	return cty.ObjectVal(m)
-}
-
-var ciFunctions = map[string]function.Function{
-	"concat":     stdlib.ConcatFunc,
-	"contains":   stdlib.ContainsFunc,
-	"flatten":    stdlib.FlattenFunc,
-	"jsonencode": stdlib.JSONEncodeFunc,
-	"keys":       stdlib.KeysFunc,
-	"length":     stdlib.LengthFunc,
-	// Terraform's lookup accepts a null default; cty's does not.
-	"lookup": function.New(&function.Spec{
-		Params: []function.Parameter{
-			{Name: "map", Type: cty.DynamicPseudoType},
-			{Name: "key", Type: cty.String},
-			{Name: "default", Type: cty.DynamicPseudoType, AllowNull: true},
-		},
-		Type: func([]cty.Value) (cty.Type, error) { return cty.DynamicPseudoType, nil },
-		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
-			m := args[0].AsValueMap()
-			if v, ok := m[args[1].AsString()]; ok {
-				return v, nil
-			}
-			return args[2], nil
-		},
-	}),
-	"merge":      stdlib.MergeFunc,
-	"setproduct": stdlib.SetProductFunc,
-	"split":      stdlib.SplitFunc,
-	"startswith": function.New(&function.Spec{
-		Params: []function.Parameter{{Name: "s", Type: cty.String}, {Name: "prefix", Type: cty.String}},
-		Type:   function.StaticReturnType(cty.Bool),
-		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
-			return cty.BoolVal(strings.HasPrefix(args[0].AsString(), args[1].AsString())), nil
-		},
-	}),
-	"toset": function.New(&function.Spec{
-		Params: []function.Parameter{{Name: "v", Type: cty.DynamicPseudoType}},
-		Type: func(args []cty.Value) (cty.Type, error) {
-			return cty.Set(cty.String), nil
-		},
-		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
-			return convert.Convert(args[0], cty.Set(cty.String))
-		},
-	}),
 }

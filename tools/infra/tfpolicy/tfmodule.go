@@ -251,9 +251,10 @@ type awsSample struct {
 
 // evaluated is a module with the EvalContext Terraform would evaluate its expressions in.
 type evaluated struct {
-	mod *tfModule
-	ctx *hcl.EvalContext
-	in  evalInputs
+	mod  *tfModule
+	ctx  *hcl.EvalContext
+	in   evalInputs
+	errs []error // policy documents that cannot be evaluated
 }
 
 // evaluate builds m's EvalContext: var.*, data.*, local.*, path.* and every resource type,
@@ -303,8 +304,15 @@ func evaluate(m *tfModule, in evalInputs) (*evaluated, error) {
 		}
 		values[group][m.dataKey(b)] = v
 	}
+	for key, v := range in.data {
+		if values["data"] == nil {
+			values["data"] = map[string]cty.Value{}
+		}
+		values["data"][key] = v // also when not declared: Terraform would say so, not this
+	}
 	const passes = 8
 	for range passes {
+		e.errs = nil
 		e.ctx.Variables["local"] = object(locals)
 		data := map[string]map[string]cty.Value{}
 		for key, v := range values["data"] {
@@ -407,6 +415,7 @@ func (e *evaluated) instanceValue(b *hclsyntax.Block, ctx *hcl.EvalContext) cty.
 		}
 		stmts, err := policyDocument(b, ctx, e.in.unknownWhy)
 		if err != nil {
+			e.errs = append(e.errs, err)
 			return cty.DynamicVal
 		}
 		js, err := policyJSON(stmts, "")
