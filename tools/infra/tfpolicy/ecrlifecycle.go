@@ -1,7 +1,7 @@
 package main
 
 // tfpolicy ecr DIR: the ECR lifecycle policy of DIR/modules/ecr, evaluated from its HCL (the
-// variables' defaults, jsonencode) and replayed the way ECR applies it: rules in rulePriority
+// variables' defaults; tfmodule.go) and replayed the way ECR applies it: rules in rulePriority
 // order, and an image whose tags a rule selects is never expired by a lower-priority rule.
 //   - an image deploy/aws/deploy.sh has deployed (tags <sha> and deployed-<env>-<sha>) must
 //     first be selected by a rule that keeps it (a count rule of at least ecrKeepForever), so
@@ -12,17 +12,12 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
 
-	"github.com/hashicorp/hcl/v2"
-	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
-	"github.com/zclconf/go-cty/cty/function"
-	"github.com/zclconf/go-cty/cty/function/stdlib"
 )
 
 // ecrKeepForever: a count rule keeping this many images counts as "keep". ECR counts by push
@@ -140,66 +135,35 @@ func ecrAnyTag(tags []string, match func(string) bool) bool {
 	return false
 }
 
-// ecrPolicies evaluates the policy attribute of every aws_ecr_lifecycle_policy in dir.
+// ecrPolicies evaluates the policy attribute of every aws_ecr_lifecycle_policy in dir (with
+// the variables' defaults).
 func ecrPolicies(dir string) (map[string][]ecrRule, error) {
-	paths, err := filepath.Glob(filepath.Join(dir, "*.tf"))
+	m, err := loadTFModule(nil, dir)
 	if err != nil {
 		return nil, err
 	}
-	var bodies []*hclsyntax.Body
-	for _, p := range paths {
-		src, err := os.ReadFile(p)
-		if err != nil {
-			return nil, err
+	e, err := evaluate(m, evalInputs{})
+	if err != nil {
+		return nil, err
+	}
+	out := map[string][]ecrRule{}
+	for _, b := range m.blocksOf("resource", "aws_ecr_lifecycle_policy") {
+		a, ok := b.Body.Attributes["policy"]
+		if !ok {
+			return nil, fmt.Errorf("ecr: aws_ecr_lifecycle_policy.%s has no policy", b.Labels[1])
 		}
-		f, diags := hclsyntax.ParseConfig(src, p, hcl.InitialPos)
+		v, diags := a.Expr.Value(e.ctx)
 		if diags.HasErrors() {
 			return nil, diags
 		}
-		bodies = append(bodies, f.Body.(*hclsyntax.Body))
-	}
-	vars := map[string]cty.Value{}
-	for _, body := range bodies {
-		for _, b := range body.Blocks {
-			if b.Type != "variable" || len(b.Labels) != 1 {
-				continue
-			}
-			if a, ok := b.Body.Attributes["default"]; ok {
-				v, diags := a.Expr.Value(nil)
-				if diags.HasErrors() {
-					return nil, diags
-				}
-				vars[b.Labels[0]] = v
-			}
+		var p struct{ Rules []ecrRule }
+		if !v.IsKnown() || v.Type() != cty.String {
+			return nil, fmt.Errorf("ecr: aws_ecr_lifecycle_policy.%s: policy is not a known string", b.Labels[1])
 		}
-	}
-	ctx := &hcl.EvalContext{
-		Variables: map[string]cty.Value{"var": cty.ObjectVal(vars)},
-		Functions: map[string]function.Function{"jsonencode": stdlib.JSONEncodeFunc},
-	}
-	out := map[string][]ecrRule{}
-	for _, body := range bodies {
-		for _, b := range body.Blocks {
-			if b.Type != "resource" || len(b.Labels) != 2 || b.Labels[0] != "aws_ecr_lifecycle_policy" {
-				continue
-			}
-			a, ok := b.Body.Attributes["policy"]
-			if !ok {
-				return nil, fmt.Errorf("ecr: aws_ecr_lifecycle_policy.%s has no policy", b.Labels[1])
-			}
-			v, diags := a.Expr.Value(ctx)
-			if diags.HasErrors() {
-				return nil, diags
-			}
-			var p struct{ Rules []ecrRule }
-			if v.Type() != cty.String {
-				return nil, fmt.Errorf("ecr: aws_ecr_lifecycle_policy.%s: policy is not a string", b.Labels[1])
-			}
-			if err := json.Unmarshal([]byte(v.AsString()), &p); err != nil {
-				return nil, fmt.Errorf("ecr: aws_ecr_lifecycle_policy.%s: %w", b.Labels[1], err)
-			}
-			out[b.Labels[1]] = p.Rules
+		if err := json.Unmarshal([]byte(v.AsString()), &p); err != nil {
+			return nil, fmt.Errorf("ecr: aws_ecr_lifecycle_policy.%s: %w", b.Labels[1], err)
 		}
+		out[b.Labels[1]] = p.Rules
 	}
 	return out, nil
 }
