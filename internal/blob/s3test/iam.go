@@ -11,7 +11,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -46,34 +45,10 @@ var sharedIAM = sync.OnceValue(startIAMServers)
 func NewUnderPolicy(tb testing.TB, policy func(bucket string) []byte) (user, root s3.Config) {
 	tb.Helper()
 	srv := sharedIAM()
-	if srv.err != nil {
-		if srv.skip && os.Getenv("CI") != "true" {
-			tb.Skipf("s3test: %v; install it with: %s", srv.err, InstallCommand)
-		}
-		tb.Fatalf("s3test: IAM-enforcing versitygw: %v (install with: %s)", srv.err, InstallCommand)
-	}
-	root = s3.Config{
-		Bucket:    "t-" + randomHex(12),
-		Region:    region,
-		Endpoint:  srv.s3,
-		PathStyle: true,
-		AccessKey: accessKey,
-		SecretKey: secretKey,
-	}
+	requireServer(tb, "IAM-enforcing versitygw: ", srv.err, srv.skip)
+	root = newBucket(tb, &server{endpoint: srv.s3, accessKey: accessKey, secretKey: secretKey, region: region}, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	store, err := s3.New(ctx, root)
-	if err != nil {
-		tb.Fatalf("s3test: %v", err)
-	}
-	if err := store.EnsureBucket(ctx, nil); err != nil {
-		tb.Fatalf("s3test: %v", err)
-	}
-	tb.Cleanup(func() {
-		if err := deleteBucket(root); err != nil {
-			tb.Errorf("s3test: delete bucket %s: %v", root.Bucket, err)
-		}
-	})
 	// The user is not deleted: the IAM directory lives as long as the
 	// test binary, and names are random.
 	name := "weupload-" + randomHex(8)
@@ -111,10 +86,9 @@ func startIAMServers() *iamServers {
 	if err != nil {
 		return &iamServers{err: err, skip: true}
 	}
-	sweepStaleRoots()
-	dir, err := os.MkdirTemp("", rootPrefix+strconv.Itoa(os.Getpid())+"-")
+	dir, err := newRoot()
 	if err != nil {
-		return &iamServers{err: fmt.Errorf("versitygw root: %w", err)}
+		return &iamServers{err: err}
 	}
 	for _, d := range []string{"iam", "s3"} {
 		if err := os.Mkdir(filepath.Join(dir, d), 0o700); err != nil {

@@ -14,6 +14,7 @@
 package s3test
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -69,15 +70,30 @@ var shared = sync.OnceValue(startServer)
 func New(tb testing.TB, origins ...string) s3.Config {
 	tb.Helper()
 	srv := shared()
-	if srv.err != nil {
-		if srv.skip && os.Getenv("CI") != "true" {
-			tb.Skipf("s3test: %v; install it with: %s", srv.err, InstallCommand)
-		}
-		tb.Fatalf("s3test: %v (install with: %s)", srv.err, InstallCommand)
-	}
+	requireServer(tb, "", srv.err, srv.skip)
 	if len(origins) == 0 {
 		origins = []string{"*"}
 	}
+	return newBucket(tb, srv, origins)
+}
+
+// requireServer skips the test when err says versitygw is not installed (fails
+// it instead when CI=true), and fails it on any other err.
+func requireServer(tb testing.TB, what string, err error, skip bool) {
+	tb.Helper()
+	if err == nil {
+		return
+	}
+	if skip && os.Getenv("CI") != "true" {
+		tb.Skipf("s3test: %v; install it with: %s", err, InstallCommand)
+	}
+	tb.Fatalf("s3test: %s%v (install with: %s)", what, err, InstallCommand)
+}
+
+// newBucket creates a fresh bucket on srv with a CORS rule allowing origins,
+// deleted with everything in it when the test ends.
+func newBucket(tb testing.TB, srv *server, origins []string) s3.Config {
+	tb.Helper()
 	cfg := s3.Config{
 		Bucket:    "t-" + randomHex(12),
 		Region:    srv.region,
@@ -158,7 +174,7 @@ func startServer() *server {
 			endpoint:  ep,
 			accessKey: os.Getenv("TEST_S3_ACCESS_KEY"),
 			secretKey: os.Getenv("TEST_S3_SECRET_KEY"),
-			region:    cmpOr(os.Getenv("TEST_S3_REGION"), region),
+			region:    cmp.Or(os.Getenv("TEST_S3_REGION"), region),
 		}
 	}
 	bin, err := findVersitygw()
@@ -198,10 +214,9 @@ func findVersitygw() (string, error) {
 // startVersitygw runs bin on a free loopback port with a fresh root
 // directory and waits until it answers HTTP.
 func startVersitygw(bin string) (string, error) {
-	sweepStaleRoots()
-	root, err := os.MkdirTemp("", rootPrefix+strconv.Itoa(os.Getpid())+"-")
+	root, err := newRoot()
 	if err != nil {
-		return "", fmt.Errorf("versitygw root: %w", err)
+		return "", err
 	}
 	return startOn(bin, func(string) []string { return []string{"--quiet", "posix", root} })
 }
@@ -231,6 +246,17 @@ func startOn(bin string, args func(port string) []string) (string, error) {
 // rootPrefix names versitygw root directories; the pid that follows lets a
 // later run remove roots whose test binary is gone.
 const rootPrefix = "weupload-s3test-"
+
+// newRoot makes a fresh versitygw root directory, first removing those of
+// test binaries that have exited.
+func newRoot() (string, error) {
+	sweepStaleRoots()
+	dir, err := os.MkdirTemp("", rootPrefix+strconv.Itoa(os.Getpid())+"-")
+	if err != nil {
+		return "", fmt.Errorf("versitygw root: %w", err)
+	}
+	return dir, nil
+}
 
 // sweepStaleRoots removes root directories left by test binaries that have
 // exited (the server dies with its binary, its directory does not).
@@ -343,12 +369,4 @@ func randomHex(n int) string {
 	b := make([]byte, n)
 	rand.Read(b)
 	return hex.EncodeToString(b)
-}
-
-// cmpOr returns a, or b when a is empty.
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }

@@ -22,10 +22,12 @@ package main
 //   - policies fit the IAM size quotas.
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -246,11 +248,11 @@ func ciCheckScoped(r *ciRole, env string, e ciEnv, add func(*ciRole, string, ...
 			}
 			for _, res := range s.Resources {
 				if !tagged && !ciOwned(res, env, e.prefix) {
-					add(r, "statement %q allows %s on %s, not %s's", s.Sid, a, res, ciOr(env, "an environment"))
+					add(r, "statement %q allows %s on %s, not %s's", s.Sid, a, res, cmp.Or(env, "an environment"))
 				}
 			}
 		}
-		if len(s.Conditions) > 0 || (len(s.NotResources) == 0 && !contains(s.Resources, "*")) {
+		if len(s.Conditions) > 0 || (len(s.NotResources) == 0 && !slices.Contains(s.Resources, "*")) {
 			continue
 		}
 		for _, a := range append(append([]string{}, s.Actions...), s.NotActions...) {
@@ -285,13 +287,6 @@ func ciCheckBoundary(r *ciRole, add func(*ciRole, string, ...any)) {
 	if grantsAction(r.statements, lift) && !deniedOutright(r.statements, lift, "arn:aws:iam::"+ciAccount+":role/weupload/x") {
 		add(r, "may %s: deny it, so no role it manages loses the boundary", lift)
 	}
-}
-
-func ciOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // ciReadOnly: configuration reads (Describe*, List*, Get*), not reads of contents.

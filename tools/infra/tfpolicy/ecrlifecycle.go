@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -111,26 +112,17 @@ func ecrSelects(r ecrRule, tags []string) bool {
 			return false
 		}
 		for _, p := range s.TagPrefixList {
-			if !ecrAnyTag(tags, func(t string) bool { return strings.HasPrefix(t, p) }) {
+			if !slices.ContainsFunc(tags, func(t string) bool { return strings.HasPrefix(t, p) }) {
 				return false
 			}
 		}
 		for _, p := range s.TagPatternList {
 			re := regexp.MustCompile("^" + strings.ReplaceAll(regexp.QuoteMeta(p), `\*`, ".*") + "$")
-			if !ecrAnyTag(tags, re.MatchString) {
+			if !slices.ContainsFunc(tags, re.MatchString) {
 				return false
 			}
 		}
 		return true
-	}
-	return false
-}
-
-func ecrAnyTag(tags []string, match func(string) bool) bool {
-	for _, t := range tags {
-		if match(t) {
-			return true
-		}
 	}
 	return false
 }

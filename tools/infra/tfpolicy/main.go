@@ -138,15 +138,10 @@ func checkSecurityGroups(files []string) ([]string, error) {
 		if !strings.HasSuffix(path, ".tf") {
 			continue
 		}
-		src, err := os.ReadFile(path)
+		body, err := parseHCL(path)
 		if err != nil {
 			return nil, err
 		}
-		f, diags := hclsyntax.ParseConfig(src, path, hcl.InitialPos)
-		if diags.HasErrors() {
-			return nil, diags
-		}
-		body := f.Body.(*hclsyntax.Body)
 		inALB := strings.Contains(filepath.ToSlash(path), "modules/alb/")
 		for _, b := range body.Blocks {
 			if b.Type != "resource" || len(b.Labels) != 2 {
