@@ -1,10 +1,11 @@
 package main
 
 // tfpolicy ciroles DIR: the CI roles of modules/github-oidc (DIR is the terraform directory),
-// evaluated rather than grepped. The module's IAM resources are evaluated like Terraform does
-// (variable defaults, locals, for_each, dynamic statements, the stdlib functions the module
-// uses), with sample values for the account and the variables that have no default, so every
-// role ends up with the statements of its inline and attached policies. Then:
+// evaluated rather than grepped. The module is evaluated like Terraform does (tfmodule.go:
+// variable defaults, locals, for_each, dynamic statements, the functions the module uses),
+// with sample values for the account and the variables that have no default, so every role
+// ends up with the statements of its inline and attached policies, which the IAM evaluator
+// (iameval.go) then probes. Then:
 //   - no apply, deploy or release role gets an admin-ish AWS managed policy (PowerUserAccess,
 //     AdministratorAccess, *FullAccess);
 //   - an environment's roles Allow data reads (object contents, secret values, parameters,

@@ -105,6 +105,10 @@ func stringOrListJSON(v []string) any {
 	return v
 }
 
+// ---------------------------------------------------------------------------------------------
+// Policy documents between HCL, statements and JSON, for every check that reads IAM policies
+// (iamcontract, ciroles, and evaluate for a document's json attribute).
+
 // policyJSON renders statements as an IAM policy document, as aws_iam_policy_document's json
 // attribute does (principals are not rendered: no check reads them).
 func policyJSON(stmts []statement, indent string) ([]byte, error) {

@@ -298,11 +298,7 @@ func evaluate(m *tfModule, in evalInputs) (*evaluated, error) {
 		if values[group] == nil {
 			values[group] = map[string]cty.Value{}
 		}
-		v := cty.DynamicVal
-		if d, ok := in.data[b.Labels[0]+"."+b.Labels[1]]; ok && b.Type == "data" {
-			v = d
-		}
-		values[group][m.dataKey(b)] = v
+		values[group][m.dataKey(b)] = cty.DynamicVal
 	}
 	for key, v := range in.data {
 		if values["data"] == nil {
@@ -359,7 +355,8 @@ func evaluate(m *tfModule, in evalInputs) (*evaluated, error) {
 	return nil, fmt.Errorf("locals and resource attributes did not settle after %d passes", passes)
 }
 
-// dataKey is "TYPE.NAME" for a data block.
+// dataKey is where evaluate keeps a block's value: "TYPE.NAME" under "data" for a data
+// source, NAME under its type for a resource.
 func (m *tfModule) dataKey(b *hclsyntax.Block) string {
 	if b.Type == "data" {
 		return b.Labels[0] + "." + b.Labels[1]
