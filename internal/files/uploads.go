@@ -656,7 +656,13 @@ func (s *Service) finish(ctx context.Context, q database.Querier, u Upload, obj 
 		if f, err = insertUploadedFile(ctx, tx, fileID, u, folder, name, obj.SHA256, now); err != nil {
 			return err
 		}
-		return chargeUpload(ctx, tx, u.OwnerID, u.Size)
+		if err := chargeUpload(ctx, tx, u.OwnerID, u.Size); err != nil {
+			return err
+		}
+		if s.FileJobs == nil {
+			return nil
+		}
+		return s.FileJobs.EnqueueFileJobs(ctx, tx, f)
 	})
 	if err != nil {
 		return File{}, err
