@@ -622,7 +622,7 @@ func (s *Service) assemble(ctx context.Context, u Upload, given []CompletedPart)
 
 // finish is the transaction that makes the file: it claims the upload
 // (pending → done), so of two concurrent calls one creates the file and the
-// other returns it.
+// other returns it. The file's background jobs (FileJobs) commit with it.
 func (s *Service) finish(ctx context.Context, q database.Querier, u Upload, obj blob.Object) (File, error) {
 	var f File
 	var raced bool
