@@ -32,7 +32,7 @@ ACTIONLINT_VERSION=v1.7.12
 COMPOSE_GO_VERSION=v2.16.2
 BUILDKIT_VERSION=v0.34.2
 
-CHECKS=(terraform-fmt tfpolicy iamcontract workflows tf-rollout tflint tfsec actionlint shellcheck compose dockerfile)
+CHECKS=(terraform-fmt tfpolicy ciroles iamcontract iampolicy workflows tf-rollout ecr-lifecycle tflint tfsec actionlint shellcheck compose dockerfile)
 
 FAILED=()
 PASSED=0
@@ -167,6 +167,13 @@ check_tfpolicy() {
   echo "security groups (rules tfsec 1.26 cannot read) and tfsec:ignore reasons: no findings"
 }
 
+check_ciroles() {
+  local bin
+  bin=$(build_tool tfpolicy tfpolicy local .) || return 1
+  "$bin" ciroles "$TF_DIR" || return 1
+  echo "CI roles (modules/github-oidc, evaluated): scoped to their environment, PR plan role denied data and state locks"
+}
+
 # Every AWS call made with the instance role (deploy/aws/iam-contract.json) is allowed by the
 # role's policies in modules/compute, and every statement, action, resource and condition value
 # of them is needed by one of those calls (tools/infra/tfpolicy/iamcontract.go).
@@ -174,6 +181,27 @@ check_iamcontract() {
   local bin
   bin=$(build_tool tfpolicy tfpolicy local .) || return 1
   "$bin" iamcontract "$TF_DIR/modules/compute" "$ROOT/deploy/aws/iam-contract.json"
+}
+
+# deploy/aws/instance-policy.json is the instance role's policy as `tfpolicy iampolicy` renders
+# it from modules/compute; internal/blob/s3 runs the S3 store under it on an IAM-enforcing
+# versitygw, so a stale copy would test a policy production does not have.
+check_iampolicy() {
+  local bin fresh
+  bin=$(build_tool tfpolicy tfpolicy local .) || return 1
+  fresh=$(mktemp) || return 1
+  if ! "$bin" iampolicy "$TF_DIR/modules/compute" "$ROOT/deploy/aws/iam-contract.json" >"$fresh"; then
+    rm -f "$fresh"
+    return 1
+  fi
+  if ! diff -u "$ROOT/deploy/aws/instance-policy.json" "$fresh"; then
+    rm -f "$fresh"
+    echo "deploy/aws/instance-policy.json is stale; regenerate it with:"
+    echo "  (cd tools/infra/tfpolicy && go run . iampolicy ../../../terraform/modules/compute ../../../deploy/aws/iam-contract.json) >deploy/aws/instance-policy.json"
+    return 1
+  fi
+  rm -f "$fresh"
+  echo "deploy/aws/instance-policy.json is the policy modules/compute renders"
 }
 
 # The release path's own rules (tools/infra/tfpolicy/workflows.go): actions pinned by SHA,
@@ -200,6 +228,14 @@ check_tf_rollout() {
   "$bin" agent-metrics "$TF_DIR" || fail=1
   [ $fail = 0 ] || return 1
   echo "release-path ordering and health rules, agent metric alarms: no findings"
+}
+
+# The ECR lifecycle policy, replayed: no rule may expire an image an environment has deployed.
+check_ecr_lifecycle() {
+  local bin
+  bin=$(build_tool tfpolicy tfpolicy local .) || return 1
+  "$bin" ecr "$TF_DIR" || return 1
+  echo "ECR lifecycle: deployed-<env>-<sha> images are never expired; never-deployed ones are"
 }
 
 # Roots and the variable files they are linted/scanned with. dev is checked twice: with the
@@ -357,9 +393,12 @@ for c in "${selected[@]}"; do
   case $c in
   terraform-fmt) run_check terraform-fmt check_terraform_fmt ;;
   tfpolicy) run_check tfpolicy check_tfpolicy ;;
+  ciroles) run_check ciroles check_ciroles ;;
   iamcontract) run_check iamcontract check_iamcontract ;;
+  iampolicy) run_check iampolicy check_iampolicy ;;
   workflows) run_check workflows check_workflows ;;
   tf-rollout) run_check tf-rollout check_tf_rollout ;;
+  ecr-lifecycle) run_check ecr-lifecycle check_ecr_lifecycle ;;
   tflint) run_check tflint check_tflint ;;
   tfsec) run_check tfsec check_tfsec ;;
   actionlint) run_check actionlint check_actionlint ;;

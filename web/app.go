@@ -11,6 +11,7 @@ import (
 
 	"github.com/alexedwards/scs/v2"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"riverqueue.com/riverui"
 
 	"github.com/weupload/weupload/internal/auth"
 	"github.com/weupload/weupload/internal/config"
@@ -49,6 +50,10 @@ type app struct {
 	shares *shares.Service
 	// scan is the virus scanner; nil when SCAN_MODE=off.
 	scan *scan.Service
+	// jobs is the River client of the background jobs (web/jobs.go);
+	// jobsUI is River's queue UI under /admin/jobs.
+	jobs   *jobs.Jobs
+	jobsUI *riverui.Handler
 }
 
 // openDB connects with the configured pool settings, waiting a little for a
@@ -121,6 +126,9 @@ func newApp(cfg config.Config, logger *slog.Logger, pool *pgxpool.Pool) (*app, e
 	}
 	a.sessions.ErrorFunc = a.error
 	a.ready = newReadiness(a.checkDependencies)
+	if err := a.newJobs(); err != nil {
+		return nil, err
+	}
 	return a, nil
 }
 
@@ -187,16 +195,13 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, migrate 
 	if err := sealLinkTokens(ctx, a.shares, cfg, logger); err != nil {
 		return err
 	}
-	// Sweepers: each runs on one instance at a time; they stop with ctx.
-	runner := jobs.New(pool, logger, jobs.Sweepers(a.files, a.limiter, logger)...)
-	runner.Observe = func(job, result string, d time.Duration) {
-		a.metrics.jobRuns.WithLabelValues(job, result).Inc()
-		if result != "skipped" {
-			a.metrics.jobDuration.WithLabelValues(job).Observe(d.Seconds())
-		}
+	// Background jobs, unless separate workers run them (RUN_JOBS=false):
+	// stopped after the HTTP server has drained (defers run last first).
+	stopJobs, err := a.startJobs(ctx, cfg.RunJobs)
+	if err != nil {
+		return err
 	}
-	runner.Start(ctx)
-	defer runner.Stop()
+	defer stopJobs()
 
 	ln, err := net.Listen("tcp", cfg.ListenAddr)
 	if err != nil {

@@ -176,7 +176,8 @@ func TestInputFuzz(t *testing.T) {
 			route = "/"
 		}
 		if !strings.HasPrefix(route, "/static") && !strings.HasPrefix(route, "/blob") && route != "/healthz" && route != "/readyz" &&
-			route != "/api/v1/openapi.json" && route != "/api/*" { // /api/*: the JSON 404 of unknown API paths
+			route != "/api/v1/openapi.json" && route != "/api/*" && // /api/*: the JSON 404 of unknown API paths
+			!strings.HasPrefix(route, jobsUIPrefix) { // River's UI: checkInput runs before it, its API validates its own JSON (TestAdminJobsUI)
 			routes = append(routes, method+" "+route)
 		}
 		return nil

@@ -36,7 +36,10 @@ const usage = `usage: weupload <command> [flags]
 
 commands:
   serve [--no-migrate]                       run the server (applies pending migrations first)
-  migrate up|down|status                     manage the database schema
+  worker                                     run background jobs only (no web server; metrics on
+                                             METRICS_ADDR); see docs/operations.md
+  migrate up|down|status                     manage the database schema (ours, then River's job
+                                             queue tables; down rolls back ours only)
   user create --email E [--name N] [--admin] --password-stdin
                                              create an account (reads the password from stdin)
   user quota EMAIL SIZE|default              set a user's storage quota (e.g. 50GiB), or go back
@@ -63,7 +66,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	case "help", "-h", "--help":
 		fmt.Fprintln(stdout, usage)
 		return nil
-	case "serve", "migrate", "user", "storage":
+	case "serve", "worker", "migrate", "user", "storage":
 	default:
 		fmt.Fprintln(stderr, usage)
 		return fmt.Errorf("unknown command %q", cmd)
@@ -84,6 +87,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 			return err
 		}
 		return serve(ctx, cfg, logger, !*noMigrate)
+	case "worker":
+		if len(rest) > 0 {
+			return errors.New("usage: weupload worker (no arguments)")
+		}
+		return worker(ctx, cfg, logger)
 	case "migrate":
 		return migrateCommand(ctx, cfg, logger, rest, stdout)
 	case "storage":

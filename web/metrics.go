@@ -3,6 +3,7 @@ package main
 import (
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
@@ -61,13 +62,13 @@ func newMetrics(pool *pgxpool.Pool) *metrics {
 		}, []string{"event"}),
 		jobRuns: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "weupload_job_runs_total",
-			Help: "Background job runs by job and result (ok, error, skipped: another instance held the lock).",
-		}, []string{"job", "result"}),
+			Help: "Background job runs finished on this instance, by job kind and outcome (completed, retried, discarded, cancelled, snoozed).",
+		}, []string{"kind", "outcome"}),
 		jobDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "weupload_job_duration_seconds",
-			Help:    "Duration of background job runs.",
+			Help:    "Run time of background jobs, by job kind and outcome.",
 			Buckets: prometheus.ExponentialBuckets(0.01, 4, 8),
-		}, []string{"job"}),
+		}, []string{"kind", "outcome"}),
 	}
 	build := prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "weupload_build_info",
@@ -100,6 +101,12 @@ func (m *metrics) observeUpload(event string, size int64) {
 	if event == "completed" {
 		m.uploadBytes.Add(float64(size))
 	}
+}
+
+// observeJob records one finished job run (jobs.Config.Observe).
+func (m *metrics) observeJob(kind, outcome string, d time.Duration) {
+	m.jobRuns.WithLabelValues(kind, outcome).Inc()
+	m.jobDuration.WithLabelValues(kind, outcome).Observe(d.Seconds())
 }
 
 // observeRequest records one answered request.

@@ -99,6 +99,14 @@ func (a *app) pageRoutes(r chi.Router) {
 			r.Get("/shared-with-me", a.handleSharedWithMe)
 			r.Post("/shared-with-me/{id}/leave", a.handleGrantLeave)
 		})
+		// The job queue for admins: River's UI (its SPA and JSON API) under
+		// jobsUIPrefix; everyone else gets a 404. It fits the app's CSP as
+		// is (module script and stylesheet from 'self', no inline code).
+		r.Group(func(r chi.Router) {
+			r.Use(a.requireUser, a.requireAdmin)
+			r.Handle(jobsUIPrefix, a.jobsUI)
+			r.Handle(jobsUIPrefix+"/*", a.jobsUI)
+		})
 		r.Group(func(r chi.Router) {
 			r.Use(a.requireUser)
 			r.Get("/admin/scans", a.handleAdminScans)

@@ -7,11 +7,13 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/weupload/weupload/internal/auth"
 	"github.com/weupload/weupload/internal/files"
 	"github.com/weupload/weupload/internal/scan/clamdtest"
 	"github.com/weupload/weupload/internal/shares"
+	"github.com/weupload/weupload/internal/testenv"
 )
 
 // scanFile runs the scan job's work for one file, as the job would.
@@ -258,5 +260,44 @@ func TestScanOff(t *testing.T) {
 	wantStatus(t, ann.get("/files/"+f.ID+"/download"), http.StatusSeeOther)
 	if page := ann.get("/files"); strings.Contains(page.body, "viruses") {
 		t.Fatal("the page mentions a virus check with scanning off")
+	}
+}
+
+// TestScanJob: with jobs running, completing an upload queues its scan in
+// the same transaction and the River worker records the verdict, with no
+// direct call to ScanFile: EICAR becomes infected, a clean file clean.
+func TestScanJob(t *testing.T) {
+	clamd := clamdtest.Start(t)
+	ta := newFilesTestApp(t, map[string]string{"CLAMD_ADDR": clamd.Addr})
+	stop, err := ta.app.startJobs(t.Context(), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stop)
+	_, annUser := ta.shareUser(t, "ann@example.com")
+	eicar := ta.uploadTo(t, annUser.ID, "", "eicar.com", []byte(clamdtest.EICAR))
+	clean := ta.uploadTo(t, annUser.ID, "", "clean.txt", []byte("clean bytes"))
+	var queued int
+	if err := ta.pool.QueryRow(t.Context(), "SELECT count(*) FROM river_job WHERE kind = 'scan_file'").Scan(&queued); err != nil {
+		t.Fatal(err)
+	}
+	if queued != 2 {
+		t.Fatalf("%d scan jobs queued for 2 completed uploads", queued)
+	}
+	state := func(id string) string {
+		var s string
+		if err := ta.pool.QueryRow(t.Context(), "SELECT scan_state FROM files WHERE id = $1", id).Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	testenv.Eventually(t, 30*time.Second, "scan jobs done", func() bool {
+		return state(eicar.ID) != "pending" && state(clean.ID) != "pending"
+	})
+	if got := state(eicar.ID); got != "infected" {
+		t.Errorf("EICAR: %s, want infected", got)
+	}
+	if got := state(clean.ID); got != "clean" {
+		t.Errorf("clean file: %s, want clean", got)
 	}
 }

@@ -2,31 +2,52 @@
 # Deploy one image tag to one environment (called by .github/workflows/deploy-environment.yml;
 # runnable by hand with the same variables and AWS credentials of the deploy role).
 #
-#   ENVIRONMENT=dev IMAGE_TAG=<sha> ECR_REPOSITORY=weupload [BASE_URL=https://...] deploy/aws/deploy.sh
+#   ENVIRONMENT=dev IMAGE_TAG=<sha> ECR_REPOSITORY=weupload [BASE_URL=https://...] \
+#     [ROTATE_DB_PASSWORD=1] deploy/aws/deploy.sh
 #
-# 1. The image exists in ECR and its scan shows no CRITICAL finding.
-# 2. Migrations run ONCE, on one in-service instance, via SSM Run Command (weupload-admin
-#    db-bootstrap, then weupload-admin migrate TAG with the new image). They must be backward
-#    compatible (expand/contract): the old release keeps serving meanwhile. If they fail, nothing
-#    else has changed and the deploy stops.
-# 3. The image-tag parameter is set, and an instance refresh replaces every instance, launching
-#    before terminating (MinHealthyPercentage 100, MaxHealthyPercentage 200), so capacity never
-#    drops, also with a single instance. New instances only enter service once the app answers
-#    /healthz (lifecycle hook, see terraform/modules/compute).
-# 4. Every registered ALB target must be healthy (/readyz) and the public /healthz must answer.
-# 5. On a failure in 3 or 4: cancel the refresh, restore the previous tag, refresh again.
+# 1. The image exists in ECR and its scan is COMPLETE with no finding of a severity in
+#    SCAN_FAIL_SEVERITIES (default CRITICAL and HIGH). A scan still running is waited for; a
+#    failed, unsupported or missing scan refuses the deploy.
+# 2. Wait (bounded, INSTANCE_WAIT_TIMEOUT) for an in-service instance: right after the first
+#    apply the group may still be launching. Instances that started while the image-tag
+#    parameter was "none" are in service without the app, which is all step 3 needs.
+# 3. db-bootstrap.sh (on this runner, through that instance) when the app's database secret has
+#    no AWSCURRENT value yet (first deploy) or an unfinished AWSPENDING one, or when
+#    ROTATE_DB_PASSWORD=1. Then migrations run ONCE, on that instance, via SSM Run Command
+#    (weupload-admin migrate TAG with the new image). They must be backward compatible
+#    (expand/contract): the old release keeps serving meanwhile. If they fail, nothing else has
+#    changed and the deploy stops.
+# 4. The image gets the permanent tag deployed-<env>-<tag> (same manifest; the ECR lifecycle
+#    policy never expires such images, see terraform/modules/ecr), so an environment never runs
+#    or rolls back to an expired image. Then the image-tag parameter is set, and an instance
+#    refresh replaces every instance, launching before terminating (MinHealthyPercentage 100,
+#    MaxHealthyPercentage 200), so capacity never drops, also with a single instance. New
+#    instances only enter service once the app answers /readyz (lifecycle hook, see
+#    terraform/modules/compute).
+# 5. Every registered ALB target must be healthy (/readyz) and the public /healthz must answer.
+# 6. On a failure in 4 or 5: cancel the refresh, restore the previous tag, refresh again.
+#
+# Waits poll every POLL_SECONDS; each has its own bound in seconds (the *_TIMEOUT variables).
 
 # JMESPath queries use backticks inside single quotes on purpose.
 # shellcheck disable=SC2016
 set -euo pipefail
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
 
 : "${ENVIRONMENT:?}" "${IMAGE_TAG:?}" "${ECR_REPOSITORY:?}"
 NAME="weupload-$ENVIRONMENT"
 ASG="$NAME"
 TAG_PARAM="/$NAME/app/image-tag"
+APP_SECRET="$NAME/db-app"
+SCAN_FAIL_SEVERITIES=${SCAN_FAIL_SEVERITIES:-CRITICAL HIGH}
+POLL_SECONDS=${POLL_SECONDS:-15}
+SCAN_TIMEOUT=${SCAN_TIMEOUT:-600}
+INSTANCE_WAIT_TIMEOUT=${INSTANCE_WAIT_TIMEOUT:-900}
 REFRESH_TIMEOUT=${REFRESH_TIMEOUT:-2400}
 HEALTH_TIMEOUT=${HEALTH_TIMEOUT:-600}
 MIGRATE_TIMEOUT=${MIGRATE_TIMEOUT:-900}
+HERE=$(cd "$(dirname "$0")" && pwd)
 
 log() { printf '%s deploy[%s]: %s\n' "$(date -u +%H:%M:%S)" "$ENVIRONMENT" "$*" >&2; }
 fail() {
@@ -36,19 +57,31 @@ fail() {
 }
 
 # --- 1. image -------------------------------------------------------------------------------
+# check_image: refuses an image without a COMPLETE scan (FAILED, UNSUPPORTED_IMAGE, none at all)
+# or with findings of a refused severity. HIGH is refused too: the image holds one Go binary on
+# a minimal base, so a HIGH finding is rare and worth a look before it reaches users.
 check_image() {
+  local deadline=$((SECONDS + SCAN_TIMEOUT)) out status sev count
   aws ecr describe-images --repository-name "$ECR_REPOSITORY" --image-ids imageTag="$IMAGE_TAG" \
     --query 'imageDetails[0].imageDigest' --output text >/dev/null ||
     fail "image $ECR_REPOSITORY:$IMAGE_TAG not found (did the release workflow succeed?)"
-  local critical
-  critical=$(aws ecr describe-image-scan-findings --repository-name "$ECR_REPOSITORY" \
-    --image-id imageTag="$IMAGE_TAG" --query 'imageScanFindings.findingSeverityCounts.CRITICAL' \
-    --output text 2>/dev/null || echo unknown)
-  case $critical in
-  None | 0) log "image $IMAGE_TAG: scan clean of CRITICAL findings" ;;
-  unknown) fail "no scan result for $IMAGE_TAG" ;;
-  *) fail "image $IMAGE_TAG has $critical CRITICAL vulnerabilities" ;;
-  esac
+  while :; do
+    out=$(aws ecr describe-image-scan-findings --repository-name "$ECR_REPOSITORY" \
+      --image-id imageTag="$IMAGE_TAG" --output json 2>&1) || fail "no scan result for $IMAGE_TAG: $out"
+    status=$(jq -r '.imageScanStatus.status // "MISSING"' <<<"$out")
+    case $status in
+    COMPLETE) break ;;
+    IN_PROGRESS | PENDING) [ "$SECONDS" -lt "$deadline" ] || fail "scan of $IMAGE_TAG still $status after ${SCAN_TIMEOUT}s" ;;
+    *) fail "scan of $IMAGE_TAG is $status ($(jq -r '.imageScanStatus.description // ""' <<<"$out")): refusing an unscanned image" ;;
+    esac
+    log "scan of $IMAGE_TAG: $status; waiting"
+    sleep "$POLL_SECONDS"
+  done
+  for sev in $SCAN_FAIL_SEVERITIES; do
+    count=$(jq --arg s "$sev" '.imageScanFindings.findingSeverityCounts[$s] // 0' <<<"$out")
+    [ "$count" -eq 0 ] || fail "image $IMAGE_TAG has $count $sev vulnerabilities"
+  done
+  log "image $IMAGE_TAG: scan complete, no $SCAN_FAIL_SEVERITIES findings"
 }
 
 # --- 2. migrations ----------------------------------------------------------------------------
@@ -57,25 +90,54 @@ in_service_instances() {
     --query 'AutoScalingGroups[0].Instances[?LifecycleState==`InService`].InstanceId' --output text
 }
 
-run_migrations() {
-  local instance cmd_id status waited=0
-  instance=$(in_service_instances | tr '\t' '\n' | head -n 1)
-  if [ -z "$instance" ] || [ "$instance" = None ]; then
-    fail "no in-service instance in $ASG to run migrations on"
+# wait_for_instance sets INSTANCE to an in-service instance, waiting for the group to have one.
+wait_for_instance() {
+  local deadline=$((SECONDS + INSTANCE_WAIT_TIMEOUT))
+  while :; do
+    INSTANCE=$(in_service_instances | tr '\t' '\n' | head -n 1)
+    if [ -n "$INSTANCE" ] && [ "$INSTANCE" != None ]; then
+      log "using in-service instance $INSTANCE"
+      return 0
+    fi
+    [ "$SECONDS" -lt "$deadline" ] ||
+      fail "no in-service instance in $ASG after ${INSTANCE_WAIT_TIMEOUT}s (check the group's activity: launch failures, lifecycle hook timeouts)"
+    log "no in-service instance in $ASG yet; waiting (up to ${INSTANCE_WAIT_TIMEOUT}s)"
+    sleep "$POLL_SECONDS"
+  done
+}
+
+# app_secret_settled: the app's database secret has an AWSCURRENT version and no AWSPENDING
+# one (left by a bootstrap or rotation that did not finish).
+app_secret_settled() {
+  aws secretsmanager describe-secret --secret-id "$APP_SECRET" --output json |
+    jq -e '[.VersionIdsToStages // {} | .[]] | any(index("AWSCURRENT")) and all(index("AWSPENDING") | not)' >/dev/null
+}
+
+db_bootstrap() {
+  local instance=$1
+  if [ "${ROTATE_DB_PASSWORD:-0}" = 1 ]; then
+    log "rotating the app's database password"
+    INSTANCE_ID=$instance bash "$HERE/db-bootstrap.sh" --rotate
+  elif ! app_secret_settled; then
+    log "the app's database secret has no value yet or an unfinished change: bootstrapping the app role"
+    INSTANCE_ID=$instance bash "$HERE/db-bootstrap.sh"
   fi
-  log "running db-bootstrap and migrations with $IMAGE_TAG on $instance"
+}
+
+run_migrations() {
+  local instance=$1 cmd_id status deadline=$((SECONDS + MIGRATE_TIMEOUT))
+  log "running migrations with $IMAGE_TAG on $instance"
   cmd_id=$(aws ssm send-command --instance-ids "$instance" --document-name AWS-RunShellScript \
     --comment "weupload migrate $IMAGE_TAG" --timeout-seconds 600 \
-    --parameters "{\"commands\":[\"set -e\",\"weupload-admin db-bootstrap\",\"weupload-admin migrate $IMAGE_TAG\"],\"executionTimeout\":[\"$MIGRATE_TIMEOUT\"]}" \
+    --parameters "{\"commands\":[\"set -e\",\"weupload-admin migrate $IMAGE_TAG\"],\"executionTimeout\":[\"$MIGRATE_TIMEOUT\"]}" \
     --query Command.CommandId --output text)
   while :; do
-    sleep 10
-    waited=$((waited + 10))
+    sleep "$POLL_SECONDS"
     status=$(aws ssm get-command-invocation --command-id "$cmd_id" --instance-id "$instance" \
       --query Status --output text 2>/dev/null || echo Pending)
     case $status in
     Success) break ;;
-    Pending | InProgress | Delayed) [ "$waited" -lt "$MIGRATE_TIMEOUT" ] || fail "migrations timed out" ;;
+    Pending | InProgress | Delayed) [ "$SECONDS" -lt "$deadline" ] || fail "migrations timed out" ;;
     *)
       aws ssm get-command-invocation --command-id "$cmd_id" --instance-id "$instance" \
         --query '[StandardOutputContent,StandardErrorContent]' --output text >&2 || true
@@ -88,27 +150,51 @@ run_migrations() {
   log "migrations done"
 }
 
-# --- 3. rollout -------------------------------------------------------------------------------
+# --- 4. rollout -------------------------------------------------------------------------------
+# keep_image adds the permanent tag deployed-<env>-<tag> to the image (same manifest, so the same
+# digest). Tags are immutable: when it exists already it names this very image.
+keep_image() {
+  local tag="deployed-$ENVIRONMENT-$IMAGE_TAG" out
+  aws ecr batch-get-image --repository-name "$ECR_REPOSITORY" --image-ids imageTag="$IMAGE_TAG" \
+    --accepted-media-types application/vnd.oci.image.index.v1+json application/vnd.oci.image.manifest.v1+json \
+    application/vnd.docker.distribution.manifest.list.v2+json application/vnd.docker.distribution.manifest.v2+json \
+    --output json >"$WORK/image.json"
+  # The manifest goes to a file as is: any change of a byte would make another digest.
+  jq -je '.images[0].imageManifest' "$WORK/image.json" >"$WORK/manifest.json" ||
+    fail "cannot read the manifest of $ECR_REPOSITORY:$IMAGE_TAG"
+  if out=$(aws ecr put-image --repository-name "$ECR_REPOSITORY" --image-tag "$tag" \
+    --image-manifest "file://$WORK/manifest.json" \
+    --image-manifest-media-type "$(jq -r '.images[0].imageManifestMediaType' "$WORK/image.json")" \
+    --image-digest "$(jq -r '.images[0].imageId.imageDigest' "$WORK/image.json")" \
+    --query image.imageId.imageDigest --output text 2>&1); then
+    log "tagged $IMAGE_TAG as $tag (kept by the lifecycle policy)"
+  elif grep -Eq 'ImageAlreadyExistsException|ImageTagAlreadyExistsException' <<<"$out"; then
+    log "$tag exists already"
+  else
+    fail "tagging $IMAGE_TAG as $tag: $out"
+  fi
+}
+
 start_refresh() {
   local id attempt
   for attempt in $(seq 1 30); do
     if id=$(aws autoscaling start-instance-refresh --auto-scaling-group-name "$ASG" --strategy Rolling \
       --preferences '{"MinHealthyPercentage":100,"MaxHealthyPercentage":200,"InstanceWarmup":120,"SkipMatching":false,"AutoRollback":false}' \
-      --query InstanceRefreshId --output text 2>/tmp/refresh.err); then
+      --query InstanceRefreshId --output text 2>"$WORK/refresh.err"); then
       printf '%s\n' "$id"
       return 0
     fi
-    grep -q InstanceRefreshInProgress /tmp/refresh.err || fail "start-instance-refresh: $(cat /tmp/refresh.err)"
+    grep -q InstanceRefreshInProgress "$WORK/refresh.err" || fail "start-instance-refresh: $(cat "$WORK/refresh.err")"
     log "another instance refresh is running (e.g. from terraform apply); waiting ($attempt)"
-    sleep 30
+    sleep "$POLL_SECONDS"
   done
   fail "could not start an instance refresh"
 }
 
 # wait_refresh ID: 0 when Successful, 1 otherwise.
 wait_refresh() {
-  local id=$1 waited=0 status pct
-  while [ "$waited" -lt "$REFRESH_TIMEOUT" ]; do
+  local id=$1 deadline=$((SECONDS + REFRESH_TIMEOUT)) status pct
+  while [ "$SECONDS" -lt "$deadline" ]; do
     read -r status pct < <(aws autoscaling describe-instance-refreshes --auto-scaling-group-name "$ASG" \
       --instance-refresh-ids "$id" --query 'InstanceRefreshes[0].[Status,PercentageComplete]' --output text)
     log "instance refresh $id: $status ${pct}%"
@@ -116,23 +202,22 @@ wait_refresh() {
     Successful) return 0 ;;
     Failed | Cancelled | RollbackSuccessful | RollbackFailed) return 1 ;;
     esac
-    sleep 20
-    waited=$((waited + 20))
+    sleep "$POLL_SECONDS"
   done
   log "instance refresh $id timed out after ${REFRESH_TIMEOUT}s"
   return 1
 }
 
-# --- 4. verification --------------------------------------------------------------------------
+# --- 5. verification --------------------------------------------------------------------------
 targets_healthy() {
-  local tg waited=0 desired healthy
+  local tg deadline=$((SECONDS + HEALTH_TIMEOUT)) desired healthy
   tg=$(aws autoscaling describe-auto-scaling-groups --auto-scaling-group-names "$ASG" \
     --query 'AutoScalingGroups[0].TargetGroupARNs[0]' --output text)
   if [ -z "$tg" ] || [ "$tg" = None ]; then
     log "no load balancer in this environment; skipping target health"
     return 0
   fi
-  while [ "$waited" -lt "$HEALTH_TIMEOUT" ]; do
+  while [ "$SECONDS" -lt "$deadline" ]; do
     desired=$(in_service_instances | wc -w)
     healthy=$(aws elbv2 describe-target-health --target-group-arn "$tg" \
       --query 'length(TargetHealthDescriptions[?TargetHealth.State==`healthy`])' --output text)
@@ -140,8 +225,7 @@ targets_healthy() {
     if [ "$desired" -gt 0 ] && [ "$healthy" -ge "$desired" ]; then
       return 0
     fi
-    sleep 15
-    waited=$((waited + 15))
+    sleep "$POLL_SECONDS"
   done
   return 1
 }
@@ -166,7 +250,7 @@ rollback() {
   [ -n "$current_refresh" ] && for _ in $(seq 1 30); do
     case $(aws autoscaling describe-instance-refreshes --auto-scaling-group-name "$ASG" \
       --instance-refresh-ids "$current_refresh" --query 'InstanceRefreshes[0].Status' --output text) in
-    Cancelling | InProgress) sleep 10 ;;
+    Cancelling | InProgress) sleep "$POLL_SECONDS" ;;
     *) break ;;
     esac
   done
@@ -187,8 +271,11 @@ main() {
   previous=$(aws ssm get-parameter --name "$TAG_PARAM" --query Parameter.Value --output text)
   log "current image: $previous; deploying: $IMAGE_TAG"
 
-  run_migrations
+  wait_for_instance
+  db_bootstrap "$INSTANCE"
+  run_migrations "$INSTANCE"
 
+  keep_image
   aws ssm put-parameter --name "$TAG_PARAM" --value "$IMAGE_TAG" --type String --overwrite >/dev/null
   refresh=$(start_refresh)
   log "instance refresh $refresh started"

@@ -77,7 +77,7 @@ app_password() {
   jq -er .password <<<"$s"
 }
 
-# database_url USER PASSWORD: the app's DSN; passwords made by db-bootstrap are hex, URL-safe.
+# database_url USER PASSWORD: the app's DSN; passwords made by db-bootstrap.sh are hex, URL-safe.
 database_url() {
   printf 'postgres://%s:%s@%s:%s/%s?sslmode=verify-full&sslrootcert=%s' \
     "$1" "$2" "$DB_HOST" "$DB_PORT" "$DB_NAME" "$RDS_CA"
@@ -113,7 +113,7 @@ render_env() {
   aws ssm get-parameter --name "$APP_ENV_PARAM" --query Parameter.Value --output text >"$tmp"
   pw=$(app_password)
   if [ -z "$pw" ]; then
-    log "the app's database secret is empty: run 'weupload-admin db-bootstrap' (the deploy workflow does)"
+    log "the app's database secret is empty: the first deploy fills it (deploy/aws/db-bootstrap.sh)"
     pw=not-bootstrapped-yet
   fi
   printf '\nDATABASE_URL=%s\n' "$(database_url "$DB_APP_USER" "$pw")" >>"$tmp"
@@ -189,11 +189,6 @@ health_gate() {
       log "complete-lifecycle-action failed (instance not in Pending:Wait?)"
   fi
   [ "$result" = CONTINUE ]
-}
-
-ensure_psql() {
-  command -v psql >/dev/null && return 0
-  dnf install -y postgresql17 || dnf install -y postgresql16 || dnf install -y postgresql15
 }
 
 # migrate TAG: one-off container of the release being deployed, run on one instance by the

@@ -49,6 +49,13 @@ type Config struct {
 	LinkKey, LinkKeyPrevious []byte
 	LinkKeyDev               bool
 
+	// RunJobs says whether serve also works background jobs (false where
+	// separate `weupload worker` processes do); JobWorkers is how many jobs
+	// one process runs at once, JobTimeout bounds each run.
+	RunJobs    bool
+	JobWorkers int
+	JobTimeout time.Duration
+
 	Storage Storage
 	Scan    Scan
 }
@@ -146,6 +153,9 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	c.Registration = p.oneOf("REGISTRATION", "closed", "open", "closed")
 	c.PasswordHashers = p.integer("PASSWORD_HASH_CONCURRENCY", 0, 0, 1024)
+	c.RunJobs = p.boolean("RUN_JOBS", true)
+	c.JobWorkers = p.integer("JOB_WORKERS", 10, 1, 1000)
+	c.JobTimeout = p.duration("JOB_TIMEOUT", 10*time.Minute)
 	c.LinkKey = p.key("LINK_KEY")
 	c.LinkKeyPrevious = p.key("LINK_KEY_PREVIOUS")
 	if c.LinkKey == nil && c.BaseURL != nil {

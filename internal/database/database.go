@@ -18,6 +18,8 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/rivermigrate"
 
 	"github.com/weupload/weupload/migrations"
 )
@@ -135,10 +137,13 @@ const (
 )
 
 // Migrate applies (up), rolls back one step (down), or reports (status) the
-// embedded migrations. Output lines go to log. Each run holds a PostgreSQL
-// session advisory lock, so two migrators at once (a deploy and a person, or
-// two servers starting, which migrate unless -no-migrate) run one after the
-// other instead of both applying the same migration.
+// embedded migrations, then, for up and status, the job queue's tables
+// (River's own migrations, see migrateRiver). Output lines go to log. Each
+// run holds a PostgreSQL session advisory lock, so two migrators at once (a
+// deploy and a person, or two servers starting, which migrate unless
+// -no-migrate) run one after the other instead of both applying the same
+// migration. Down rolls back our migrations only: River's tables hold the
+// queued jobs, and dropping them is never one step back.
 func Migrate(ctx context.Context, pool *pgxpool.Pool, command string, log func(string)) error {
 	db := stdlib.OpenDBFromPool(pool)
 	defer db.Close()
@@ -158,6 +163,9 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool, command string, log func(s
 		}
 		if err != nil {
 			return fmt.Errorf("database: migrate up: %w", err)
+		}
+		if err := migrateRiver(ctx, pool, log); err != nil {
+			return err
 		}
 	case "down":
 		r, err := p.Down(ctx)
@@ -179,8 +187,90 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool, command string, log func(s
 			}
 			log(fmt.Sprintf("%-40s %s", s.Source.Path, applied))
 		}
+		if err := riverStatus(ctx, pool, log); err != nil {
+			return err
+		}
 	default:
 		return fmt.Errorf("database: unknown migrate command %q (want up, down or status)", command)
+	}
+	return nil
+}
+
+// riverLockKey is the advisory lock River's migrations run under (the
+// two-key form, so it cannot collide with one-key locks such as goose's).
+const riverLockKey = 0x7775 // "wu"
+
+// migrateRiver applies River's pending migrations (river_job and the
+// queue's other tables) with River's own migrator, each in its own
+// transaction (some add enum values that a later statement uses). It holds
+// a session advisory lock of its own meanwhile, polled like goose's, so a
+// second migrator waits, then finds nothing to do.
+func migrateRiver(ctx context.Context, pool *pgxpool.Pool, log func(string)) error {
+	migrator, err := rivermigrate.New(riverpgxv5.New(pool), &rivermigrate.Config{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		return fmt.Errorf("database: river migrations: %w", err)
+	}
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("database: river migrations lock: %w", err)
+	}
+	defer conn.Release()
+	for polls := 0; ; polls++ {
+		var got bool
+		if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1, 1)`, riverLockKey).Scan(&got); err != nil {
+			return fmt.Errorf("database: river migrations lock: %w", err)
+		}
+		if got {
+			break
+		}
+		if polls >= migrateLockPolls {
+			return errors.New("database: river migrations lock: another migrator held it too long")
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(migrateLockPoll * time.Second):
+		}
+	}
+	defer func() {
+		// Unlock on the same session; if that fails, end the session (and
+		// its lock) instead of handing it back to the pool.
+		uctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if _, err := conn.Exec(uctx, `SELECT pg_advisory_unlock($1, 1)`, riverLockKey); err != nil {
+			_ = conn.Conn().Close(uctx)
+		}
+	}()
+	res, err := migrator.Migrate(ctx, rivermigrate.DirectionUp, nil)
+	if err != nil {
+		return fmt.Errorf("database: river migrate up: %w", err)
+	}
+	for _, v := range res.Versions {
+		log(fmt.Sprintf("OK   river %03d_%s (%s)", v.Version, v.Name, v.Duration.Round(time.Millisecond)))
+	}
+	return nil
+}
+
+// riverStatus reports which of River's migrations are applied.
+func riverStatus(ctx context.Context, pool *pgxpool.Pool, log func(string)) error {
+	migrator, err := rivermigrate.New(riverpgxv5.New(pool), &rivermigrate.Config{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		return fmt.Errorf("database: river migrations: %w", err)
+	}
+	existing, err := migrator.ExistingVersions(ctx)
+	if err != nil {
+		return fmt.Errorf("database: river migrate status: %w", err)
+	}
+	applied := map[int]bool{}
+	for _, m := range existing {
+		applied[m.Version] = true
+	}
+	for _, m := range migrator.AllVersions() {
+		state := "pending"
+		if applied[m.Version] {
+			state = "applied"
+		}
+		log(fmt.Sprintf("%-40s %s", fmt.Sprintf("river %03d_%s", m.Version, m.Name), state))
 	}
 	return nil
 }

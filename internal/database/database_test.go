@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/rivermigrate"
 
 	"github.com/weupload/weupload/internal/apperr"
 	"github.com/weupload/weupload/internal/database"
@@ -33,7 +35,7 @@ func TestMigrateUpDownUp(t *testing.T) {
 		}
 	}
 	var tables int
-	if err := pool.QueryRow(ctx, "SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'goose_db_version'").Scan(&tables); err != nil {
+	if err := pool.QueryRow(ctx, "SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'goose_db_version' AND tablename NOT LIKE 'river%'").Scan(&tables); err != nil {
 		t.Fatal(err)
 	}
 	if tables != 0 {
@@ -74,6 +76,15 @@ func TestMigrateConcurrent(t *testing.T) {
 	if _, err := pool.Exec(ctx, "DROP TABLE goose_db_version"); err != nil {
 		t.Fatal(err)
 	}
+	// And River's tables, which down leaves alone: removed with River's
+	// migrator, as only it knows them.
+	river, err := rivermigrate.New(riverpgxv5.New(pool), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := river.Migrate(ctx, rivermigrate.DirectionDown, &rivermigrate.MigrateOpts{TargetVersion: -1}); err != nil {
+		t.Fatalf("river down: %v", err)
+	}
 
 	const migrators = 4
 	errs := make(chan error, migrators)
@@ -104,6 +115,34 @@ func TestMigrateConcurrent(t *testing.T) {
 	files = len(entries)
 	if applied != files || distinct != files {
 		t.Fatalf("goose_db_version has %d applied rows (%d distinct) for %d migrations", applied, distinct, files)
+	}
+	var riverRows, riverDistinct int
+	if err := pool.QueryRow(ctx, "SELECT count(*), count(DISTINCT version) FROM river_migration").Scan(&riverRows, &riverDistinct); err != nil {
+		t.Fatal(err)
+	}
+	if want := len(river.AllVersions()); riverRows != want || riverDistinct != want {
+		t.Fatalf("river_migration has %d rows (%d distinct) for %d migrations", riverRows, riverDistinct, want)
+	}
+}
+
+// TestMigrateRiverKeptOnDown checks River's tables come with up and stay
+// through our downs (they hold the queued jobs).
+func TestMigrateRiverKeptOnDown(t *testing.T) {
+	pool := dbtest.New(t)
+	ctx := context.Background()
+	if err := database.Migrate(ctx, pool, "down", func(string) {}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pool.Exec(ctx, "SELECT id, kind, state FROM river_job LIMIT 1"); err != nil {
+		t.Fatalf("river_job after down: %v", err)
+	}
+	var lines []string
+	if err := database.Migrate(ctx, pool, "status", func(s string) { lines = append(lines, s) }); err != nil {
+		t.Fatal(err)
+	}
+	last := lines[len(lines)-1]
+	if !strings.HasPrefix(last, "river ") || !strings.HasSuffix(last, "applied") {
+		t.Fatalf("status ends with %q, want an applied river migration", last)
 	}
 }
 

@@ -9,8 +9,10 @@
 package files
 
 import (
+	"context"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/weupload/weupload/internal/apperr"
@@ -76,6 +78,18 @@ type Service struct {
 	cfg   Config
 	// Now is the clock for expiry, trash and timestamps; tests replace it.
 	Now func() time.Time
+	// FileJobs, when set, inserts the background jobs of every file an
+	// upload completes, in the transaction creating it. Set once while
+	// wiring, before the service is used.
+	FileJobs FileJobs
+}
+
+// FileJobs inserts the per-file background jobs (scan, preview) of a file
+// that just completed, in tx, the transaction creating the file: a completed
+// file always has its jobs, and a rolled-back completion never does.
+// internal/jobs implements it.
+type FileJobs interface {
+	EnqueueFileJobs(ctx context.Context, tx pgx.Tx, f File) error
 }
 
 // New returns the service on pool and store.

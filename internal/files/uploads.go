@@ -622,7 +622,7 @@ func (s *Service) assemble(ctx context.Context, u Upload, given []CompletedPart)
 
 // finish is the transaction that makes the file: it claims the upload
 // (pending → done), so of two concurrent calls one creates the file and the
-// other returns it.
+// other returns it. The file's background jobs (FileJobs) commit with it.
 func (s *Service) finish(ctx context.Context, q database.Querier, u Upload, obj blob.Object) (File, error) {
 	var f File
 	var raced bool
@@ -656,7 +656,13 @@ func (s *Service) finish(ctx context.Context, q database.Querier, u Upload, obj 
 		if f, err = insertUploadedFile(ctx, tx, fileID, u, folder, name, obj.SHA256, s.cfg.Scan.initial(), now); err != nil {
 			return err
 		}
-		return chargeUpload(ctx, tx, u.OwnerID, u.Size)
+		if err := chargeUpload(ctx, tx, u.OwnerID, u.Size); err != nil {
+			return err
+		}
+		if s.FileJobs == nil {
+			return nil
+		}
+		return s.FileJobs.EnqueueFileJobs(ctx, tx, f)
 	})
 	if err != nil {
 		return File{}, err

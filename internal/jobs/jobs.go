@@ -1,8 +1,11 @@
-// Package jobs runs named periodic background jobs (sweepers) so that each
-// runs on one app instance at a time: every run holds a PostgreSQL session
-// advisory lock, taken with pg_try_advisory_lock on a connection of its own,
-// and an instance that cannot take the lock skips that round. A crashed
-// instance's lock goes with its connection.
+// Package jobs runs the app's background work on River
+// (github.com/riverqueue/river), a job queue in PostgreSQL: the periodic
+// sweepers and the per-file jobs of completed uploads. Jobs are rows
+// (river_job, created by `weupload migrate up`), so a job outlives the
+// instance that inserted or started it: an instance that dies mid-job leaves
+// the row running, and the elected leader's rescuer hands it to another
+// instance after RescueAfter. Failed jobs are retried with River's backoff
+// (attempt⁴ seconds, with jitter) up to their MaxAttempts.
 package jobs
 
 import (
@@ -10,138 +13,238 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
-	"sync"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/weupload/weupload/internal/files"
 )
 
-// Job is a named piece of periodic work.
-type Job struct {
-	// Name identifies the job across instances (its lock is derived from it).
-	Name string
-	// Every is the interval between runs on each instance.
-	Every time.Duration
-	// Run does one round of the work; it should stop when ctx ends. It
-	// returns how many items it handled, for the log.
-	Run func(ctx context.Context) (int, error)
-}
-
-// lockClass is the first key of the two-key advisory locks taken here, so
-// they cannot collide with the one-key locks used elsewhere.
-const lockClass = 0x7775 // "wu"
-
-// Runner runs jobs periodically until Stop.
-type Runner struct {
-	pool *pgxpool.Pool
-	log  *slog.Logger
-	jobs []Job
-	// Timeout bounds one run of a job.
+// Config tunes the client. Zero fields take the defaults below.
+type Config struct {
+	// Workers is how many jobs one instance runs at once.
+	Workers int
+	// Timeout bounds one run of a job (its context is cancelled then).
 	Timeout time.Duration
-	// Observe, when set, is told about every run: the job's name, the
-	// result ("ok", "error", or "skipped" when another instance held the
-	// lock) and how long it ran. The app feeds its metrics with it.
-	Observe func(job, result string, d time.Duration)
-
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	// RescueAfter is how long a job may stay running before it counts as
+	// stuck (its instance died) and is retried elsewhere; it must be longer
+	// than Timeout. Zero: Timeout + 1 hour.
+	RescueAfter time.Duration
+	// Sweepers are the periodic jobs (see Sweepers).
+	Sweepers []Sweeper
+	// FileJobs are the per-file job kinds inserted with every completed
+	// upload (see FileJob); their workers are added by Register.
+	FileJobs []FileJob
+	// Register adds the workers of job kinds defined elsewhere (the
+	// per-file ones) to the client's bundle.
+	Register func(*river.Workers)
+	// Observe, when set, hears every finished run on this instance: the
+	// job's kind, its outcome (completed, retried, discarded, cancelled or
+	// snoozed) and how long it ran. The app feeds its metrics with it.
+	Observe func(kind, outcome string, d time.Duration)
+	// Now is the clock that keys daily jobs to their day; tests replace it.
+	Now func() time.Time
+	// Logger receives River's own log lines (warnings and up).
+	Logger *slog.Logger
+	// PollInterval is how often an instance looks for jobs when no
+	// notification came; tests lower it. Zero: River's default (1 s).
+	PollInterval time.Duration
 }
 
-// New returns a runner for jobs on pool. Nothing runs until Start.
-func New(pool *pgxpool.Pool, logger *slog.Logger, jobs ...Job) *Runner {
-	return &Runner{pool: pool, log: logger, jobs: jobs, Timeout: 10 * time.Minute}
+// Defaults for the zero fields of Config.
+const (
+	DefaultWorkers = 10
+	DefaultTimeout = 10 * time.Minute
+)
+
+// FileJob is a per-file job kind: Args makes its arguments for a file that
+// just completed. The job is inserted in the transaction creating the file.
+type FileJob struct {
+	Args func(f files.File) river.JobArgs
+	// Opts are the insert options (queue, MaxAttempts, uniqueness); nil for
+	// the kind's own (JobArgsWithInsertOpts) or River's defaults.
+	Opts *river.InsertOpts
 }
 
-// Start runs every job in its own goroutine: first after a random part of
-// its interval (so instances started together do not all try at once), then
-// every interval. Call Stop to end them.
-func (r *Runner) Start(ctx context.Context) {
-	ctx, r.cancel = context.WithCancel(ctx)
-	for _, j := range r.jobs {
-		if j.Every <= 0 {
-			j.Every = time.Minute
+// Jobs is the app's River client. It implements files.FileJobs.
+type Jobs struct {
+	client   *river.Client[pgx.Tx]
+	fileJobs []FileJob
+	observe  func(kind, outcome string, d time.Duration)
+	log      *slog.Logger
+	stopSub  func()
+	subDone  chan struct{}
+}
+
+// New builds the client on pool. Nothing runs until Start; without Start it
+// still inserts jobs (a serve process with jobs turned off).
+func New(pool *pgxpool.Pool, cfg Config) (*Jobs, error) {
+	if cfg.Workers <= 0 {
+		cfg.Workers = DefaultWorkers
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = DefaultTimeout
+	}
+	if cfg.RescueAfter <= 0 {
+		cfg.RescueAfter = cfg.Timeout + time.Hour
+	}
+	if cfg.RescueAfter <= cfg.Timeout {
+		return nil, errors.New("jobs: RescueAfter must be longer than Timeout, or a job still running would be started again elsewhere")
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.PollInterval <= 0 {
+		cfg.PollInterval = river.FetchPollIntervalDefault
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	workers := river.NewWorkers()
+	var periodic []*river.PeriodicJob
+	for _, s := range cfg.Sweepers {
+		if err := s.add(workers, cfg.Logger); err != nil {
+			return nil, fmt.Errorf("jobs: sweeper %s: %w", s.Kind, err)
 		}
-		r.wg.Go(func() {
-			delay := time.Duration(rand.Int64N(int64(j.Every)))
-			for {
-				select {
-				case <-ctx.Done():
-					return
-				case <-time.After(delay):
-				}
-				if _, err := r.RunOnce(ctx, j); err != nil && ctx.Err() == nil {
-					r.log.Error("job failed", "job", j.Name, "err", err)
-				}
-				delay = j.Every
+		periodic = append(periodic, s.periodic(cfg.Now))
+	}
+	if cfg.Register != nil {
+		cfg.Register(workers)
+	}
+	client, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
+		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}},
+		Workers:              workers,
+		PeriodicJobs:         periodic,
+		JobTimeout:           cfg.Timeout,
+		RescueStuckJobsAfter: cfg.RescueAfter,
+		FetchPollInterval:    cfg.PollInterval,
+		FetchCooldown:        min(cfg.PollInterval, river.FetchCooldownDefault),
+		// Completed rows are kept two days: a daily job's row must outlive
+		// its day, or the next check of that day would run it again.
+		CompletedJobRetentionPeriod: 48 * time.Hour,
+		// River logs each job failure at error level; failures are ours to
+		// count (metrics) and retry, so only River's own problems are logged.
+		Logger: slog.New(levelAtLeast{cfg.Logger.Handler(), slog.LevelWarn}),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("jobs: %w", err)
+	}
+	return &Jobs{client: client, fileJobs: cfg.FileJobs, observe: cfg.Observe, log: cfg.Logger}, nil
+}
+
+// Client is the River client, for the admin UI and tests.
+func (j *Jobs) Client() *river.Client[pgx.Tx] { return j.client }
+
+// Start works jobs until Stop: this instance takes part in the leader
+// election (the leader schedules the periodic jobs and rescues stuck ones)
+// and runs up to Config.Workers jobs at once.
+func (j *Jobs) Start(ctx context.Context) error {
+	if j.observe != nil {
+		events, cancel := j.client.Subscribe(river.EventKindJobCompleted, river.EventKindJobFailed,
+			river.EventKindJobCancelled, river.EventKindJobSnoozed)
+		j.stopSub, j.subDone = cancel, make(chan struct{})
+		go func() {
+			defer close(j.subDone)
+			for e := range events {
+				j.observeEvent(e)
 			}
-		})
+		}()
 	}
+	if err := j.client.Start(ctx); err != nil {
+		return fmt.Errorf("jobs: start: %w", err)
+	}
+	return nil
 }
 
-// Stop cancels the jobs in progress and waits for them to return.
-func (r *Runner) Stop() {
-	if r.cancel != nil {
-		r.cancel()
-	}
-	r.wg.Wait()
-}
-
-// ErrBusy is returned by RunOnce when another runner holds the job's lock.
-var ErrBusy = errors.New("jobs: running elsewhere")
-
-// RunOnce runs j now if no other runner (on any instance) is running it,
-// and returns what it handled; ErrBusy when another holds the lock.
-func (r *Runner) RunOnce(ctx context.Context, j Job) (int, error) {
-	start := time.Now()
-	n, err := r.runOnce(ctx, j)
-	if r.Observe != nil {
-		result := "ok"
-		switch {
-		case errors.Is(err, ErrBusy):
-			result = "skipped"
-		case err != nil:
-			result = "error"
-		}
-		r.Observe(j.Name, result, time.Since(start))
-	}
-	return n, err
-}
-
-// runOnce is RunOnce without the observer.
-func (r *Runner) runOnce(ctx context.Context, j Job) (int, error) {
-	conn, err := r.pool.Acquire(ctx)
+// Stop stops fetching jobs and waits for the running ones until ctx ends;
+// then it cancels them (they are retried later, here or elsewhere).
+func (j *Jobs) Stop(ctx context.Context) error {
+	err := j.client.Stop(ctx)
 	if err != nil {
-		return 0, fmt.Errorf("jobs: %s: connection for the lock: %w", j.Name, err)
-	}
-	var got bool
-	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1, hashtext($2))`, lockClass, j.Name).Scan(&got); err != nil {
-		conn.Release()
-		return 0, fmt.Errorf("jobs: %s: lock: %w", j.Name, err)
-	}
-	if !got {
-		conn.Release()
-		return 0, ErrBusy
-	}
-	defer func() {
-		// Unlock on the same connection; if that fails, close it so the
-		// session (and its lock) ends instead of going back to the pool.
-		uctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		cctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		if _, err := conn.Exec(uctx, `SELECT pg_advisory_unlock($1, hashtext($2))`, lockClass, j.Name); err != nil {
-			_ = conn.Conn().Close(uctx)
+		err = j.client.StopAndCancel(cctx)
+	}
+	if j.stopSub != nil {
+		j.stopSub()
+		<-j.subDone
+	}
+	return err
+}
+
+// observeEvent turns a River event into Config.Observe's kind and outcome.
+func (j *Jobs) observeEvent(e *river.Event) {
+	if e.Job == nil {
+		return
+	}
+	var outcome string
+	switch e.Kind {
+	case river.EventKindJobCompleted:
+		outcome = "completed"
+	case river.EventKindJobCancelled:
+		outcome = "cancelled"
+	case river.EventKindJobSnoozed:
+		outcome = "snoozed"
+	case river.EventKindJobFailed:
+		outcome = "retried"
+		if e.Job.State == rivertype.JobStateDiscarded {
+			outcome = "discarded"
 		}
-		conn.Release()
-	}()
-	rctx, cancel := context.WithTimeout(ctx, r.Timeout)
-	defer cancel()
-	start := time.Now()
-	n, err := j.Run(rctx)
-	if err != nil {
-		return n, fmt.Errorf("jobs: %s: %w", j.Name, err)
+	default:
+		return
 	}
-	if n > 0 {
-		r.log.Info("job done", "job", j.Name, "items", n, "duration_ms", time.Since(start).Milliseconds())
+	var d time.Duration
+	if e.JobStats != nil {
+		d = e.JobStats.RunDuration
 	}
-	return n, nil
+	if e.Kind == river.EventKindJobFailed && outcome == "discarded" {
+		j.log.Error("job discarded after its last attempt", "kind", e.Job.Kind, "job_id", e.Job.ID, "attempts", e.Job.Attempt, "err", lastError(e.Job))
+	}
+	j.observe(e.Job.Kind, outcome, d)
+}
+
+// lastError is the message of a job's latest failed attempt.
+func lastError(job *rivertype.JobRow) string {
+	if len(job.Errors) == 0 {
+		return ""
+	}
+	return job.Errors[len(job.Errors)-1].Error
+}
+
+// EnqueueFileJobs inserts the per-file jobs of f in tx, the transaction
+// completing its upload: they commit with the file or not at all.
+func (j *Jobs) EnqueueFileJobs(ctx context.Context, tx pgx.Tx, f files.File) error {
+	if len(j.fileJobs) == 0 {
+		return nil
+	}
+	params := make([]river.InsertManyParams, 0, len(j.fileJobs))
+	for _, fj := range j.fileJobs {
+		params = append(params, river.InsertManyParams{Args: fj.Args(f), InsertOpts: fj.Opts})
+	}
+	if _, err := j.client.InsertManyTx(ctx, tx, params); err != nil {
+		return fmt.Errorf("jobs: file jobs of %s: %w", f.ID, err)
+	}
+	return nil
+}
+
+// levelAtLeast passes on records at min or above only.
+type levelAtLeast struct {
+	slog.Handler
+	min slog.Level
+}
+
+func (h levelAtLeast) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= h.min && h.Handler.Enabled(ctx, l)
+}
+
+func (h levelAtLeast) WithAttrs(as []slog.Attr) slog.Handler {
+	return levelAtLeast{h.Handler.WithAttrs(as), h.min}
+}
+
+func (h levelAtLeast) WithGroup(name string) slog.Handler {
+	return levelAtLeast{h.Handler.WithGroup(name), h.min}
 }

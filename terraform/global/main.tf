@@ -132,6 +132,7 @@ module "github_oidc" {
   source                   = "../modules/github-oidc"
   github_repository        = var.github_repository
   environments             = var.environments
+  environment_domains      = var.environment_domains
   create_oidc_provider     = var.create_oidc_provider
   state_bucket             = var.state_bucket
   ecr_repository_arn       = module.ecr.repository_arn

@@ -11,6 +11,7 @@ output "github_variables" {
       TF_STATE_BUCKET  = var.state_bucket
       ECR_REPOSITORY   = module.ecr.repository_name
       AWS_ROLE_PLAN    = module.github_oidc.plan_role_arn
+      AWS_ROLE_PLAN_PR = module.github_oidc.plan_pr_role_arn
       AWS_ROLE_RELEASE = module.github_oidc.release_role_arn
     }
     environments = {

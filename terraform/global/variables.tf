@@ -1,5 +1,5 @@
 variable "aws_account_id" {
-  description = "The only AWS account this configuration may touch."
+  description = "The only AWS account this configuration may touch: the account of var.environments (with one account per environment, each account has its own copy of this root's tfvars and state)."
   type        = string
   validation {
     condition     = can(regex("^[0-9]{12}$", var.aws_account_id))
@@ -19,9 +19,15 @@ variable "github_repository" {
 }
 
 variable "environments" {
-  description = "GitHub environments that deploy to this account."
+  description = "The environments this account hosts (GitHub environments of the same names): each gets apply and deploy roles scoped to its own resources. Recommended: one account per environment, so [\"prod\"] in the prod account; [\"dev\", \"prod\"] when both share one account (docs/deploy.md, accounts)."
   type        = list(string)
   default     = ["dev", "prod"]
+}
+
+variable "environment_domains" {
+  description = "Per hosted environment, the DNS name of its records (its domain_name), e.g. { prod = \"files.example.com\" }: the apply role may change only that name and its certificate validation records in Route 53."
+  type        = map(string)
+  default     = {}
 }
 
 variable "create_oidc_provider" {
@@ -36,7 +42,7 @@ variable "state_bucket" {
 }
 
 variable "keep_images" {
-  description = "Images kept in ECR (rollback depth)."
+  description = "Never-deployed images kept in ECR besides every image an environment ran (those, tagged deployed-ENV-SHA by the deploy, are never expired)."
   type        = number
   default     = 30
 }

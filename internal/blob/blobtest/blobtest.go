@@ -743,7 +743,7 @@ func testPing(t *testing.T, s blob.Store) {
 func testList(t *testing.T, s blob.Store) {
 	ctx := context.Background()
 	start := time.Now().Add(-time.Minute) // file system and S3 clocks are coarse
-	base := "u/list-" + hex.EncodeToString(randomBytes(6)) + "/"
+	base := blob.KeyPrefix + "list-" + hex.EncodeToString(randomBytes(6)) + "/"
 	sizes := map[string]int{"a1": 1, "a2": 20, "b": 0, "sub/c": 300}
 	for name, n := range sizes {
 		mustPut(t, s, base+name, randomBytes(n), blob.PutOptions{})
@@ -802,7 +802,7 @@ func testList(t *testing.T, s blob.Store) {
 		{base + "sub/", []string{base + "sub/c"}},
 		{base + "su", []string{base + "sub/c"}},
 		{base + "zzz", nil},
-		{"u/no-such-prefix-" + hex.EncodeToString(randomBytes(6)) + "/", nil},
+		{blob.KeyPrefix + "no-such-prefix-" + hex.EncodeToString(randomBytes(6)) + "/", nil},
 	}
 	for _, tt := range tests {
 		if got := keys(list(tt.prefix)); !slices.Equal(got, tt.want) {
@@ -1028,7 +1028,7 @@ func header(h map[string]string, name string) (string, bool) {
 }
 
 // newKey returns a fresh server-style key.
-func newKey() string { return "u/test/" + hex.EncodeToString(randomBytes(12)) }
+func newKey() string { return blob.KeyPrefix + "test/" + hex.EncodeToString(randomBytes(12)) }
 
 // randomBytes returns n random bytes.
 func randomBytes(n int) []byte {

@@ -423,10 +423,10 @@ func (s *Store) List(ctx context.Context, prefix string) iter.Seq2[blob.ObjectIn
 	}
 }
 
-// Ping checks that the bucket is reachable and the app may use it, with the
-// cheapest call the instance role allows: a one-key ListObjectsV2 under
-// blob.KeyPrefix. (HeadBucket needs s3:ListBucket without an s3:prefix, which
-// the least-privilege role does not grant: it would answer 403 for ever.)
+// Ping checks that the bucket is reachable and the app may use it: a one-key
+// ListObjectsV2 under blob.KeyPrefix, a call the app itself makes (orphan
+// reconciliation), so a role that lost it is not ready. It is the probe the
+// instance role's IAM contract (deploy/aws/iam-contract.json) lists.
 // Every failure, including a missing bucket or denied access, wraps
 // blob.ErrUnavailable: the instance is not ready.
 func (s *Store) Ping(ctx context.Context) error {

@@ -8,9 +8,13 @@
 // in $HOME/.cache/weupload/bin (where scripts/tools.sh puts it), and started on a free 127.0.0.1 port with a
 // temporary posix root. When it is missing the test is skipped, or fails
 // when CI=true.
+//
+// NewUnderPolicy (iam.go) gives a bucket on a second versitygw pair that
+// enforces IAM identity policies, and a user holding only a given policy.
 package s3test
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -54,9 +58,10 @@ type server struct {
 	skip                                   bool  // err means "not installed"
 }
 
-// shared is the one versitygw of this test binary. It is the package's only
-// mutable state, and exists because starting a server per test would cost
-// a second each; it is started on first use and dies with the test binary.
+// shared is the one versitygw of this test binary. It and sharedIAM are the
+// package's only mutable state, and exist because starting a server per
+// test would cost a second each; it is started on first use and dies with
+// the test binary.
 var shared = sync.OnceValue(startServer)
 
 // New returns a Config for a fresh, empty bucket with a CORS rule allowing
@@ -65,15 +70,30 @@ var shared = sync.OnceValue(startServer)
 func New(tb testing.TB, origins ...string) s3.Config {
 	tb.Helper()
 	srv := shared()
-	if srv.err != nil {
-		if srv.skip && os.Getenv("CI") != "true" {
-			tb.Skipf("s3test: %v; install it with: %s", srv.err, InstallCommand)
-		}
-		tb.Fatalf("s3test: %v (install with: %s)", srv.err, InstallCommand)
-	}
+	requireServer(tb, "", srv.err, srv.skip)
 	if len(origins) == 0 {
 		origins = []string{"*"}
 	}
+	return newBucket(tb, srv, origins)
+}
+
+// requireServer skips the test when err says versitygw is not installed (fails
+// it instead when CI=true), and fails it on any other err.
+func requireServer(tb testing.TB, what string, err error, skip bool) {
+	tb.Helper()
+	if err == nil {
+		return
+	}
+	if skip && os.Getenv("CI") != "true" {
+		tb.Skipf("s3test: %v; install it with: %s", err, InstallCommand)
+	}
+	tb.Fatalf("s3test: %s%v (install with: %s)", what, err, InstallCommand)
+}
+
+// newBucket creates a fresh bucket on srv with a CORS rule allowing origins,
+// deleted with everything in it when the test ends.
+func newBucket(tb testing.TB, srv *server, origins []string) s3.Config {
+	tb.Helper()
 	cfg := s3.Config{
 		Bucket:    "t-" + randomHex(12),
 		Region:    srv.region,
@@ -154,7 +174,7 @@ func startServer() *server {
 			endpoint:  ep,
 			accessKey: os.Getenv("TEST_S3_ACCESS_KEY"),
 			secretKey: os.Getenv("TEST_S3_SECRET_KEY"),
-			region:    cmpOr(os.Getenv("TEST_S3_REGION"), region),
+			region:    cmp.Or(os.Getenv("TEST_S3_REGION"), region),
 		}
 	}
 	bin, err := findVersitygw()
@@ -194,11 +214,16 @@ func findVersitygw() (string, error) {
 // startVersitygw runs bin on a free loopback port with a fresh root
 // directory and waits until it answers HTTP.
 func startVersitygw(bin string) (string, error) {
-	sweepStaleRoots()
-	root, err := os.MkdirTemp("", rootPrefix+strconv.Itoa(os.Getpid())+"-")
+	root, err := newRoot()
 	if err != nil {
-		return "", fmt.Errorf("versitygw root: %w", err)
+		return "", err
 	}
+	return startOn(bin, func(string) []string { return []string{"--quiet", "posix", root} })
+}
+
+// startOn runs bin on a free loopback port with "--port ADDR" followed by
+// args(port), and waits until it answers HTTP. It returns the endpoint.
+func startOn(bin string, args func(port string) []string) (string, error) {
 	var lastErr error
 	for range 5 { // the free port may be taken between Listen and exec
 		port, err := freePort()
@@ -206,7 +231,7 @@ func startVersitygw(bin string) (string, error) {
 			return "", err
 		}
 		addr := "127.0.0.1:" + strconv.Itoa(port)
-		exited, err := spawn(bin, addr, root)
+		exited, err := spawn(bin, append([]string{"--port", addr}, args(strconv.Itoa(port))...))
 		if err != nil {
 			return "", err
 		}
@@ -221,6 +246,17 @@ func startVersitygw(bin string) (string, error) {
 // rootPrefix names versitygw root directories; the pid that follows lets a
 // later run remove roots whose test binary is gone.
 const rootPrefix = "weupload-s3test-"
+
+// newRoot makes a fresh versitygw root directory, first removing those of
+// test binaries that have exited.
+func newRoot() (string, error) {
+	sweepStaleRoots()
+	dir, err := os.MkdirTemp("", rootPrefix+strconv.Itoa(os.Getpid())+"-")
+	if err != nil {
+		return "", fmt.Errorf("versitygw root: %w", err)
+	}
+	return dir, nil
+}
 
 // sweepStaleRoots removes root directories left by test binaries that have
 // exited (the server dies with its binary, its directory does not).
@@ -244,12 +280,12 @@ func sweepStaleRoots() {
 // stays alive for the life of the binary: on Linux, Pdeathsig fires when the
 // thread that started the child exits, and this one never does, so the
 // server is killed exactly when the test binary exits.
-func spawn(bin, addr, root string) (exited <-chan error, err error) {
+func spawn(bin string, args []string) (exited <-chan error, err error) {
 	started := make(chan error, 1)
 	done := make(chan error, 1)
 	go func() {
 		runtime.LockOSThread() // never unlocked: see above
-		cmd := exec.Command(bin, "--port", addr, "--quiet", "posix", root)
+		cmd := exec.Command(bin, args...)
 		cmd.Env = append(os.Environ(), "ROOT_ACCESS_KEY="+accessKey, "ROOT_SECRET_KEY="+secretKey)
 		dieWithParent(cmd)
 		out := &tailBuffer{max: 4096}
@@ -268,9 +304,14 @@ func spawn(bin, addr, root string) (exited <-chan error, err error) {
 	return done, nil
 }
 
-// waitReady polls endpoint until it answers any HTTP response.
+// waitReady polls endpoint until it answers any HTTP response. Redirects
+// are not followed: the IAM service sends "/" to a product page on the
+// internet.
 func waitReady(endpoint string, exited <-chan error) error {
-	client := &http.Client{Timeout: time.Second}
+	client := &http.Client{
+		Timeout:       time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
 		select {
@@ -328,12 +369,4 @@ func randomHex(n int) string {
 	b := make([]byte, n)
 	rand.Read(b)
 	return hex.EncodeToString(b)
-}
-
-// cmpOr returns a, or b when a is empty.
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }

@@ -28,6 +28,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/rivermigrate"
 
 	"github.com/weupload/weupload/internal/database"
 	"github.com/weupload/weupload/internal/testenv"
@@ -117,6 +119,13 @@ func template(base string) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	// River's migrations (applied by database.Migrate after ours) are part
+	// of the template too.
+	river, err := rivermigrate.New(riverpgxv5.New(nil), nil)
+	if err != nil {
+		return "", err
+	}
+	fmt.Fprintf(h, "river:%d", len(river.AllVersions()))
 	sum := h.Sum(nil)
 	name := "weupload_tmpl_" + hex.EncodeToString(sum[:6])
 

@@ -230,17 +230,16 @@ data "aws_iam_policy_document" "app" {
     resources = ["${var.bucket_arn}/${local.object_prefix}*"]
   }
 
-  # The app lists exactly its prefix (orphan reconciliation, and the readiness probe with
-  # MaxKeys 1). HeadBucket would need s3:ListBucket without a prefix: not granted.
+  # Unconditional on purpose. S3 answers a HeadObject/GetObject of a missing key with 404 only
+  # when the caller may s3:ListBucket the bucket, judged without an s3:prefix (those requests
+  # send none); otherwise with 403, which the app cannot tell from a real denial (completing an
+  # upload whose bytes never arrived would be a 500, not a 409). HeadBucket (the classic
+  # readiness probe) needs it too. The bucket holds nothing but the app's objects, so listing it
+  # reveals no more than listing the app's prefix would.
   statement {
-    sid       = "FilesListAppPrefix"
+    sid       = "FilesListBucket"
     actions   = ["s3:ListBucket"]
     resources = [var.bucket_arn]
-    condition {
-      test     = "StringEquals"
-      variable = "s3:prefix"
-      values   = [local.object_prefix]
-    }
   }
 
   statement {

@@ -1,11 +1,11 @@
 # RDS PostgreSQL in isolated subnets. Two roles:
 #   weupload_admin  master user; password created, stored and rotated by RDS in Secrets Manager
 #                   (manage_master_user_password), never in Terraform state. Used only by
-#                   `weupload-admin db-bootstrap` to create the app role.
+#                   deploy/aws/db-bootstrap.sh (deploy job, deploy role) to create the app role.
 #   weupload        the app's role; owns the database's objects (migrations run as it). Its
 #                   password lives in the secret below, which Terraform creates EMPTY: the
-#                   bootstrap step generates the password on an instance, stores it and sets it
-#                   on the role, so it never passes through Terraform or GitHub either.
+#                   bootstrap generates the password, stores it and sets it on the role, so it
+#                   never passes through Terraform or GitHub either.
 
 locals {
   major_version = split(".", var.engine_version)[0]
@@ -117,7 +117,7 @@ resource "aws_db_instance" "this" {
 
 resource "aws_secretsmanager_secret" "app" {
   name                    = "${var.name}/db-app"
-  description             = "Password of the app's PostgreSQL role (weupload). Filled by weupload-admin db-bootstrap, never by Terraform."
+  description             = "Password of the app's PostgreSQL role (weupload). Filled by deploy/aws/db-bootstrap.sh, never by Terraform."
   kms_key_id              = var.kms_key_arn
   recovery_window_in_days = var.secret_recovery_days
   tags                    = var.tags

@@ -9,7 +9,7 @@ variable "repository_name" {
 }
 
 variable "keep_images" {
-  description = "Number of tagged images kept (older ones expire). Rollback is possible to any of them."
+  description = "Number of never-deployed images kept (older ones expire). Images tagged deployed-<env>-<sha> by deploy.sh are always kept."
   type        = number
   default     = 30
   validation {

@@ -4,8 +4,13 @@ output "oidc_provider_arn" {
 }
 
 output "plan_role_arn" {
-  description = "Repository variable AWS_ROLE_PLAN."
+  description = "Repository variable AWS_ROLE_PLAN (plans on main)."
   value       = aws_iam_role.plan.arn
+}
+
+output "plan_pr_role_arn" {
+  description = "Repository variable AWS_ROLE_PLAN_PR (plans of pull requests)."
+  value       = aws_iam_role.plan_pr.arn
 }
 
 output "release_role_arn" {

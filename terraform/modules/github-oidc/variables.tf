@@ -49,3 +49,13 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "environment_domains" {
+  description = "Per environment, the DNS name its records use (e.g. { dev = \"dev.files.example.com\" }): its apply role may change only that name and its _*.name validation records in Route 53. Environments without an entry may change no record."
+  type        = map(string)
+  default     = {}
+  validation {
+    condition     = alltrue([for e in keys(var.environment_domains) : contains(var.environments, e)])
+    error_message = "environment_domains may name only environments of var.environments."
+  }
+}

@@ -72,17 +72,12 @@ type emfDeclaration struct {
 }
 
 func checkAgentMetrics(root string) ([]string, error) {
-	roots, err := rootModules(root)
+	tops, err := moduleTrees(root)
 	if err != nil {
 		return nil, err
 	}
-	mods := map[string]*tfModule{}
 	var findings []string
-	for _, dir := range roots {
-		top, err := expand(mods, dir, nil, nil, "")
-		if err != nil {
-			return nil, err
-		}
+	for _, top := range tops {
 		var em *emitted
 		walkInstances(top, func(in *instance) {
 			if em != nil || err != nil {
@@ -127,7 +122,7 @@ func findAgentConfig(in *instance) (*emitted, error) {
 		if !ok || call.Name != "templatefile" || len(call.Args) != 2 || found != nil {
 			return nil
 		}
-		p := evalExpr(in, call.Args[0], nil, 0)
+		p := exprValue(in, call.Args[0], nil)
 		if !p.IsWhollyKnown() || p.Type() != cty.String || filepath.Base(p.AsString()) != agentTemplate {
 			return nil
 		}
@@ -236,7 +231,7 @@ func checkAlarmMetric(in *instance, body *hclsyntax.Body, em *emitted) []string 
 	name := evalString(in, body.Attributes["metric_name"], nil)
 	var dims []string
 	if a := body.Attributes["dimensions"]; a != nil {
-		v := evalExpr(in, a.Expr, nil, 0)
+		v := exprValue(in, a.Expr, nil)
 		if !v.Type().IsObjectType() && !v.Type().IsMapType() {
 			return []string{fmt.Sprintf("agent-metrics: cannot read the dimension names of %q", name)}
 		}

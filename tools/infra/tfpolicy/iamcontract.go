@@ -32,8 +32,6 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
-	"github.com/zclconf/go-cty/cty/function"
-	"github.com/zclconf/go-cty/cty/function/stdlib"
 )
 
 // contract is the parsed contract file; see deploy/aws/iam-contract.json.
@@ -96,7 +94,7 @@ func checkIAMContract(dir, contractPath string) (findings []string, summary stri
 	if err != nil {
 		return nil, "", err
 	}
-	policies, notCovered, err := m.instanceRolePolicies(c)
+	policies, notCovered, err := instanceRolePolicies(m, c)
 	if err != nil {
 		return nil, "", err
 	}
@@ -252,256 +250,42 @@ func (c *contract) toCty(v any) (cty.Value, error) {
 // ---------------------------------------------------------------------------------------------
 // The module, evaluated symbolically.
 
-type module struct {
-	blocks []*hclsyntax.Block
-	ctx    *hcl.EvalContext
-}
-
-func loadModule(dir string, c *contract) (*module, error) {
-	files, err := filepath.Glob(filepath.Join(dir, "*.tf"))
+// loadModule evaluates the module in dir with the contract's sample values: its inputs as the
+// variables, its data as the data sources, its values for the ARNs.
+func loadModule(dir string, c *contract) (*evaluated, error) {
+	m, err := loadTFModule(nil, dir)
 	if err != nil {
 		return nil, err
 	}
-	if len(files) == 0 {
-		return nil, fmt.Errorf("no .tf files in %s", dir)
-	}
-	m := &module{}
-	for _, path := range files {
-		src, err := os.ReadFile(path)
-		if err != nil {
-			return nil, err
-		}
-		f, diags := hclsyntax.ParseConfig(src, path, hcl.InitialPos)
-		if diags.HasErrors() {
-			return nil, diags
-		}
-		m.blocks = append(m.blocks, f.Body.(*hclsyntax.Body).Blocks...)
-	}
-	if err := m.evaluate(c); err != nil {
-		return nil, err
-	}
-	return m, nil
-}
-
-// evaluate builds the EvalContext: var.* from the contract's inputs (or the variable's
-// default), data.* from its data, then locals and resource attributes until nothing changes.
-// Whatever cannot be evaluated stays unknown.
-func (m *module) evaluate(c *contract) error {
-	vars := map[string]cty.Value{}
-	dataTypes := map[string]map[string]cty.Value{}
-	locals := map[string]hcl.Expression{}
-	resources := map[string]map[string]*hclsyntax.Block{}
-	for _, b := range m.blocks {
-		switch {
-		case b.Type == "variable" && len(b.Labels) == 1:
-			name := b.Labels[0]
-			vars[name] = cty.DynamicVal
-			if in, ok := c.Inputs[name]; ok {
-				v, err := c.toCty(in)
-				if err != nil {
-					return fmt.Errorf("inputs.%s: %w", name, err)
-				}
-				vars[name] = v
-			} else if d, ok := b.Body.Attributes["default"]; ok {
-				if v, diags := d.Expr.Value(nil); !diags.HasErrors() {
-					vars[name] = v
-				}
-			}
-		case b.Type == "data" && len(b.Labels) == 2:
-			if dataTypes[b.Labels[0]] == nil {
-				dataTypes[b.Labels[0]] = map[string]cty.Value{}
-			}
-			v := cty.DynamicVal
-			if attrs, ok := c.Data[b.Labels[0]+"."+b.Labels[1]]; ok {
-				obj := map[string]cty.Value{}
-				for k, s := range attrs {
-					e, err := c.expand(s)
-					if err != nil {
-						return fmt.Errorf("data.%s.%s: %w", b.Labels[0], b.Labels[1], err)
-					}
-					obj[k] = cty.StringVal(e)
-				}
-				v = cty.ObjectVal(obj)
-			}
-			dataTypes[b.Labels[0]][b.Labels[1]] = v
-		case b.Type == "locals":
-			for name, a := range b.Body.Attributes {
-				locals[name] = a.Expr
-			}
-		case b.Type == "resource" && len(b.Labels) == 2:
-			if resources[b.Labels[0]] == nil {
-				resources[b.Labels[0]] = map[string]*hclsyntax.Block{}
-			}
-			resources[b.Labels[0]][b.Labels[1]] = b
-		}
-	}
-	for k := range c.Inputs {
-		if _, ok := vars[k]; !ok {
-			return fmt.Errorf("inputs.%s: the module has no variable %s", k, k)
-		}
-	}
-	data := map[string]cty.Value{}
-	for t, byName := range dataTypes {
-		data[t] = cty.ObjectVal(byName)
-	}
-	m.ctx = &hcl.EvalContext{
-		Variables: map[string]cty.Value{
-			"var":  cty.ObjectVal(vars),
-			"data": cty.ObjectVal(data),
-			"path": cty.ObjectVal(map[string]cty.Value{"module": cty.StringVal("."), "root": cty.StringVal(".")}),
+	in := evalInputs{
+		vars: map[string]cty.Value{},
+		data: map[string]cty.Value{},
+		aws: awsSample{
+			partition: c.Values["partition"], region: c.Values["region"], account: c.Values["account"],
+			secretSuffix: c.Values["secret_suffix"], asgUUID: c.Values["asg_uuid"],
 		},
-		Functions: functions(),
+		unknownWhy: "the contract does not define (add them to its inputs or data)",
 	}
-	localVals := map[string]cty.Value{}
-	for name := range locals {
-		localVals[name] = cty.DynamicVal
-	}
-	resVals := map[string]map[string]cty.Value{}
-	for t, byName := range resources {
-		resVals[t] = map[string]cty.Value{}
-		for name := range byName {
-			resVals[t][name] = cty.DynamicVal
+	for name, input := range c.Inputs {
+		if m.blocks["variable."+name] == nil {
+			return nil, fmt.Errorf("inputs.%s: the module has no variable %s", name, name)
+		}
+		if in.vars[name], err = c.toCty(input); err != nil {
+			return nil, fmt.Errorf("inputs.%s: %w", name, err)
 		}
 	}
-	// Locals and resources refer to each other; each pass resolves at least one more level.
-	for range 8 {
-		m.ctx.Variables["local"] = cty.ObjectVal(localVals)
-		for t, byName := range resVals {
-			m.ctx.Variables[t] = cty.ObjectVal(byName)
-		}
-		changed := false
-		for name, expr := range locals {
-			v, diags := expr.Value(m.ctx)
-			if diags.HasErrors() {
-				v = cty.DynamicVal
+	for key, attrs := range c.Data {
+		obj := map[string]cty.Value{}
+		for k, s := range attrs {
+			e, err := c.expand(s)
+			if err != nil {
+				return nil, fmt.Errorf("data.%s: %w", key, err)
 			}
-			if !v.RawEquals(localVals[name]) {
-				localVals[name], changed = v, true
-			}
+			obj[k] = cty.StringVal(e)
 		}
-		for t, byName := range resources {
-			for name, b := range byName {
-				v := resourceValue(b, m.ctx, c.Values)
-				if !v.RawEquals(resVals[t][name]) {
-					resVals[t][name], changed = v, true
-				}
-			}
-		}
-		if !changed {
-			return nil
-		}
+		in.data[key] = cty.ObjectVal(obj)
 	}
-	return fmt.Errorf("locals and resource attributes did not settle after 8 passes")
-}
-
-// functions are the Terraform functions policies and names use that need no files or
-// provider; a missing one leaves its result unknown.
-func functions() map[string]function.Function {
-	return map[string]function.Function{
-		"jsonencode": stdlib.JSONEncodeFunc,
-		"join":       stdlib.JoinFunc,
-		"concat":     stdlib.ConcatFunc,
-		"format":     stdlib.FormatFunc,
-		"lower":      stdlib.LowerFunc,
-		"upper":      stdlib.UpperFunc,
-		"replace":    stdlib.ReplaceFunc,
-		"min":        stdlib.MinFunc,
-		"max":        stdlib.MaxFunc,
-		"merge":      stdlib.MergeFunc,
-		"keys":       stdlib.KeysFunc,
-		"sort":       stdlib.SortFunc,
-		"distinct":   stdlib.DistinctFunc,
-		"flatten":    stdlib.FlattenFunc,
-		"length":     stdlib.LengthFunc,
-		"coalesce":   stdlib.CoalesceFunc,
-		"tolist":     stdlib.MakeToFunc(cty.List(cty.DynamicPseudoType)),
-		"toset":      stdlib.MakeToFunc(cty.Set(cty.DynamicPseudoType)),
-		"split":      stdlib.SplitFunc,
-		"element":    stdlib.ElementFunc,
-		"trimprefix": stdlib.TrimPrefixFunc,
-		"trimsuffix": stdlib.TrimSuffixFunc,
-		"trimspace":  stdlib.TrimSpaceFunc,
-		"substr":     stdlib.SubstrFunc,
-		"contains":   stdlib.ContainsFunc,
-		"lookup":     stdlib.LookupFunc,
-		"regex":      stdlib.RegexFunc,
-		"formatlist": stdlib.FormatListFunc,
-		"compact":    stdlib.CompactFunc,
-	}
-}
-
-// resourceValue is a resource's top-level attributes as written, plus the ARN (and id/name
-// where they differ) AWS gives it. A counted or for_each resource is unknown.
-func resourceValue(b *hclsyntax.Block, ctx *hcl.EvalContext, values map[string]string) cty.Value {
-	if b.Body.Attributes["count"] != nil || b.Body.Attributes["for_each"] != nil {
-		return cty.DynamicVal
-	}
-	attrs := map[string]cty.Value{}
-	for name, a := range b.Body.Attributes {
-		v, diags := a.Expr.Value(ctx)
-		if diags.HasErrors() {
-			v = cty.DynamicVal
-		}
-		attrs[name] = v
-	}
-	str := func(name string) (string, bool) {
-		v, ok := attrs[name]
-		if !ok || !v.IsWhollyKnown() || v.IsNull() || !v.Type().Equals(cty.String) {
-			return "", false
-		}
-		return v.AsString(), true
-	}
-	p, r, acct := values["partition"], values["region"], values["account"]
-	arn := ""
-	name, known := str("name")
-	switch b.Labels[0] {
-	case "aws_ssm_parameter":
-		if known {
-			arn = fmt.Sprintf("arn:%s:ssm:%s:%s:parameter/%s", p, r, acct, strings.TrimPrefix(name, "/"))
-		}
-	case "aws_secretsmanager_secret":
-		if known {
-			arn = fmt.Sprintf("arn:%s:secretsmanager:%s:%s:secret:%s-%s", p, r, acct, name, values["secret_suffix"])
-			attrs["id"] = cty.StringVal(arn)
-		}
-	case "aws_cloudwatch_log_group":
-		if known {
-			arn = fmt.Sprintf("arn:%s:logs:%s:%s:log-group:%s", p, r, acct, name)
-		}
-	case "aws_autoscaling_group":
-		if known {
-			arn = fmt.Sprintf("arn:%s:autoscaling:%s:%s:autoScalingGroup:%s:autoScalingGroupName/%s", p, r, acct, values["asg_uuid"], name)
-		}
-	case "aws_iam_role", "aws_iam_instance_profile":
-		if known {
-			path, ok := str("path")
-			if !ok {
-				path = "/"
-			}
-			kind := strings.TrimPrefix(strings.ReplaceAll(b.Labels[0], "_", "-"), "aws-iam-")
-			arn = fmt.Sprintf("arn:%s:iam::%s:%s%s%s", p, acct, kind, path, name)
-			attrs["id"] = cty.StringVal(name)
-		}
-	}
-	if arn != "" {
-		attrs["arn"] = cty.StringVal(arn)
-	} else {
-		attrs["arn"] = cty.UnknownVal(cty.String)
-	}
-	if _, ok := attrs["id"]; !ok {
-		attrs["id"] = cty.UnknownVal(cty.String)
-	}
-	return cty.ObjectVal(attrs)
-}
-
-// find returns the block of TYPE "LABEL0" "LABEL1".
-func (m *module) find(typ, l0, l1 string) *hclsyntax.Block {
-	for _, b := range m.blocks {
-		if b.Type == typ && len(b.Labels) == 2 && b.Labels[0] == l0 && b.Labels[1] == l1 {
-			return b
-		}
-	}
-	return nil
+	return evaluate(m, in)
 }
 
 // refersTo reports whether expr is (or contains) a reference to TYPE.NAME.
@@ -520,18 +304,16 @@ func refersTo(expr hcl.Expression, typ, name string) bool {
 // instanceRolePolicies returns the statements of every policy attached to the role of the
 // module's instance profile (one slice per policy), and the attached policies the contract
 // says are not covered.
-func (m *module) instanceRolePolicies(c *contract) ([][]statement, []string, error) {
+func instanceRolePolicies(m *evaluated, c *contract) ([][]statement, []string, error) {
 	role := ""
-	for _, b := range m.blocks {
-		if b.Type == "resource" && len(b.Labels) == 2 && b.Labels[0] == "aws_iam_instance_profile" {
-			for _, t := range b.Body.Attributes["role"].Expr.Variables() {
-				if t.RootName() == "aws_iam_role" && len(t) >= 2 {
-					if a, ok := t[1].(hcl.TraverseAttr); ok {
-						if role != "" && role != a.Name {
-							return nil, nil, fmt.Errorf("more than one instance profile role (%s, %s)", role, a.Name)
-						}
-						role = a.Name
+	for _, b := range m.mod.blocksOf("resource", "aws_iam_instance_profile") {
+		for _, t := range b.Body.Attributes["role"].Expr.Variables() {
+			if t.RootName() == "aws_iam_role" && len(t) >= 2 {
+				if a, ok := t[1].(hcl.TraverseAttr); ok {
+					if role != "" && role != a.Name {
+						return nil, nil, fmt.Errorf("more than one instance profile role (%s, %s)", role, a.Name)
 					}
+					role = a.Name
 				}
 			}
 		}
@@ -539,7 +321,7 @@ func (m *module) instanceRolePolicies(c *contract) ([][]statement, []string, err
 	if role == "" {
 		return nil, nil, fmt.Errorf("no aws_iam_instance_profile with role = aws_iam_role.<name> in the module")
 	}
-	rb := m.find("resource", "aws_iam_role", role)
+	rb := m.mod.blocks["resource.aws_iam_role."+role]
 	if rb == nil {
 		return nil, nil, fmt.Errorf("aws_iam_role.%s not found", role)
 	}
@@ -553,10 +335,7 @@ func (m *module) instanceRolePolicies(c *contract) ([][]statement, []string, err
 	}
 	var policies [][]statement
 	var notCovered []string
-	for _, b := range m.blocks {
-		if b.Type != "resource" || len(b.Labels) != 2 {
-			continue
-		}
+	for _, b := range m.mod.blocksOf("resource", "") {
 		roleAttr := b.Body.Attributes["role"]
 		if roleAttr == nil || !refersTo(roleAttr.Expr, "aws_iam_role", role) {
 			continue
@@ -567,7 +346,7 @@ func (m *module) instanceRolePolicies(c *contract) ([][]statement, []string, err
 		}
 		switch b.Labels[0] {
 		case "aws_iam_role_policy":
-			stmts, err := m.policyStatements(b.Body.Attributes["policy"], where)
+			stmts, err := policyStatements(m, b.Body.Attributes["policy"], where)
 			if err != nil {
 				return nil, nil, err
 			}
@@ -601,7 +380,7 @@ func (m *module) instanceRolePolicies(c *contract) ([][]statement, []string, err
 
 // policyStatements reads an aws_iam_role_policy's policy: a reference to an
 // aws_iam_policy_document data source, or an expression giving the JSON (jsonencode).
-func (m *module) policyStatements(a *hclsyntax.Attribute, where string) ([]statement, error) {
+func policyStatements(m *evaluated, a *hclsyntax.Attribute, where string) (stmts []statement, err error) {
 	if a == nil {
 		return nil, fmt.Errorf("%s: no policy", where)
 	}
@@ -615,127 +394,51 @@ func (m *module) policyStatements(a *hclsyntax.Attribute, where string) ([]state
 		if len(names) != 3 || names[0] != "aws_iam_policy_document" || names[2] != "json" {
 			return nil, fmt.Errorf("%s: policy must be data.aws_iam_policy_document.<name>.json or jsonencode(...)", where)
 		}
-		b := m.find("data", names[0], names[1])
+		b := m.mod.blocks["data.aws_iam_policy_document."+names[1]]
 		if b == nil {
 			return nil, fmt.Errorf("%s: data.aws_iam_policy_document.%s not found", where, names[1])
 		}
-		return m.documentStatements(b)
-	}
-	v, diags := a.Expr.Value(m.ctx)
-	if diags.HasErrors() {
-		return nil, fmt.Errorf("%s: policy: %s", where, diags.Error())
-	}
-	if !v.IsWhollyKnown() || !v.Type().Equals(cty.String) {
-		return nil, fmt.Errorf("%s: policy depends on values the contract does not define", where)
-	}
-	return parsePolicyJSON(v.AsString(), where)
-}
-
-// documentStatements evaluates the statements of a data "aws_iam_policy_document" block.
-func (m *module) documentStatements(b *hclsyntax.Block) ([]statement, error) {
-	doc := "data.aws_iam_policy_document." + b.Labels[1]
-	for name := range b.Body.Attributes {
-		if name != "version" && name != "policy_id" {
-			return nil, fmt.Errorf("%s: attribute %s is not evaluated by this check", doc, name)
+		if stmts, err = identityDocument(m, b); err != nil {
+			return nil, err
+		}
+	} else {
+		v, diags := a.Expr.Value(m.ctx)
+		if diags.HasErrors() {
+			return nil, fmt.Errorf("%s: policy: %s", where, diags.Error())
+		}
+		if !v.IsWhollyKnown() || !v.Type().Equals(cty.String) {
+			return nil, fmt.Errorf("%s: policy depends on values the contract does not define", where)
+		}
+		if stmts, err = parsePolicyJSON(v.AsString(), where); err != nil {
+			return nil, err
 		}
 	}
-	var out []statement
-	for i, sb := range b.Body.Blocks {
-		if sb.Type != "statement" {
-			return nil, fmt.Errorf("%s: %s blocks are not evaluated by this check", doc, sb.Type)
-		}
-		st := statement{Effect: "Allow", Where: fmt.Sprintf("%s statement %d", doc, i+1)}
-		if a := sb.Body.Attributes["sid"]; a != nil {
-			if v, diags := a.Expr.Value(m.ctx); !diags.HasErrors() && v.IsKnown() && !v.IsNull() {
-				st.Sid = v.AsString()
-				st.Where = fmt.Sprintf("%s statement %q", doc, st.Sid)
-			}
-		}
-		for name, a := range sb.Body.Attributes {
-			var err error
-			switch name {
-			case "sid":
-			case "effect":
-				var e []string
-				e, err = m.strings(a, st.Where)
-				if err == nil && (len(e) != 1 || (e[0] != "Allow" && e[0] != "Deny")) {
-					err = fmt.Errorf("%s: effect must be Allow or Deny", st.Where)
-				}
-				if err == nil {
-					st.Effect = e[0]
-				}
-			case "actions":
-				st.Actions, err = m.strings(a, st.Where)
-			case "not_actions":
-				st.NotActions, err = m.strings(a, st.Where)
-			case "resources":
-				st.Resources, err = m.strings(a, st.Where)
-			case "not_resources":
-				st.NotResources, err = m.strings(a, st.Where)
-			default:
-				err = fmt.Errorf("%s: attribute %s is not evaluated by this check", st.Where, name)
-			}
-			if err != nil {
-				return nil, err
-			}
-		}
-		for _, cb := range sb.Body.Blocks {
-			if cb.Type != "condition" {
-				return nil, fmt.Errorf("%s: %s blocks are not evaluated by this check (an identity policy has no principals)", st.Where, cb.Type)
-			}
-			var parts [3][]string // test, variable, values
-			for i, name := range []string{"test", "variable", "values"} {
-				a := cb.Body.Attributes[name]
-				if a == nil {
-					return nil, fmt.Errorf("%s: condition without %s", st.Where, name)
-				}
-				vals, err := m.strings(a, st.Where)
-				if err != nil {
-					return nil, err
-				}
-				parts[i] = vals
-			}
-			if len(parts[0]) != 1 || len(parts[1]) != 1 {
-				return nil, fmt.Errorf("%s: condition test and variable must be single strings", st.Where)
-			}
-			cond := condition{Operator: parts[0][0], Key: parts[1][0], Values: parts[2]}
-			st.Conditions = append(st.Conditions, cond)
-		}
+	for _, st := range stmts {
 		if err := st.validate(); err != nil {
 			return nil, err
 		}
-		out = append(out, st)
 	}
-	return out, nil
+	return stmts, nil
 }
 
-// strings evaluates a, which must be wholly known: a string or a list/set/tuple of strings.
-func (m *module) strings(a *hclsyntax.Attribute, where string) ([]string, error) {
-	v, diags := a.Expr.Value(m.ctx)
-	if diags.HasErrors() {
-		return nil, fmt.Errorf("%s: %s: %s", where, a.Name, diags.Error())
-	}
-	if !v.IsWhollyKnown() {
-		return nil, fmt.Errorf("%s: %s depends on values the contract does not define (add them to its inputs or data)", where, a.Name)
-	}
-	if v.IsNull() {
-		return nil, fmt.Errorf("%s: %s is null", where, a.Name)
-	}
-	if v.Type().Equals(cty.String) {
-		return []string{v.AsString()}, nil
-	}
-	if !v.CanIterateElements() {
-		return nil, fmt.Errorf("%s: %s is not a string or a list of strings", where, a.Name)
-	}
-	var out []string
-	for it := v.ElementIterator(); it.Next(); {
-		_, e := it.Element()
-		if e.IsNull() || !e.Type().Equals(cty.String) {
-			return nil, fmt.Errorf("%s: %s has a non-string element", where, a.Name)
+// identityDocument evaluates an identity policy document written out statement by statement,
+// so that each finding names a statement of the source: no dynamic blocks, no principals.
+func identityDocument(m *evaluated, b *hclsyntax.Block) ([]statement, error) {
+	doc := "data.aws_iam_policy_document." + b.Labels[1]
+	for _, sb := range b.Body.Blocks {
+		if sb.Type != "statement" {
+			return nil, fmt.Errorf("%s: %s blocks are not evaluated by this check", doc, sb.Type)
 		}
-		out = append(out, e.AsString())
+		for _, cb := range sb.Body.Blocks {
+			if cb.Type != "condition" {
+				return nil, fmt.Errorf("%s: %s blocks are not evaluated by this check (an identity policy has no principals)", doc, cb.Type)
+			}
+		}
 	}
-	return out, nil
+	if _, ok := b.Body.Attributes["for_each"]; ok {
+		return nil, fmt.Errorf("%s: attribute for_each is not evaluated by this check", doc)
+	}
+	return policyDocument(b, m.ctx, m.in.unknownWhy)
 }
 
 // parsePolicyJSON reads an IAM policy document in JSON.
@@ -799,9 +502,6 @@ func parsePolicyJSON(doc, where string) ([]statement, error) {
 		sort.Slice(st.Conditions, func(i, j int) bool {
 			return st.Conditions[i].Operator+st.Conditions[i].Key < st.Conditions[j].Operator+st.Conditions[j].Key
 		})
-		if err := st.validate(); err != nil {
-			return nil, err
-		}
 		out = append(out, st)
 	}
 	return out, nil

@@ -97,18 +97,7 @@ func allowed(stmts []statement, call contractCall) bool {
 
 // applies reports whether the statement covers the call's action, resource and context.
 func (s statement) applies(call contractCall) bool {
-	actionMatch := func(p string) bool { return globMatch(strings.ToLower(p), strings.ToLower(call.Action)) }
-	if len(s.Actions) > 0 && !slices.ContainsFunc(s.Actions, actionMatch) {
-		return false
-	}
-	if len(s.NotActions) > 0 && slices.ContainsFunc(s.NotActions, actionMatch) {
-		return false
-	}
-	resourceMatch := func(p string) bool { return arnMatch(p, call.Resource) }
-	if len(s.Resources) > 0 && !slices.ContainsFunc(s.Resources, resourceMatch) {
-		return false
-	}
-	if len(s.NotResources) > 0 && slices.ContainsFunc(s.NotResources, resourceMatch) {
+	if !s.coversAction(call.Action) || !s.coversResource(call.Resource) {
 		return false
 	}
 	ctx := make(map[string]string, len(call.Context))
@@ -121,6 +110,38 @@ func (s statement) applies(call contractCall) bool {
 		}
 	}
 	return true
+}
+
+// coversAction reports whether the statement's Action (or NotAction) covers action, whatever
+// the resource and conditions.
+func (s statement) coversAction(action string) bool {
+	match := func(p string) bool { return globMatch(strings.ToLower(p), strings.ToLower(action)) }
+	if len(s.Actions) > 0 && !slices.ContainsFunc(s.Actions, match) {
+		return false
+	}
+	return len(s.NotActions) == 0 || !slices.ContainsFunc(s.NotActions, match)
+}
+
+// coversResource reports whether the statement's Resource (or NotResource) covers resource.
+func (s statement) coversResource(resource string) bool {
+	match := func(p string) bool { return arnMatch(p, resource) }
+	if len(s.Resources) > 0 && !slices.ContainsFunc(s.Resources, match) {
+		return false
+	}
+	return len(s.NotResources) == 0 || !slices.ContainsFunc(s.NotResources, match)
+}
+
+// deniedOutright reports whether a Deny statement without conditions covers action on
+// resource: denied whatever the request's context.
+func deniedOutright(stmts []statement, action, resource string) bool {
+	return slices.ContainsFunc(stmts, func(s statement) bool {
+		return s.Effect == "Deny" && len(s.Conditions) == 0 && s.coversAction(action) && s.coversResource(resource)
+	})
+}
+
+// grantsAction reports whether some Allow statement covers action (on some resource).
+func grantsAction(stmts []statement, action string) bool {
+	return slices.ContainsFunc(stmts, func(s statement) bool { return s.Effect == "Allow" && s.coversAction(action) })
 }
 
 // matches evaluates the condition against the request context (keys lower-cased; one value

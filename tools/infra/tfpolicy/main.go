@@ -3,11 +3,13 @@
 //
 //	tfpolicy sg DIR       security-group policy (see checkSecurityGroups)
 //	tfpolicy ignores DIR  every "#tfsec:ignore:" comment carries a reason
+//	tfpolicy ecr DIR      the ECR lifecycle policy never expires a deployed image (ecrlifecycle.go)
 //	tfpolicy userdata DIR OUT
 //	                      render deploy/aws/user-data.sh.tftpl the way modules/compute does
 //	                      (templatefile semantics) with sample values into OUT, check that the
 //	                      embedded CloudWatch agent config is valid JSON and that the gzipped
 //	                      user data fits EC2's 16 KiB limit (OUT is then shellchecked)
+//	tfpolicy ciroles DIR  the CI roles of DIR/modules/github-oidc (see ciroles.go)
 //	tfpolicy iamcontract MODULE_DIR CONTRACT
 //	                      the instance role allows every call of the contract and nothing
 //	                      more (iamcontract.go)
@@ -57,6 +59,9 @@ func main() {
 	if len(os.Args) == 4 && os.Args[1] == "iamcontract" {
 		os.Exit(runIAMContract(os.Args[2], os.Args[3])) // see iamcontract.go
 	}
+	if len(os.Args) == 4 && os.Args[1] == "iampolicy" {
+		os.Exit(runIAMPolicy(os.Args[2], os.Args[3])) // see iampolicy.go
+	}
 	if len(os.Args) == 4 && os.Args[1] == "userdata" {
 		if err := renderUserData(os.Args[2], os.Args[3]); err != nil {
 			fmt.Println("tfpolicy userdata:", err)
@@ -81,12 +86,16 @@ func main() {
 		findings, err = checkIgnores(files)
 	case "fmt":
 		findings, err = checkFormat(files)
+	case "ciroles":
+		findings, err = checkCIRoles(os.Args[2])
 	case "workflows":
 		findings, err = checkWorkflows(os.Args[2])
 	case "rollout":
 		findings, err = checkRollout(os.Args[2])
 	case "agent-metrics":
 		findings, err = checkAgentMetrics(os.Args[2])
+	case "ecr":
+		findings, err = checkECRLifecycle(os.Args[2])
 	default:
 		err = fmt.Errorf("unknown check %q", os.Args[1])
 	}
@@ -129,15 +138,10 @@ func checkSecurityGroups(files []string) ([]string, error) {
 		if !strings.HasSuffix(path, ".tf") {
 			continue
 		}
-		src, err := os.ReadFile(path)
+		body, err := parseHCL(path)
 		if err != nil {
 			return nil, err
 		}
-		f, diags := hclsyntax.ParseConfig(src, path, hcl.InitialPos)
-		if diags.HasErrors() {
-			return nil, diags
-		}
-		body := f.Body.(*hclsyntax.Body)
 		inALB := strings.Contains(filepath.ToSlash(path), "modules/alb/")
 		for _, b := range body.Blocks {
 			if b.Type != "resource" || len(b.Labels) != 2 {

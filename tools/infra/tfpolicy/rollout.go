@@ -28,17 +28,11 @@ package main
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
-	"sort"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
-	"github.com/hashicorp/hcl/v2/ext/tryfunc"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
-	"github.com/zclconf/go-cty/cty/function"
-	"github.com/zclconf/go-cty/cty/function/stdlib"
 )
 
 const (
@@ -48,129 +42,21 @@ const (
 	readinessPath           = "/readyz"
 )
 
-// tfModule is one directory of .tf files: its top-level blocks by address.
-type tfModule struct {
-	dir    string
-	blocks map[string]*hclsyntax.Block // resource.T.N, data.T.N, output.N, variable.N, module.N
-	locals map[string]*hclsyntax.Attribute
-	order  []string // block addresses in file order, for stable findings
-}
-
-// instance is a module in a root's module tree.
-type instance struct {
-	mod      *tfModule
-	parent   *instance
-	call     *hclsyntax.Block // the module block in parent; nil for the root
-	children map[string]*instance
-	name     string // module path, e.g. module.weupload.module.alb
-}
-
 type node struct {
 	in  *instance
 	key string // block address or local.N
 }
 
 func checkRollout(root string) ([]string, error) {
-	roots, err := rootModules(root)
+	tops, err := moduleTrees(root)
 	if err != nil {
 		return nil, err
 	}
-	mods := map[string]*tfModule{}
 	var findings []string
-	for _, dir := range roots {
-		top, err := expand(mods, dir, nil, nil, "")
-		if err != nil {
-			return nil, err
-		}
+	for _, top := range tops {
 		findings = append(findings, rolloutRules(top)...)
 	}
 	return dedupe(findings), nil
-}
-
-func rootModules(root string) ([]string, error) {
-	set := map[string]bool{}
-	err := filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() && (d.Name() == "modules" || strings.HasPrefix(d.Name(), ".") && p != root) {
-			return filepath.SkipDir
-		}
-		if !d.IsDir() && strings.HasSuffix(p, ".tf") {
-			set[filepath.Dir(p)] = true
-		}
-		return nil
-	})
-	var out []string
-	for d := range set {
-		out = append(out, d)
-	}
-	sort.Strings(out)
-	return out, err
-}
-
-func loadModuleTree(mods map[string]*tfModule, dir string) (*tfModule, error) {
-	dir = filepath.Clean(dir)
-	if m, ok := mods[dir]; ok {
-		return m, nil
-	}
-	paths, err := filepath.Glob(filepath.Join(dir, "*.tf"))
-	if err != nil {
-		return nil, err
-	}
-	sort.Strings(paths)
-	m := &tfModule{dir: dir, blocks: map[string]*hclsyntax.Block{}, locals: map[string]*hclsyntax.Attribute{}}
-	for _, p := range paths {
-		src, err := os.ReadFile(p)
-		if err != nil {
-			return nil, err
-		}
-		f, diags := hclsyntax.ParseConfig(src, p, hcl.InitialPos)
-		if diags.HasErrors() {
-			return nil, diags
-		}
-		for _, b := range f.Body.(*hclsyntax.Body).Blocks {
-			if b.Type == "locals" {
-				for name, a := range b.Body.Attributes {
-					m.locals[name] = a
-				}
-				continue
-			}
-			key := strings.Join(append([]string{b.Type}, b.Labels...), ".")
-			if b.Type == "resource" {
-				key = strings.Join(append([]string{"resource"}, b.Labels...), ".")
-			}
-			m.blocks[key] = b
-			m.order = append(m.order, key)
-		}
-	}
-	mods[dir] = m
-	return m, nil
-}
-
-// expand loads dir and, recursively, the local modules it calls.
-func expand(mods map[string]*tfModule, dir string, parent *instance, call *hclsyntax.Block, name string) (*instance, error) {
-	m, err := loadModuleTree(mods, dir)
-	if err != nil {
-		return nil, err
-	}
-	in := &instance{mod: m, parent: parent, call: call, children: map[string]*instance{}, name: name}
-	for _, key := range m.order {
-		b := m.blocks[key]
-		if b.Type != "module" {
-			continue
-		}
-		src := literal(b.Body.Attributes["source"])
-		if !strings.HasPrefix(src, "./") && !strings.HasPrefix(src, "../") {
-			continue // registry modules are not ours to check
-		}
-		child, err := expand(mods, filepath.Join(dir, src), in, b, strings.TrimPrefix(name+".module."+b.Labels[0], "."))
-		if err != nil {
-			return nil, err
-		}
-		in.children[b.Labels[0]] = child
-	}
-	return in, nil
 }
 
 // deps lists the nodes n refers to directly.
@@ -373,18 +259,6 @@ func rolloutRules(top *instance) []string {
 	return findings
 }
 
-func walkInstances(in *instance, fn func(*instance)) {
-	fn(in)
-	names := make([]string, 0, len(in.children))
-	for name := range in.children {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	for _, name := range names {
-		walkInstances(in.children[name], fn)
-	}
-}
-
 func checkALBLogs(n node, b *hclsyntax.Block) []string {
 	enabled := false
 	for _, nb := range b.Body.Blocks {
@@ -410,7 +284,7 @@ func isFalse(in *instance, a *hclsyntax.Attribute) bool {
 	if a == nil {
 		return false
 	}
-	v := evalExpr(in, a.Expr, nil, 0)
+	v := exprValue(in, a.Expr, nil)
 	return v.IsWhollyKnown() && v.Type() == cty.Bool && v.False()
 }
 
@@ -452,7 +326,7 @@ func checkASG(n node, b *hclsyntax.Block) []string {
 		}
 		for _, pb := range nb.Body.Blocks {
 			if a := pb.Body.Attributes["auto_rollback"]; pb.Type == "preferences" && a != nil {
-				v := evalExpr(n.in, a.Expr, nil, 0)
+				v := exprValue(n.in, a.Expr, nil)
 				rollback = v.IsWhollyKnown() && v.Type() == cty.Bool && v.True()
 			}
 		}
@@ -482,73 +356,11 @@ func evalString(in *instance, a *hclsyntax.Attribute, overrides map[string]cty.V
 	if a == nil {
 		return ""
 	}
-	v := evalExpr(in, a.Expr, overrides, 0)
+	v := exprValue(in, a.Expr, overrides)
 	if !v.IsWhollyKnown() || v.IsNull() || v.Type() != cty.String {
 		return ""
 	}
 	return v.AsString()
-}
-
-var evalFuncs = map[string]function.Function{
-	"length":   stdlib.LengthFunc,
-	"concat":   stdlib.ConcatFunc,
-	"coalesce": stdlib.CoalesceFunc,
-	"can":      tryfunc.CanFunc,
-	"try":      tryfunc.TryFunc,
-}
-
-func evalExpr(in *instance, expr hclsyntax.Expression, overrides map[string]cty.Value, depth int) cty.Value {
-	if depth > 20 {
-		return cty.DynamicVal
-	}
-	vars := map[string]cty.Value{}
-	locals := map[string]cty.Value{}
-	for _, t := range expr.Variables() {
-		parts := traversalNames(t)
-		if len(parts) < 2 {
-			continue
-		}
-		switch parts[0] {
-		case "var":
-			vars[parts[1]] = varValue(in, parts[1], overrides, depth)
-		case "local":
-			if a := in.mod.locals[parts[1]]; a != nil {
-				locals[parts[1]] = evalExpr(in, a.Expr, overrides, depth+1)
-			}
-		}
-	}
-	ctx := &hcl.EvalContext{
-		Variables: map[string]cty.Value{
-			"var":   cty.ObjectVal(vars),
-			"local": cty.ObjectVal(locals),
-			"path":  cty.ObjectVal(map[string]cty.Value{"module": cty.StringVal(in.mod.dir)}),
-		},
-		Functions: evalFuncs,
-	}
-	v, diags := expr.Value(ctx)
-	if diags.HasErrors() {
-		return cty.DynamicVal
-	}
-	return v
-}
-
-func varValue(in *instance, name string, overrides map[string]cty.Value, depth int) cty.Value {
-	if v, ok := overrides[name]; ok {
-		return v
-	}
-	if in.call != nil {
-		if a := in.call.Body.Attributes[name]; a != nil {
-			return evalExpr(in.parent, a.Expr, nil, depth+1)
-		}
-	}
-	if b := in.mod.blocks["variable."+name]; b != nil {
-		if a := b.Body.Attributes["default"]; a != nil {
-			if v, diags := a.Expr.Value(nil); !diags.HasErrors() {
-				return v
-			}
-		}
-	}
-	return cty.DynamicVal
 }
 
 func dedupe(in []string) []string {

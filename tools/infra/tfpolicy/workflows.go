@@ -28,6 +28,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -389,15 +390,6 @@ func list(n *yaml.Node, key string) (items []string, present bool) {
 	return nil, false
 }
 
-func contains(items []string, want string) bool {
-	for _, s := range items {
-		if s == want {
-			return true
-		}
-	}
-	return false
-}
-
 // hasVTagPattern: a filter pattern that matches v1.2.3 (v*, v[0-9]*, ...), and nothing wider.
 func hasVTagPattern(items []string) bool {
 	for _, s := range items {
@@ -480,7 +472,7 @@ func checkRelease(w *wf) []string {
 	if push == nil || !hasVTagPattern(tags) {
 		add(`does not run for pushed v* tags (on.push.tags: ["v*"]), so a release tag never builds or deploys`)
 	}
-	if push == nil || !contains(branches, "main") {
+	if push == nil || !slices.Contains(branches, "main") {
 		add("does not run for pushes to main (on.push.branches: [main])")
 	}
 	// Serialised per commit: the workflow's group, or that of every job that pushes.
@@ -561,11 +553,11 @@ func checkDeployRouting(w *wf) []string {
 	add := func(msg string) { findings = append(findings, w.path+": "+msg) }
 	run := trigger(w, "workflow_run")
 	workflows, _ := list(run, "workflows")
-	if run == nil || !contains(workflows, "release") {
+	if run == nil || !slices.Contains(workflows, "release") {
 		add("is not triggered by the release workflow (on.workflow_run.workflows: [release])")
 	}
 	// head_branch is the tag's name for a tag push, so the filter must let v* through.
-	if branches, present := list(run, "branches"); present && (!contains(branches, "main") || !hasVTagPattern(branches)) {
+	if branches, present := list(run, "branches"); present && (!slices.Contains(branches, "main") || !hasVTagPattern(branches)) {
 		add(fmt.Sprintf("on.workflow_run.branches %v must include main and v* (a tag run's head_branch is the tag)", branches))
 	}
 	if _, present := list(run, "branches-ignore"); present {
@@ -721,19 +713,15 @@ func checkLockFiles(repo string) ([]string, error) {
 		}
 		lockPath := filepath.Join(root, ".terraform.lock.hcl")
 		at := rel(repo, lockPath)
-		src, err := os.ReadFile(lockPath)
+		lock, err := parseHCL(lockPath)
 		if os.IsNotExist(err) {
 			findings = append(findings, at+": missing: terraform init -lockfile=readonly fails without it (create it with terraform providers lock)")
 			continue
 		} else if err != nil {
 			return nil, err
 		}
-		f, diags := hclsyntax.ParseConfig(src, lockPath, hcl.InitialPos)
-		if diags.HasErrors() {
-			return nil, diags
-		}
 		locked := map[string]bool{}
-		for _, b := range f.Body.(*hclsyntax.Body).Blocks {
+		for _, b := range lock.Blocks {
 			if b.Type != "provider" || len(b.Labels) != 1 {
 				continue
 			}
@@ -809,7 +797,7 @@ func terraformRoots(tfDir string) ([]string, error) {
 		if d.IsDir() || !strings.HasSuffix(p, ".tf") {
 			return nil
 		}
-		body, err := parseTF(p)
+		body, err := parseHCL(p)
 		if err != nil {
 			return err
 		}
@@ -828,18 +816,6 @@ func terraformRoots(tfDir string) ([]string, error) {
 	return sortedKeys(seen), err
 }
 
-func parseTF(path string) (*hclsyntax.Body, error) {
-	src, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	f, diags := hclsyntax.ParseConfig(src, path, hcl.InitialPos)
-	if diags.HasErrors() {
-		return nil, diags
-	}
-	return f.Body.(*hclsyntax.Body), nil
-}
-
 // collectProviders adds the required_providers of dir and of the local modules it calls.
 func collectProviders(dir string, reqs map[string]*providerReq, visited map[string]bool) error {
 	dir = filepath.Clean(dir)
@@ -852,7 +828,7 @@ func collectProviders(dir string, reqs map[string]*providerReq, visited map[stri
 		return err
 	}
 	for _, p := range files {
-		body, err := parseTF(p)
+		body, err := parseHCL(p)
 		if err != nil {
 			return err
 		}
