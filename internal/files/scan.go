@@ -132,14 +132,21 @@ type ScanIssue struct {
 }
 
 // ScanIssues lists infected and failed files of every account, latest
-// first, at most limit. For administrators: it checks no permission
-// itself. Errors: Unavailable.
-func (s *Service) ScanIssues(ctx context.Context, limit int) ([]ScanIssue, error) {
+// first, at most limit, to an administrator. Errors: NotFound (actor is
+// not an administrator), Unavailable.
+func (s *Service) ScanIssues(ctx context.Context, actorID string, limit int) ([]ScanIssue, error) {
 	var issues []ScanIssue
+	var admin bool
 	err := database.RetryRead(ctx, func(ctx context.Context) error {
 		var err error
+		if admin, err = isAdmin(ctx, s.pool, actorID); err != nil || !admin {
+			return err
+		}
 		issues, err = scanIssues(ctx, s.pool, limit)
 		return err
 	})
+	if err == nil && !admin {
+		return nil, apperr.Errorf(apperr.NotFound, "Page not found.")
+	}
 	return issues, apperr.Wrap(err, "files: scan issues")
 }

@@ -51,6 +51,17 @@ func scanIssues(ctx context.Context, q database.Querier, limit int) ([]ScanIssue
 	})
 }
 
+// isAdmin reports whether userID is an administrator (false for no such
+// user).
+func isAdmin(ctx context.Context, q database.Querier, userID string) (bool, error) {
+	if !database.ValidID(userID) {
+		return false, nil
+	}
+	var admin bool
+	err := q.QueryRow(ctx, "SELECT coalesce((SELECT is_admin FROM users WHERE id = $1), false)", userID).Scan(&admin)
+	return admin, err
+}
+
 // prefixed qualifies each column of a column list ("a, b" → "f.a, f.b").
 func prefixed(p, cols string) string {
 	return p + strings.ReplaceAll(cols, ", ", ", "+p)

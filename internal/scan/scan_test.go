@@ -158,7 +158,14 @@ func TestScanGiveUp(t *testing.T) {
 	if got := e.state(t, ann, f.ID); got.ScanState != files.ScanFailed {
 		t.Fatalf("state = %q, want failed", got.ScanState)
 	}
-	issues, err := e.files.ScanIssues(ctx, 10)
+	if _, err := e.files.ScanIssues(ctx, ann, 10); !apperr.Is(err, apperr.NotFound) {
+		t.Fatalf("ScanIssues for a non-admin: %v, want NotFound", err)
+	}
+	admin := e.User(t, "admin")
+	if _, err := e.Pool.Exec(ctx, "UPDATE users SET is_admin = true WHERE id = $1", admin); err != nil {
+		t.Fatal(err)
+	}
+	issues, err := e.files.ScanIssues(ctx, admin, 10)
 	if err != nil || len(issues) != 1 || issues[0].ID != f.ID || !strings.HasPrefix(issues[0].OwnerEmail, "ann") {
 		t.Fatalf("ScanIssues = %+v, %v", issues, err)
 	}
